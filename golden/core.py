@@ -1,0 +1,159 @@
+"""The bit-exact fixed-point model of the OPZO core: state and the order of one time step.
+
+This is the executable specification the RTL is checked against.  One training time step,
+in this order (docs/fixed_point.md explains each choice):
+
+1. ``a_0 = trace_step(a_0, x)``                                   input trace
+2. for ``l = 1 .. L``: ``z_l`` from the LFSR bank (training only);
+   ``u_l, s_l = lif_step(u_l, s_l, W_l x_{l-1}, z_l)``; ``psi_l = surrogate(u_l)``;
+   ``a_l = trace_step(a_l, s_l)``                                  forward pass
+3. ``o = sat_out(W_out s_L)``; ``total += o``                     readout
+4. training only:
+   ``e = output_error(o, y)``; ``oc = o - b``; ``b = baseline_update(b, oc)``;
+   for each ``l``: ``g_l = top_down_signal(M_l, e)`` then ``M_l = feedback_update(M_l, z_l, oc)``;
+   for each ``l``: ``d_l = neuron_factor(g_l, psi_l)``; ``W_l = hidden_update(W_l, d_l, a_{l-1})``;
+   ``W_out = readout_update(W_out, e, a_L)``                      learning
+
+A sample starts with ``u = s = a = 0`` and ``total = 0``; weights, ``M``, ``b`` and the LFSR
+states persist.  The prediction is the index of the largest ``total`` (lowest index wins
+ties).  Inference runs steps 1-3 without noise and without stepping the LFSRs.
+"""
+
+import numpy as np
+
+from .arith import saturate
+from .error import output_error
+from .feedback import baseline_update, feedback_update, init_feedback, top_down_signal
+from .neuron import lif_step, surrogate
+from .noise import LfsrBank
+from .trace import trace_step
+from .update_rule import hidden_update, neuron_factor, readout_update
+
+__all__ = ["FixedCore", "FIXED_METHODS", "init_weights"]
+
+FIXED_METHODS = ("opzo", "readout")
+
+
+def init_weights(cfg, rng):
+    """Seeded initial weights: ``N(0, (gain / sqrt(fan_in))^2)`` quantised to nearest, saturated."""
+    out = []
+    for fan_in, fan_out in zip(cfg.sizes[:-1], cfg.sizes[1:]):
+        std = cfg.init_gain / np.sqrt(fan_in) * cfg.threshold
+        w = np.rint(rng.normal(0.0, std, (fan_out, fan_in))).astype(np.int64)
+        out.append(saturate(w, cfg.weight_bits))
+    return out
+
+
+class FixedCore:
+    """State and time step of the core.  ``method`` is ``opzo`` or ``readout`` (hidden frozen)."""
+
+    def __init__(self, cfg, method="opzo"):
+        if method not in FIXED_METHODS:
+            raise ValueError(f"method must be one of {FIXED_METHODS} for the fixed-point model, "
+                             f"got {method!r}")
+        self.cfg = cfg
+        self.method = method
+        rng = np.random.default_rng([cfg.seed, 1])
+        self.weights = init_weights(cfg, rng)
+        self.feedback = init_feedback(cfg, rng)
+        self.baseline = np.zeros(cfg.n_outputs, dtype=np.int64)
+        self.lfsr = LfsrBank.from_config(cfg)
+        self.reset_sample()
+
+    # --- state -----------------------------------------------------------------------
+    def reset_sample(self):
+        cfg = self.cfg
+        self.membranes = [np.zeros(n, dtype=np.int64) for n in cfg.hidden]
+        self.spikes = [np.zeros(n, dtype=np.int64) for n in cfg.hidden]
+        self.traces = [np.zeros(n, dtype=np.int64) for n in cfg.sizes[:-1]]
+        self.total = np.zeros(cfg.n_outputs, dtype=np.int64)
+
+    def state(self):
+        """A deep copy of the complete state, as plain NumPy arrays (for comparisons)."""
+        return {
+            "weights": [w.copy() for w in self.weights],
+            "feedback": [m.copy() for m in self.feedback],
+            "membranes": [u.copy() for u in self.membranes],
+            "spikes": [s.copy() for s in self.spikes],
+            "traces": [a.copy() for a in self.traces],
+            "baseline": self.baseline.copy(),
+            "total": self.total.copy(),
+            "lfsr": self.lfsr.states.copy(),
+        }
+
+    # --- checks --------------------------------------------------------------------------
+    def _check_spikes(self, x, ndim):
+        x = np.asarray(x)
+        n_in = self.cfg.n_inputs
+        if x.ndim != ndim or x.shape[-1] != n_in:
+            want = "n_inputs" if ndim == 1 else "timesteps x n_inputs"
+            raise ValueError(f"spikes must have shape ({want}) with n_inputs = {n_in}, got {x.shape}")
+        if x.dtype != np.bool_ and x.size and not np.isin(x, (0, 1)).all():
+            raise ValueError("spikes must be binary (0 or 1)")
+        return x.astype(np.int64)
+
+    def _check_label(self, label):
+        m = self.cfg.n_outputs
+        if isinstance(label, bool) or not isinstance(label, (int, np.integer)) or not 0 <= label < m:
+            raise ValueError(f"label must be an integer class in [0, {m - 1}], got {label!r}")
+        return int(label)
+
+    # --- one time step -----------------------------------------------------------------
+    def step(self, x, label=None, train=False):
+        """Advance one time step with input spikes ``x``; returns the readout ``o``."""
+        cfg = self.cfg
+        x = self._check_spikes(x, 1)
+        if train:
+            label = self._check_label(label)
+        self._step(x, label, train)
+        return self._o
+
+    def _step(self, x, label, train):
+        cfg = self.cfg
+        L = cfg.n_hidden_layers
+        noisy = train and self.method == "opzo"
+        self.traces[0] = trace_step(cfg, self.traces[0], x)
+        prev = x
+        z = [None] * L
+        psi = [None] * L
+        for l in range(L):
+            if noisy:
+                z[l] = self.lfsr.rademacher(cfg.hidden[l])
+            current = self.weights[l] @ prev
+            self.membranes[l], self.spikes[l] = lif_step(
+                cfg, self.membranes[l], self.spikes[l], current, z[l])
+            psi[l] = surrogate(cfg, self.membranes[l])
+            self.traces[l + 1] = trace_step(cfg, self.traces[l + 1], self.spikes[l])
+            prev = self.spikes[l]
+        o = saturate(self.weights[L] @ prev, cfg.output_bits)
+        self.total += o
+        self._o = o
+        if not train:
+            return
+        e = output_error(cfg, o, label)
+        if self.method == "opzo":
+            oc = o - self.baseline
+            self.baseline = baseline_update(cfg, self.baseline, oc)
+            g = [top_down_signal(cfg, M, e) for M in self.feedback]
+            self.feedback = [feedback_update(cfg, M, z[l], oc) for l, M in enumerate(self.feedback)]
+            for l in range(L):
+                d = neuron_factor(cfg, g[l], psi[l])
+                self.weights[l] = hidden_update(cfg, self.weights[l], d, self.traces[l])
+        self.weights[L] = readout_update(cfg, self.weights[L], e, self.traces[L])
+        self._e = e
+
+    # --- whole samples -----------------------------------------------------------------------
+    def run_sample(self, spikes, label=None, train=False):
+        """Run one sample (``T x n_inputs`` spikes); returns the predicted class."""
+        spikes = self._check_spikes(spikes, 2)
+        if train:
+            label = self._check_label(label)
+        self.reset_sample()
+        for x in spikes:
+            self._step(x, label, train)
+        return int(np.argmax(self.total))
+
+    def evaluate(self, spikes, labels):
+        """Accuracy (fraction) and predictions over ``N x T x n_inputs`` spikes."""
+        preds = np.array([self.run_sample(x) for x in spikes], dtype=np.int64)
+        return float(np.mean(preds == np.asarray(labels))), preds

@@ -1,0 +1,93 @@
+"""The LFSR noise bank: one Fibonacci LFSR per lane, Rademacher noise for the neurons.
+
+Lane ``p`` (``0 <= p < P``) owns a ``W``-bit register ``S`` (``W = cfg.lfsr_bits``).  Bit ``i``
+of ``S`` is the sequence bit ``b[n + i]``; one step outputs ``b[n] = S & 1`` and shifts in
+``b[n + W] = XOR_t b[n + t]`` over the taps ``t`` of :data:`golden.config.LFSR_TAPS`::
+
+    out = S & 1
+    fb  = parity(S & TAPMASK)
+    S   = (S >> 1) | (fb << (W - 1))
+
+Drawing order (the same in the RTL): in a training time step, layer by layer
+(``l = 1 .. L``), word by word (``c = 0 .. ceil(n_l / P) - 1``), every lane steps once; neuron
+``j = c * P + p`` gets ``z_j = +1`` if lane ``p`` output 1, else ``-1``.  Lanes whose
+neuron index is past the layer's end still step (their bit is unused).  No step is taken
+in inference mode.
+
+Seeds: lane ``p`` starts at ``numpy.random.SeedSequence([seed, 2]).generate_state(P)[p]``
+masked to ``W`` bits, with 0 replaced by 1 (the all-zero state is the LFSR's fixed point).
+"""
+
+import numpy as np
+
+from .config import LFSR_TAPS
+
+__all__ = ["lane_seeds", "LfsrBank"]
+
+
+def lane_seeds(cfg):
+    """Initial LFSR state of every lane for ``cfg``."""
+    words = np.random.SeedSequence([cfg.seed, 2]).generate_state(cfg.lanes, dtype=np.uint64)
+    mask = (1 << cfg.lfsr_bits) - 1
+    seeds = [int(w) & mask for w in words]
+    return [s if s else 1 for s in seeds]
+
+
+class LfsrBank:
+    """``P`` Fibonacci LFSRs stepped together.
+
+    :meth:`step` is the bit-level reference (what the RTL does per cycle); :meth:`draw`
+    gives the same bits many steps at a time for speed.  Tests check the two agree.
+    """
+
+    def __init__(self, width, states):
+        if width not in LFSR_TAPS:
+            raise ValueError(f"lfsr_bits must be one of {sorted(LFSR_TAPS)}, got {width}")
+        self.width = width
+        self.taps = LFSR_TAPS[width]
+        self.tapmask = sum(1 << t for t in self.taps)
+        self.mask = (1 << width) - 1
+        states = np.asarray(states, dtype=np.uint64)
+        if np.any(states == 0) or np.any(states > self.mask):
+            raise ValueError(f"LFSR states must be nonzero {width}-bit values")
+        self.states = states.copy()
+        # bits that can be produced at once: every tap of every new bit must already be
+        # inside the register, i.e. chunk <= width - max(taps)
+        self.chunk = width - max(self.taps)
+
+    @classmethod
+    def from_config(cls, cfg):
+        return cls(cfg.lfsr_bits, lane_seeds(cfg))
+
+    def step(self):
+        """Step every lane once; returns the ``P`` output bits (uint8)."""
+        s = self.states
+        out = (s & np.uint64(1)).astype(np.uint8)
+        fb = np.zeros_like(s)
+        for t in self.taps:
+            fb ^= (s >> np.uint64(t)) & np.uint64(1)
+        self.states = (s >> np.uint64(1)) | (fb << np.uint64(self.width - 1))
+        return out
+
+    def draw(self, k):
+        """Step every lane ``k`` times; returns ``P x k`` output bits (uint8), step order."""
+        out = np.empty((len(self.states), k), dtype=np.uint8)
+        done = 0
+        shifts = np.arange(self.chunk, dtype=np.uint64)
+        while done < k:
+            n = min(self.chunk, k - done)
+            s = self.states
+            out[:, done:done + n] = ((s[:, None] >> shifts[None, :n]) & np.uint64(1))
+            f = np.zeros_like(s)
+            for t in self.taps:
+                f ^= s >> np.uint64(t)
+            f &= np.uint64((1 << n) - 1)
+            self.states = (s >> np.uint64(n)) | (f << np.uint64(self.width - n))
+            done += n
+        return out
+
+    def rademacher(self, n):
+        """Noise for one layer of ``n`` neurons: ``+1/-1`` int64, neuron order."""
+        groups = -(-n // len(self.states))
+        bits = self.draw(groups)             # lane p, word c -> neuron c * P + p
+        return (bits.T.reshape(-1)[:n].astype(np.int64) * 2) - 1

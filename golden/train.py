@@ -1,0 +1,195 @@
+"""Train the online SNN on digits or Yin-Yang, float or fixed point, and report accuracy.
+
+Example::
+
+    python -m golden.train --data digits --method opzo --model fixed --epochs 20 --json out.json
+
+The fixed-point model is the chip (bit-exact with the RTL); the float model is the
+reference with its baselines.  Both are built from the same configuration preset
+(``--config``, default: the preset named like ``--data``), use the same encoding, data
+order and learning-rate schedule, and are trained online, one sample at a time, with
+weight updates at every time step.
+
+Schedule: ``--lr-decay-epochs 10,15`` halves both learning rates at the start of epochs
+10 and 15 (on the chip: each learning-rate shift grows by one, a parameter the host writes).
+"""
+
+import argparse
+import json
+import sys
+import time
+
+import numpy as np
+
+from .config import PRESETS, CoreConfig, preset
+from .core import FIXED_METHODS, FixedCore
+from .data import DATASETS, load_dataset
+from .encoding import TEST, TRAIN, encode
+from .float_reference import METHODS, FloatNetwork
+
+__all__ = ["train", "main", "build_model", "parse_overrides"]
+
+DEFAULT_DECAY = (10, 15)
+
+
+def parse_overrides(items):
+    """``["hidden=64,64", "lanes=4"]`` -> ``{"hidden": (64, 64), "lanes": 4}``."""
+    names = set(CoreConfig.field_names())
+    out = {}
+    for item in items or ():
+        key, sep, value = item.partition("=")
+        if not sep or key not in names:
+            raise ValueError(f"--set expects FIELD=VALUE with FIELD one of {sorted(names)}, got {item!r}")
+        if key == "hidden":
+            out[key] = tuple(int(v) for v in value.split(",") if v)
+        elif key in ("name", "encoding", "rounding", "error_form", "feedback_init"):
+            out[key] = value
+        elif key == "init_gain":
+            out[key] = float(value)
+        else:
+            out[key] = int(value, 0)
+    return out
+
+
+def build_model(cfg, method, model):
+    if model == "fixed":
+        return FixedCore(cfg, method)
+    if model == "float":
+        return FloatNetwork.from_config(cfg, method)
+    raise ValueError(f"model must be 'float' or 'fixed', got {model!r}")
+
+
+def _scale_learning_rates(net, cfg, halvings, model):
+    """Apply ``halvings`` halvings of both learning rates to a model built from ``cfg``."""
+    if model == "fixed":
+        net.cfg = cfg.with_(hidden_lr_shift=cfg.hidden_lr_shift + halvings,
+                            readout_lr_shift=cfg.readout_lr_shift + halvings)
+    else:
+        base = FloatNetwork.from_config(cfg, net.method)
+        net.set_learning_rates(base.lr_hidden / 2 ** halvings, base.lr_readout / 2 ** halvings)
+
+
+def train(data="digits", method="opzo", model="fixed", *, config=None, epochs=20, seed=0,
+          overrides=None, lr_decay_epochs=DEFAULT_DECAY, limit_train=None, limit_test=None,
+          progress=True, on_epoch=None, dataset=None):
+    """Train and evaluate; returns the result dictionary written by ``--json``."""
+    if data not in DATASETS:
+        raise ValueError(f"data must be one of {DATASETS}, got {data!r}")
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    if model == "fixed" and method not in FIXED_METHODS:
+        raise ValueError(f"the fixed-point model implements only {FIXED_METHODS}, got method {method!r}")
+    if epochs < 1:
+        raise ValueError(f"epochs must be >= 1, got {epochs}")
+    cfg = preset(config or data, seed=seed, **(overrides or {}))
+    ds = dataset or load_dataset(data)
+    if ds.n_features * (cfg.encoding_levels if cfg.encoding == "thermometer" else 1) != cfg.n_inputs:
+        raise ValueError(f"config {cfg.name!r} has n_inputs = {cfg.n_inputs} but data {data!r} "
+                         f"encodes to a different width")
+    if ds.n_classes != cfg.n_outputs:
+        raise ValueError(f"config {cfg.name!r} has n_outputs = {cfg.n_outputs} but data {data!r} "
+                         f"has {ds.n_classes} classes")
+    x_train, y_train = ds.x_train[:limit_train], ds.y_train[:limit_train]
+    x_test, y_test = ds.x_test[:limit_test], ds.y_test[:limit_test]
+    enc = dict(seed=seed, levels=cfg.encoding_levels)
+    test_spikes = encode(cfg.encoding, x_test, cfg.timesteps, split=TEST, **enc)
+    net = build_model(cfg, method, model)
+    order_rng = np.random.default_rng([seed, 3])
+    history = []
+    train_time = 0.0
+    n_trained = 0
+    bar = None
+    if progress:
+        from tqdm import tqdm
+        bar = tqdm(total=epochs * len(x_train), unit="sample", file=sys.stderr,
+                   desc=f"{model} {method} {data}")
+    for epoch in range(epochs):
+        halvings = sum(epoch >= e for e in lr_decay_epochs)
+        _scale_learning_rates(net, cfg, halvings, model)
+        spikes = encode(cfg.encoding, x_train, cfg.timesteps, split=TRAIN, epoch=epoch, **enc)
+        order = order_rng.permutation(len(x_train))
+        correct = 0
+        t0 = time.perf_counter()
+        for i in order:
+            correct += net.run_sample(spikes[i], int(y_train[i]), train=True) == y_train[i]
+            if bar is not None:
+                bar.update(1)
+        train_time += time.perf_counter() - t0
+        n_trained += len(order)
+        test_acc, preds = net.evaluate(test_spikes, y_test)
+        record = {"epoch": epoch + 1, "test_accuracy": test_acc,
+                  "train_accuracy": correct / len(order)}
+        history.append(record)
+        line = (f"epoch {epoch + 1:3d}/{epochs}: test {100 * test_acc:6.2f} %  "
+                f"train (online) {100 * record['train_accuracy']:6.2f} %")
+        if bar is not None:
+            bar.set_postfix(test=f"{test_acc:.4f}")
+            bar.write(line, file=sys.stderr)
+        elif progress is not None:
+            print(line, file=sys.stderr, flush=True)
+        if on_epoch is not None:
+            on_epoch(record, net)
+    if bar is not None:
+        bar.close()
+    return {
+        "data": data, "method": method, "model": model, "config": cfg.name,
+        "epochs": epochs, "seed": seed,
+        "test_accuracy": history[-1]["test_accuracy"],
+        "train_accuracy": history[-1]["train_accuracy"],
+        "samples_per_second": n_trained / train_time if train_time > 0 else float("inf"),
+        "n_train": len(x_train), "n_test": len(x_test),
+        "lr_decay_epochs": list(lr_decay_epochs),
+        "history": history,
+        "confusion": _confusion(y_test, preds, cfg.n_outputs),
+        "config_fields": cfg.to_dict(),
+    }
+
+
+def _confusion(y, preds, m):
+    c = np.zeros((m, m), dtype=np.int64)
+    np.add.at(c, (np.asarray(y), preds), 1)
+    return c.tolist()
+
+
+def _parse_epochs(text):
+    return tuple(int(v) for v in text.split(",") if v.strip())
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="python -m golden.train", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data", choices=DATASETS, default="digits")
+    p.add_argument("--method", choices=METHODS, default="opzo",
+                   help="learning rule for the hidden layers (fixed model: opzo, readout)")
+    p.add_argument("--model", choices=("float", "fixed"), default="fixed")
+    p.add_argument("--config", choices=sorted(PRESETS), default=None,
+                   help="configuration preset (default: the one named like --data)")
+    p.add_argument("--set", action="append", metavar="FIELD=VALUE",
+                   help="override a configuration field, e.g. --set hidden=64,64 (repeatable)")
+    p.add_argument("--epochs", type=int, default=20)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--lr-decay-epochs", type=_parse_epochs, default=DEFAULT_DECAY,
+                   help="epochs (0-based) at whose start both learning rates halve; '' for none")
+    p.add_argument("--limit-train", type=int, default=None, help="use only the first N training samples")
+    p.add_argument("--limit-test", type=int, default=None, help="use only the first N test samples")
+    p.add_argument("--json", metavar="PATH", help="write the result dictionary here")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    args = p.parse_args(argv)
+    try:
+        result = train(args.data, args.method, args.model, config=args.config, epochs=args.epochs,
+                       seed=args.seed, overrides=parse_overrides(args.set),
+                       lr_decay_epochs=args.lr_decay_epochs, limit_train=args.limit_train,
+                       limit_test=args.limit_test, progress=False if args.no_progress else True)
+    except ValueError as exc:
+        p.error(str(exc))
+    print(f"{args.model} {args.method} on {args.data} (seed {args.seed}): "
+          f"test {100 * result['test_accuracy']:.2f} %, train {100 * result['train_accuracy']:.2f} %, "
+          f"{result['samples_per_second']:.1f} samples/s")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(result, f, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
