@@ -21,7 +21,6 @@ LFSR_TAPS = {
 }
 
 ERROR_FORMS = ("hardsigmoid",)
-ROUNDINGS = ("nearest", "stochastic")
 FEEDBACK_INITS = ("zero", "random")
 
 
@@ -49,7 +48,7 @@ class CoreConfig:
     frac_bits: int = 13          # weights and membranes: V_th = 1 << frac_bits
     membrane_bits: int = 24
     output_bits: int = 24        # readout o[t] and its running baseline
-    trace_bits: int = 8          # unsigned
+    trace_bits: int = 7          # unsigned; steady state of a spiking neuron is 2^(A+k) - 1
     trace_frac_bits: int = 6     # a spike adds 1 << trace_frac_bits
     surrogate_frac_bits: int = 6  # psi = 1.0 is 1 << surrogate_frac_bits (unsigned)
     error_frac_bits: int = 8     # e in [-1, 1] is [-(1 << e), 1 << e]
@@ -65,7 +64,6 @@ class CoreConfig:
     # --- learning -------------------------------------------------------------------
     hidden_lr_shift: int = 6     # eta_hidden = 2^-k
     readout_lr_shift: int = 9    # eta_readout = 2^-k
-    rounding: str = "nearest"
     error_form: str = "hardsigmoid"
     # --- initialisation and noise ------------------------------------------------------
     init_gain: float = 2.0       # weights ~ N(0, (gain / sqrt(fan_in))^2), quantised
@@ -124,8 +122,6 @@ class CoreConfig:
         if self.readout_shift < 0:
             raise ValueError("readout_lr_shift too small: readout_lr_shift + error_frac_bits + "
                              "trace_frac_bits - frac_bits must be >= 0")
-        if self.rounding not in ROUNDINGS:
-            raise ValueError(f"rounding must be one of {ROUNDINGS}, got {self.rounding!r}")
         if self.error_form not in ERROR_FORMS:
             raise ValueError(f"error_form must be one of {ERROR_FORMS}, got {self.error_form!r}")
         if self.feedback_init not in FEEDBACK_INITS:

@@ -42,7 +42,7 @@ def parse_overrides(items):
             raise ValueError(f"--set expects FIELD=VALUE with FIELD one of {sorted(names)}, got {item!r}")
         if key == "hidden":
             out[key] = tuple(int(v) for v in value.split(",") if v)
-        elif key in ("name", "encoding", "rounding", "error_form", "feedback_init"):
+        elif key in ("name", "encoding", "error_form", "feedback_init"):
             out[key] = value
         elif key == "init_gain":
             out[key] = float(value)
@@ -83,9 +83,10 @@ def train(data="digits", method="opzo", model="fixed", *, config=None, epochs=20
         raise ValueError(f"epochs must be >= 1, got {epochs}")
     cfg = preset(config or data, seed=seed, **(overrides or {}))
     ds = dataset or load_dataset(data)
-    if ds.n_features * (cfg.encoding_levels if cfg.encoding == "thermometer" else 1) != cfg.n_inputs:
+    width = ds.n_features * (cfg.encoding_levels if cfg.encoding == "thermometer" else 1)
+    if width != cfg.n_inputs:
         raise ValueError(f"config {cfg.name!r} has n_inputs = {cfg.n_inputs} but data {data!r} "
-                         f"encodes to a different width")
+                         f"encodes to {width} inputs")
     if ds.n_classes != cfg.n_outputs:
         raise ValueError(f"config {cfg.name!r} has n_outputs = {cfg.n_outputs} but data {data!r} "
                          f"has {ds.n_classes} classes")

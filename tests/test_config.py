@@ -41,7 +41,7 @@ def test_init_override():
     (dict(noise_shift=14), "noise_shift"),
     (dict(timesteps=0), "timesteps"),
     (dict(hidden_lr_shift=-1), "hidden_lr_shift"),
-    (dict(rounding="up"), "rounding"),
+    (dict(error_form="mse"), "error_form"),
     (dict(lfsr_bits=31), "lfsr_bits"),
     (dict(seed=-1), "seed"),
 ])
