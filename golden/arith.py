@@ -21,12 +21,13 @@ def smax(bits):
 
 def saturate(x, bits):
     """Clamp to the signed ``bits``-bit range (never wraps)."""
-    return np.clip(x, smin(bits), smax(bits))
+    # np.minimum/np.maximum: same result as np.clip at a fraction of its call overhead
+    return np.minimum(np.maximum(x, -(1 << (bits - 1))), (1 << (bits - 1)) - 1)
 
 
 def saturate_unsigned(x, bits):
     """Clamp to ``[0, 2**bits - 1]``."""
-    return np.clip(x, 0, (1 << bits) - 1)
+    return np.minimum(np.maximum(x, 0), (1 << bits) - 1)
 
 
 def floor_shift(x, r):

@@ -18,6 +18,6 @@ __all__ = ["output_error"]
 def output_error(cfg, o, label):
     """Error vector (int64, ``n_outputs``) for readout ``o`` and class ``label``."""
     E = cfg.error_frac_bits
-    p = np.clip((1 << (E - 1)) + np.right_shift(o, cfg.frac_bits + 2 - E), 0, 1 << E)
+    p = np.minimum(np.maximum((1 << (E - 1)) + np.right_shift(o, cfg.frac_bits + 2 - E), 0), 1 << E)
     p[label] -= 1 << E
     return p

@@ -28,8 +28,18 @@ def neuron_factor(cfg, g, psi):
 
 
 def hidden_update(cfg, W, d, a_pre):
-    """Three-factor update of one hidden weight matrix (``n_l x n_{l-1}``)."""
-    return saturate(W - round_shift(np.outer(d, a_pre), cfg.hidden_shift), cfg.weight_bits)
+    """Three-factor update of one hidden weight matrix (``n_l x n_{l-1}``), in place.
+
+    Event-driven like the RTL: only rows with ``d != 0`` and columns with ``a != 0`` are
+    touched (every other step is exactly zero).  Returns ``W``.
+    """
+    rows = np.flatnonzero(d)
+    cols = np.flatnonzero(a_pre)
+    if rows.size and cols.size:
+        block = np.ix_(rows, cols)
+        step = round_shift(np.outer(d[rows], a_pre[cols]), cfg.hidden_shift)
+        W[block] = saturate(W[block] - step, cfg.weight_bits)
+    return W
 
 
 def readout_update(cfg, W, e, a_last):
