@@ -1,0 +1,1 @@
+"""Amaranth gateware of the OPZO core; each module mirrors its namesake in ``golden/``."""

@@ -1,0 +1,46 @@
+"""Amaranth twins of :mod:`golden.arith`: saturation and shifts as expressions.
+
+Each function takes and returns Amaranth values; widths grow exactly (no wrap) until a
+``saturate`` narrows a value to its storage width, as ``docs/fixed_point.md`` specifies.
+"""
+
+from amaranth.hdl import Cat, Const, Mux, unsigned
+
+from golden.arith import smax, smin
+
+__all__ = ["saturate", "saturate_unsigned", "decay", "round_shift", "round_shift_var"]
+
+
+def saturate(x, bits):
+    """Clamp signed ``x`` to ``bits`` bits; result is ``signed(bits)``."""
+    if not x.shape().signed:
+        x = Cat(x, Const(0, 1)).as_signed()      # zero-extend, then treat as signed
+    return Mux(x > smax(bits), smax(bits), Mux(x < smin(bits), smin(bits), x))[:bits].as_signed()
+
+
+def saturate_unsigned(x, bits):
+    """Clamp ``x`` (signed or unsigned) to ``[0, 2**bits - 1]``; result is ``unsigned(bits)``."""
+    top = (1 << bits) - 1
+    if x.shape().signed:
+        return Mux(x < 0, 0, Mux(x > top, top, x))[:bits]
+    return Mux(x > top, top, x)[:bits]
+
+
+def decay(x, k):
+    """``x - ((x + 2**k - 1) >> k)``: leak by ``1 - 2**-k``, rounded down."""
+    return x - ((x + ((1 << k) - 1)) >> k)
+
+
+def round_shift(x, r):
+    """``(x + 2**(r-1)) >> r`` for a constant ``r >= 0`` (negative ``r`` shifts left)."""
+    if r == 0:
+        return x
+    if r < 0:
+        return x << -r
+    return (x + (1 << (r - 1))) >> r
+
+
+def round_shift_var(x, r, max_shift=31):
+    """``(x + (2**r >> 1)) >> r`` for a run-time shift amount ``r`` (a Value, 0..max_shift)."""
+    half = (Const(1, unsigned(max_shift + 1)) << r) >> 1
+    return (x + half) >> r

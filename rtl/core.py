@@ -1,0 +1,677 @@
+"""The streaming OPZO core: command interpreter, memories and the time-step sequencer.
+
+One ``Core`` is built from a :class:`golden.config.CoreConfig` and computes, bit for bit,
+what :class:`golden.core.FixedCore` computes (docs/fixed_point.md), driven by the command
+words of :mod:`rtl.protocol` on ``i_stream`` and answering on ``o_stream``.
+
+Storage (``P`` = lanes; neuron ``j`` sits in lane ``j % P`` of word ``j // P``):
+
+* ``weights_l`` (one per hidden layer) and ``readout``: word ``(c << col_bits) | i`` holds
+  ``W[c*P .. c*P+P-1, i]``;
+* ``feedback_l``: word ``(c << out_bits) | k`` holds ``M[c*P .. c*P+P-1, k]``;
+* ``membrane_l``, ``surrogate_l``: word ``c``; ``trace_l`` (``l = 0..L``): word ``i // P``;
+* spikes, noise signs and "trace is nonzero" flags: bit vectors in registers;
+  readout, baseline, error and totals: one register per class.
+
+Every memory has one synchronous read port and one write port.  Each pass over a memory
+is a two-stage pipeline: *issue* (address out, one word per cycle) and *data* (word back,
+lane arithmetic, write-back or accumulate).  A pass never visits one address twice, so
+the write-back can never race a read.  Passes over inputs use a bit scan that yields only
+the set bits of a mask, so silent inputs cost no accumulation cycles and zero traces cost
+no update cycles; groups whose ``d`` is all zero skip their weight pass entirely.
+"""
+
+from amaranth.hdl import Array, Cat, Const, Module, Mux, Signal, signed, unsigned
+from amaranth.lib import stream, wiring
+from amaranth.lib.memory import Memory
+from amaranth.lib.wiring import In, Out
+
+from golden.arith import smax, smin
+from golden.core import FixedCore
+from golden.noise import lane_seeds  # noqa: F401  (the bank resets to these)
+
+from .arith import saturate, saturate_unsigned
+from .error import output_error
+from .feedback import baseline_update, feedback_update, top_down_signal
+from .neuron import fire, reset_leak, surrogate
+from .noise import LfsrBank
+from .protocol import Mem, Op, Status
+from .trace import trace_step
+from .update_rule import neuron_factor, weight_step
+
+__all__ = ["Core", "check_rtl_config"]
+
+
+def _bits(n):
+    """Address bits to index ``n`` items (at least 1)."""
+    return max(1, (n - 1).bit_length())
+
+
+def check_rtl_config(cfg):
+    """Constraints the gateware adds to :meth:`CoreConfig.validate`; raises ``ValueError``."""
+    if cfg.n_outputs > 32:
+        raise ValueError(f"n_outputs must be in [2, 32] for the RTL (one error lane per class), "
+                         f"got {cfg.n_outputs}")
+    if cfg.output_bits + cfg.timesteps.bit_length() > 32:
+        raise ValueError(f"output_bits must be at most {32 - cfg.timesteps.bit_length()} so that a "
+                         f"sample's total over {cfg.timesteps} steps fits one 32-bit word, "
+                         f"got {cfg.output_bits}")
+    for name, n in (("n_inputs", cfg.n_inputs), *((f"hidden[{k}]", h) for k, h in enumerate(cfg.hidden))):
+        if n > 4096:
+            raise ValueError(f"{name} must be at most 4096 (16-bit addresses), got {n}")
+
+
+def _lowest_set(v):
+    """``(index, any)`` of the lowest set bit of ``v``: a balanced tree, log2 depth."""
+    n = len(v)
+    if n == 1:
+        return Const(0, 1), v[0]
+    h = 1 << ((n - 1).bit_length() - 1)
+    il, al = _lowest_set(v[:h])
+    ih, ah = _lowest_set(v[h:])
+    return Mux(al, il, ih + h), al | ah
+
+
+class _Mem:
+    """A memory with one sync read port and one write port, addressed by the sequencer."""
+
+    def __init__(self, m, name, lane_bits, lanes, depth, init=None, signed_lanes=True):
+        self.lane_bits, self.lanes, self.depth = lane_bits, lanes, depth
+        self.signed_lanes = signed_lanes
+        mem = Memory(shape=unsigned(lane_bits * lanes), depth=depth, init=init or [])
+        m.submodules[name] = mem
+        self.rd = mem.read_port()
+        self.wr = mem.write_port()
+
+    def lane(self, word, p):
+        v = word[p * self.lane_bits:(p + 1) * self.lane_bits]
+        return v.as_signed() if self.signed_lanes else v
+
+    def rlane(self, p):
+        return self.lane(self.rd.data, p)
+
+    def rlane_dyn(self, sel):
+        v = self.rd.data.word_select(sel, self.lane_bits)
+        return v.as_signed() if self.signed_lanes else v
+
+
+def _pack(rows, lane_bits, P, groups, col_bits, cols):
+    """Memory init words for a ``rows x cols`` integer matrix in the P-lane layout."""
+    mask = (1 << lane_bits) - 1
+    words = [0] * (groups << col_bits)
+    for j in range(len(rows)):
+        c, p = divmod(j, P)
+        for i in range(cols):
+            words[(c << col_bits) | i] |= (int(rows[j][i]) & mask) << (p * lane_bits)
+    return words
+
+
+class Core(wiring.Component):
+    """The OPZO core for one configuration.
+
+    Parameters
+    ----------
+    cfg : golden.config.CoreConfig
+        Sizes, widths, shifts and seeds; validated again for the gateware's own limits.
+
+    Ports
+    -----
+    i_stream : In(stream.Signature(32))
+        Command words (:mod:`rtl.protocol`).
+    o_stream : Out(stream.Signature(32))
+        Response words.
+    active, training, error : Out(1)
+        A sample is open; it is a training sample; pulses when an error response is sent.
+    """
+
+    def __init__(self, cfg):
+        cfg.validate()
+        check_rtl_config(cfg)
+        self.cfg = cfg
+        super().__init__({
+            "i_stream": In(stream.Signature(32)),
+            "o_stream": Out(stream.Signature(32)),
+            "active": Out(1),
+            "training": Out(1),
+            "error": Out(1),
+        })
+
+    # ------------------------------------------------------------------------------------
+    def elaborate(self, platform):
+        cfg = self.cfg
+        m = Module()
+        P, L, nout = cfg.lanes, cfg.n_hidden_layers, cfg.n_outputs
+        lp = (P - 1).bit_length()
+        sizes = cfg.sizes
+        G = [cfg.groups(n) for n in sizes]          # words per layer (inputs, hidden.., outputs)
+        cb = [_bits(n) for n in sizes]               # column bits when layer l is the fan-in
+        kb = _bits(nout)
+        wb, fbb, mb, tb = cfg.weight_bits, cfg.feedback_bits, cfg.membrane_bits, cfg.trace_bits
+        sb, ob = cfg.signal_bits, cfg.output_bits
+        psib = cfg.surrogate_frac_bits + 1
+        eb = cfg.error_frac_bits + 2
+        golden_init = FixedCore(cfg)
+
+        # --- storage --------------------------------------------------------------------
+        W = [_Mem(m, f"weights_{l}", wb, P, G[l + 1] << cb[l],
+                  _pack(golden_init.weights[l], wb, P, G[l + 1], cb[l], sizes[l]))
+             for l in range(L)]
+        WO = _Mem(m, "readout", wb, P, G[L + 1] << cb[L],
+                  _pack(golden_init.weights[L], wb, P, G[L + 1], cb[L], sizes[L]))
+        MF = [_Mem(m, f"feedback_{l}", fbb, P, G[l + 1] << kb,
+                   _pack(golden_init.feedback[l], fbb, P, G[l + 1], kb, nout)) for l in range(L)]
+        U = [_Mem(m, f"membrane_{l}", mb, P, G[l + 1]) for l in range(L)]
+        PSI = [_Mem(m, f"surrogate_{l}", psib, P, G[l + 1], signed_lanes=False) for l in range(L)]
+        A = [_Mem(m, f"trace_{l}", tb, P, G[l], signed_lanes=False) for l in range(L + 1)]
+
+        m.submodules.lfsr = lfsr = LfsrBank(cfg)
+
+        def valid_bits(n, groups):
+            return Const((1 << n) - 1, groups * P)
+
+        xbits = Signal(G[0] * P)                                        # this step's input
+        spikes = [Signal(G[l + 1] * P, name=f"spikes_{l}") for l in range(L)]
+        zbits = [Signal(G[l + 1] * P, name=f"noise_{l}") for l in range(L)]
+        nz = [Signal(G[l] * P, name=f"trace_nz_{l}") for l in range(L + 1)]
+        o = Array(Signal(signed(ob), name=f"o_{k}") for k in range(nout))
+        b = Array(Signal(signed(ob), name=f"baseline_{k}") for k in range(nout))
+        e = Array(Signal(signed(eb), name=f"e_{k}") for k in range(nout))
+        oc = Array(Signal(signed(ob + 1), name=f"oc_{k}") for k in range(nout))
+        tw = ob + cfg.timesteps.bit_length()
+        total = Array(Signal(signed(tw), name=f"total_{k}") for k in range(nout))
+
+        active = Signal()
+        train = Signal()
+        label = Signal(range(nout))
+        nsteps = Signal(range(cfg.timesteps + 1))
+        hid_lr = Signal(5, init=cfg.hidden_lr_shift)
+        ro_lr = Signal(5, init=cfg.readout_lr_shift)
+        hid_base = cfg.signal_frac_bits + cfg.trace_frac_bits - cfg.frac_bits
+        ro_base = cfg.error_frac_bits + cfg.trace_frac_bits - cfg.frac_bits
+        hid_shift = Signal(6)
+        ro_shift = Signal(6)
+        m.d.comb += [hid_shift.eq(hid_lr + hid_base), ro_shift.eq(ro_lr + ro_base)]
+        m.d.comb += [self.active.eq(active), self.training.eq(active & train)]
+
+        # --- sequencer registers ----------------------------------------------------------
+        pw = max(len(s) for s in [xbits, *spikes, *nz])
+        pending = Signal(pw)
+        low_idx, low_any = _lowest_set(pending)
+        group = Signal(range(max(G) + 1))
+        kcnt = Signal(range(nout + 1))
+        dv = Signal()                     # data stage valid
+        d_idx = Signal(range(pw))         # data stage: input index i
+        d_k = Signal(range(nout))         # data stage: class index k
+        first = Signal()                  # data stage: first cycle of a group
+        accw = mb + _bits(max(sizes) + 1) + 3
+        acc = [Signal(signed(accw), name=f"acc_{p}") for p in range(P)]
+        gaccw = fbb + eb + kb + 2
+        gacc = [Signal(signed(gaccw), name=f"gacc_{p}") for p in range(P)]
+        g = [Signal(signed(sb), name=f"g_{p}") for p in range(P)]
+        d = [Signal(signed(sb), name=f"d_{p}") for p in range(P)]
+        psi_word = Signal(P * psib)
+        trace_word = Signal(P * tb)
+
+        # shared multipliers: the update multiply (d*a, e*a, g*psi) and the M*e multiply
+        mul_a = [Signal(signed(18), name=f"mul_a_{p}") for p in range(P)]
+        mul_b = [Signal(unsigned(psib if psib > tb else tb), name=f"mul_b_{p}") for p in range(P)]
+        mul_y = [Signal(signed(18 + len(mul_b[0]) + 1), name=f"mul_y_{p}") for p in range(P)]
+        for p in range(P):
+            m.d.comb += mul_y[p].eq(mul_a[p] * mul_b[p])
+
+        # --- command / response registers -------------------------------------------------------
+        head = Signal(32)
+        op = head[28:32]
+        addr_row = Signal(16)
+        addr_col = Signal(16)
+        data_word = Signal(32)
+        words_in = -(-cfg.n_inputs // 32)
+        rx_count = Signal(range(max(words_in, 3) + 1))
+        x_words = Array(Signal(32, name=f"x_word_{w}") for w in range(words_in))
+        resp_status = Signal(4)
+        resp_count = Signal(24)
+        resp_value = Signal(32)
+        resp_idx = Signal(range(nout + 3))
+        pred = Signal(range(nout))
+        best = Signal(signed(tw))
+
+        def respond(status, count=0):
+            return [resp_status.eq(status), resp_count.eq(count), resp_idx.eq(0)]
+
+        # --- host access decode -------------------------------------------------------------------
+        mem_sel = head[24:28]
+        row_lane = addr_row[:lp] if lp else Const(0, 1)
+        row_word = addr_row[lp:] if lp else addr_row
+        acc_valid = Signal()
+        acc_writable = Signal()
+        wval = data_word.as_signed()
+        val_ok = Signal()
+        with m.Switch(mem_sel):
+            for l in range(3):
+                with m.Case(Mem.W1 + l):
+                    if l < L:
+                        m.d.comb += [acc_valid.eq((addr_row < sizes[l + 1]) & (addr_col < sizes[l])),
+                                     acc_writable.eq(1),
+                                     val_ok.eq((wval >= smin(wb)) & (wval <= smax(wb)))]
+            with m.Case(Mem.W_OUT):
+                m.d.comb += [acc_valid.eq((addr_row < nout) & (addr_col < sizes[L])),
+                             acc_writable.eq(1), val_ok.eq((wval >= smin(wb)) & (wval <= smax(wb)))]
+            for l in range(3):
+                with m.Case(Mem.M1 + l):
+                    if l < L:
+                        m.d.comb += [acc_valid.eq((addr_row < sizes[l + 1]) & (addr_col < nout)),
+                                     acc_writable.eq(1),
+                                     val_ok.eq((wval >= smin(fbb)) & (wval <= smax(fbb)))]
+            with m.Case(Mem.BASELINE):
+                m.d.comb += [acc_valid.eq((addr_row < nout) & (addr_col == 0)), acc_writable.eq(1),
+                             val_ok.eq((wval >= smin(ob)) & (wval <= smax(ob)))]
+            with m.Case(Mem.LFSR):
+                m.d.comb += [acc_valid.eq((addr_row < P) & (addr_col == 0)), acc_writable.eq(1),
+                             val_ok.eq((data_word != 0) & ((data_word >> cfg.lfsr_bits) == 0)
+                                       if cfg.lfsr_bits < 32 else data_word != 0)]
+            with m.Case(Mem.MEMBRANE, Mem.SPIKE):
+                cond = 0
+                for l in range(L):
+                    cond = cond | ((addr_col == l) & (addr_row < sizes[l + 1]))
+                m.d.comb += acc_valid.eq(cond)
+            with m.Case(Mem.TRACE):
+                cond = 0
+                for l in range(L + 1):
+                    cond = cond | ((addr_col == l) & (addr_row < sizes[l]))
+                m.d.comb += acc_valid.eq(cond)
+            with m.Case(Mem.PARAM):
+                hlo, hhi = max(0, -hid_base), min(24, 31 - hid_base)
+                rlo, rhi = max(0, -ro_base), min(24, 31 - ro_base)
+                m.d.comb += [acc_valid.eq((addr_row < 2) & (addr_col == 0)), acc_writable.eq(1),
+                             val_ok.eq(Mux(addr_row == 0, (wval >= hlo) & (wval <= hhi),
+                                           (wval >= rlo) & (wval <= rhi)))]
+
+        def lane_replace(word, lane_bits, lane, value):
+            return Cat(*(Mux(lane == p, value[:lane_bits], word[p * lane_bits:(p + 1) * lane_bits])
+                         for p in range(P)))
+
+        # --- helpers for the passes ---------------------------------------------------------------
+        def group_valid(n, c):
+            """Lane-valid bits of word ``c`` of a layer of ``n`` neurons."""
+            return valid_bits(n, -(-n // P)).word_select(c, P)
+
+        rd_lane_sel = Signal(max(lp, 1))
+        m.d.comb += self.o_stream.payload.eq(0)
+
+        with m.FSM(name="seq"):
+            # ---------------------------------------------------------------- commands
+            with m.State("IDLE"):
+                m.d.comb += self.i_stream.ready.eq(1)
+                with m.If(self.i_stream.valid):
+                    word = self.i_stream.payload
+                    m.d.sync += [head.eq(word), rx_count.eq(0)]
+                    wop = word[28:32]
+                    with m.Switch(wop):
+                        with m.Case(Op.NOP):
+                            m.d.sync += respond(Status.OK)
+                            m.next = "RESPOND"
+                        with m.Case(Op.START):
+                            lab = word[:16]
+                            with m.If(lab >= nout):
+                                m.d.sync += respond(Status.ERR_LABEL)
+                                m.next = "RESPOND"
+                            with m.Else():
+                                m.d.sync += [active.eq(1), train.eq(word[27]), label.eq(lab),
+                                             nsteps.eq(0), *respond(Status.OK)]
+                                m.d.sync += [s.eq(0) for s in spikes]
+                                m.d.sync += [t.eq(0) for t in total]
+                                m.d.sync += [n.eq(0) for n in nz]
+                                m.next = "CLEAR"
+                        with m.Case(Op.STEP):
+                            m.next = "RX_SPIKES"
+                        with m.Case(Op.END):
+                            with m.If(active):
+                                m.d.sync += [kcnt.eq(1), pred.eq(0), best.eq(total[0])]
+                                m.next = "ARGMAX"
+                            with m.Else():
+                                m.d.sync += respond(Status.ERR_STATE)
+                                m.next = "RESPOND"
+                        with m.Case(Op.WRITE, Op.READ):
+                            m.next = "RX_ADDR"
+                        with m.Default():
+                            m.d.sync += respond(Status.ERR_OPCODE)
+                            m.next = "RESPOND"
+
+            # START clears membranes and traces: one word per memory per cycle
+            with m.State("CLEAR"):
+                for l in range(L):
+                    m.d.comb += [U[l].wr.addr.eq(group), U[l].wr.en.eq(group < G[l + 1])]
+                for l in range(L + 1):
+                    m.d.comb += [A[l].wr.addr.eq(group), A[l].wr.en.eq(group < G[l])]
+                m.d.sync += group.eq(group + 1)
+                with m.If(group == max(G[:-1]) - 1):
+                    m.d.sync += group.eq(0)
+                    m.next = "RESPOND"
+
+            with m.State("RX_SPIKES"):
+                m.d.comb += self.i_stream.ready.eq(1)
+                with m.If(self.i_stream.valid):
+                    m.d.sync += [x_words[rx_count].eq(self.i_stream.payload), rx_count.eq(rx_count + 1)]
+                    with m.If(rx_count == words_in - 1):
+                        m.next = "STEP_CHECK"
+
+            with m.State("STEP_CHECK"):
+                with m.If(~active | (nsteps == cfg.timesteps)):
+                    m.d.sync += respond(Status.ERR_STATE)
+                    m.next = "RESPOND"
+                with m.Else():
+                    m.d.sync += [nsteps.eq(nsteps + 1), group.eq(0), dv.eq(0),
+                                 xbits.eq(Cat(*x_words)[:cfg.n_inputs])]
+                    m.next = "TRACE0"
+
+            with m.State("RX_ADDR"):
+                m.d.comb += self.i_stream.ready.eq(1)
+                with m.If(self.i_stream.valid):
+                    m.d.sync += [addr_row.eq(self.i_stream.payload[16:32]),
+                                 addr_col.eq(self.i_stream.payload[:16])]
+                    m.next = "RX_DATA"
+                    with m.If(op == Op.READ):
+                        m.next = "ACCESS"
+
+            with m.State("RX_DATA"):
+                m.d.comb += self.i_stream.ready.eq(1)
+                with m.If(self.i_stream.valid):
+                    m.d.sync += data_word.eq(self.i_stream.payload)
+                    m.next = "ACCESS"
+
+            # host access, cycle 1: check, issue the read of the word holding the entry
+            with m.State("ACCESS"):
+                is_write = op == Op.WRITE
+                with m.If(~acc_valid | (is_write & ~acc_writable)):
+                    m.d.sync += respond(Status.ERR_ADDR)
+                    m.next = "RESPOND"
+                with m.Elif(is_write & ~val_ok):
+                    m.d.sync += respond(Status.ERR_VALUE)
+                    m.next = "RESPOND"
+                with m.Else():
+                    for l in range(L):
+                        m.d.comb += [W[l].rd.addr.eq((row_word << cb[l]) | addr_col),
+                                     MF[l].rd.addr.eq((row_word << kb) | addr_col),
+                                     U[l].rd.addr.eq(row_word)]
+                    m.d.comb += WO.rd.addr.eq((row_word << cb[L]) | addr_col)
+                    for l in range(L + 1):
+                        m.d.comb += A[l].rd.addr.eq(row_word)
+                    m.next = "ACCESS2"
+
+            # host access, cycle 2: read value or read-modify-write one lane
+            with m.State("ACCESS2"):
+                is_write = op == Op.WRITE
+                value = Signal(signed(33))
+                with m.Switch(mem_sel):
+                    for l in range(L):
+                        with m.Case(Mem.W1 + l):
+                            m.d.comb += [value.eq(W[l].rlane_dyn(row_lane)),
+                                         W[l].wr.addr.eq((row_word << cb[l]) | addr_col),
+                                         W[l].wr.data.eq(lane_replace(W[l].rd.data, wb, row_lane, data_word)),
+                                         W[l].wr.en.eq(is_write)]
+                        with m.Case(Mem.M1 + l):
+                            m.d.comb += [value.eq(MF[l].rlane_dyn(row_lane)),
+                                         MF[l].wr.addr.eq((row_word << kb) | addr_col),
+                                         MF[l].wr.data.eq(lane_replace(MF[l].rd.data, fbb, row_lane, data_word)),
+                                         MF[l].wr.en.eq(is_write)]
+                    with m.Case(Mem.W_OUT):
+                        m.d.comb += [value.eq(WO.rlane_dyn(row_lane)),
+                                     WO.wr.addr.eq((row_word << cb[L]) | addr_col),
+                                     WO.wr.data.eq(lane_replace(WO.rd.data, wb, row_lane, data_word)),
+                                     WO.wr.en.eq(is_write)]
+                    with m.Case(Mem.BASELINE):
+                        m.d.comb += value.eq(b[addr_row[:kb]])
+                        with m.If(is_write):
+                            m.d.sync += b[addr_row[:kb]].eq(data_word)
+                    with m.Case(Mem.LFSR):
+                        m.d.comb += [lfsr.sel.eq(addr_row), value.eq(lfsr.rdata),
+                                     lfsr.wdata.eq(data_word), lfsr.we.eq(is_write)]
+                    with m.Case(Mem.MEMBRANE):
+                        with m.Switch(addr_col):
+                            for l in range(L):
+                                with m.Case(l):
+                                    m.d.comb += value.eq(U[l].rlane_dyn(row_lane))
+                    with m.Case(Mem.SPIKE):
+                        with m.Switch(addr_col):
+                            for l in range(L):
+                                with m.Case(l):
+                                    m.d.comb += value.eq(spikes[l].bit_select(addr_row, 1))
+                    with m.Case(Mem.TRACE):
+                        with m.Switch(addr_col):
+                            for l in range(L + 1):
+                                with m.Case(l):
+                                    m.d.comb += value.eq(A[l].rlane_dyn(row_lane))
+                    with m.Case(Mem.PARAM):
+                        m.d.comb += value.eq(Mux(addr_row == 0, hid_lr, ro_lr))
+                        with m.If(is_write & (addr_row == 0)):
+                            m.d.sync += hid_lr.eq(data_word)
+                        with m.If(is_write & (addr_row == 1)):
+                            m.d.sync += ro_lr.eq(data_word)
+                m.d.sync += resp_value.eq(value[:32])
+                m.d.sync += respond(Status.OK, Mux(is_write, 0, 1))
+                m.next = "RESPOND"
+
+            with m.State("ARGMAX"):
+                with m.If(kcnt == nout):
+                    m.d.sync += [active.eq(0), *respond(Status.OK, 1 + nout)]
+                    m.next = "RESPOND"
+                with m.Else():
+                    with m.If(total[kcnt[:kb] if nout > 1 else 0] > best):
+                        m.d.sync += [best.eq(total[kcnt[:kb]]), pred.eq(kcnt)]
+                    m.d.sync += kcnt.eq(kcnt + 1)
+
+            with m.State("RESPOND"):
+                hdr = Cat(resp_count, resp_status, op)
+                tot_idx = (resp_idx - 2)[:kb]
+                data = Signal(signed(33))          # sign-extends the totals
+                with m.If(op == Op.END):
+                    m.d.comb += data.eq(Mux(resp_idx == 1, pred, total[tot_idx]))
+                with m.Else():
+                    m.d.comb += data.eq(resp_value)
+                m.d.comb += [self.o_stream.valid.eq(1),
+                             self.o_stream.payload.eq(Mux(resp_idx == 0, hdr, data[:32])),
+                             self.error.eq((resp_idx == 0) & (resp_status != Status.OK)
+                                           & self.o_stream.ready)]
+                with m.If(self.o_stream.ready):
+                    m.d.sync += resp_idx.eq(resp_idx + 1)
+                    with m.If(resp_idx == resp_count):
+                        m.next = "IDLE"
+
+            # ---------------------------------------------------------------- time step
+            # input trace: a_0 = trace_step(a_0, x), one word per cycle
+            with m.State("TRACE0"):
+                with m.If(group < G[0]):
+                    m.d.comb += A[0].rd.addr.eq(group)
+                    m.d.sync += [group.eq(group + 1), d_idx.eq(group)]
+                m.d.sync += dv.eq(group < G[0])
+                with m.If(dv):
+                    c = d_idx
+                    xs = xbits.word_select(c[:_bits(G[0])] if G[0] > 1 else 0, P)
+                    new = [trace_step(cfg, A[0].rlane(p), xs[p]) for p in range(P)]
+                    m.d.comb += [A[0].wr.addr.eq(c), A[0].wr.en.eq(1), A[0].wr.data.eq(Cat(*new))]
+                    m.d.sync += nz[0].word_select(c[:_bits(G[0])] if G[0] > 1 else 0, P).eq(
+                        Cat(*(v != 0 for v in new)))
+                with m.If((group == G[0]) & ~dv):
+                    m.d.sync += [group.eq(0), dv.eq(0)]
+                    m.next = "FWD0_START"
+
+            # forward pass, one hidden layer at a time, then the readout
+            for l in range(L + 1):
+                is_out = l == L
+                n_out_l = sizes[l + 1]
+                Wm = WO if is_out else W[l]
+                in_mask = xbits if l == 0 else spikes[l - 1]
+                nxt = "OUT_START" if l == L - 1 else f"FWD{l + 1}_START"
+                name = "OUT" if is_out else f"FWD{l}"
+                gsel = group[:_bits(G[l + 1])] if G[l + 1] > 1 else Const(0, 1)
+                with m.State(f"{name}_START"):
+                    if not is_out:
+                        m.d.comb += [U[l].rd.addr.eq(group), A[l + 1].rd.addr.eq(group)]
+                    m.d.sync += [pending.eq(in_mask), first.eq(1), dv.eq(0)]
+                    m.next = f"{name}_ACC"
+                with m.State(f"{name}_ACC"):
+                    with m.If(low_any):
+                        m.d.comb += Wm.rd.addr.eq((group << cb[l]) | low_idx)
+                        m.d.sync += [pending.eq(pending & (pending - 1)), d_idx.eq(low_idx)]
+                    m.d.sync += [dv.eq(low_any), first.eq(0)]
+                    for p in range(P):
+                        if is_out:
+                            base = Mux(first, 0, acc[p])
+                        else:
+                            s_prev = spikes[l].word_select(gsel, P)[p]
+                            base = Mux(first, reset_leak(cfg, U[l].rlane(p), s_prev), acc[p])
+                        m.d.sync += acc[p].eq(base + Mux(dv, Wm.rlane(p), 0))
+                    if not is_out:
+                        with m.If(first):
+                            m.d.sync += trace_word.eq(A[l + 1].rd.data)
+                    with m.If(~low_any & ~dv & ~first):
+                        m.next = f"{name}_FIN"
+                with m.State(f"{name}_FIN"):
+                    if not is_out:
+                        gv = group_valid(n_out_l, gsel)
+                        us, ss, psis, trs = [], [], [], []
+                        for p in range(P):
+                            u, s = fire(cfg, acc[p], train, lfsr.bits[p])
+                            s = s & gv[p]
+                            us.append(u)
+                            ss.append(s)
+                            psis.append(surrogate(cfg, u))
+                            trs.append(trace_step(cfg, trace_word[p * tb:(p + 1) * tb], s))
+                        m.d.comb += [U[l].wr.addr.eq(group), U[l].wr.en.eq(1), U[l].wr.data.eq(Cat(*us)),
+                                     PSI[l].wr.addr.eq(group), PSI[l].wr.en.eq(1),
+                                     PSI[l].wr.data.eq(Cat(*psis)),
+                                     A[l + 1].wr.addr.eq(group), A[l + 1].wr.en.eq(1),
+                                     A[l + 1].wr.data.eq(Cat(*trs)),
+                                     lfsr.step.eq(train)]
+                        m.d.sync += [spikes[l].word_select(gsel, P).eq(Cat(*ss)),
+                                     zbits[l].word_select(gsel, P).eq(lfsr.bits),
+                                     nz[l + 1].word_select(gsel, P).eq(Cat(*(t != 0 for t in trs)))]
+                    else:
+                        for cc in range(G[L + 1]):
+                            with m.If(group == cc):
+                                for p in range(P):
+                                    k = cc * P + p
+                                    if k < nout:
+                                        ov = saturate(acc[p], ob)
+                                        m.d.sync += [o[k].eq(ov), total[k].eq(total[k] + ov)]
+                    with m.If(group == G[l + 1] - 1):
+                        m.d.sync += group.eq(0)
+                        if is_out:
+                            with m.If(train):
+                                m.next = "ERROR"
+                            with m.Else():
+                                m.d.sync += respond(Status.OK)
+                                m.next = "RESPOND"
+                        else:
+                            m.next = nxt
+                    with m.Else():
+                        m.d.sync += group.eq(group + 1)
+                        m.next = f"{name}_START"
+
+            # learning: error, centred output and baseline for every class at once
+            with m.State("ERROR"):
+                for k in range(nout):
+                    ock = o[k] - b[k]
+                    m.d.sync += [e[k].eq(output_error(cfg, o[k], label == k)), oc[k].eq(ock),
+                                 b[k].eq(baseline_update(cfg, b[k], ock))]
+                m.d.sync += group.eq(0)
+                m.next = "MP0_START"
+
+            for l in range(L):
+                gsel = group[:_bits(G[l + 1])] if G[l + 1] > 1 else Const(0, 1)
+                nxt = "RU_START" if l == L - 1 else f"MP{l + 1}_START"
+                # M pass of word group c: g += M e (old M), M = momentum update
+                with m.State(f"MP{l}_START"):
+                    m.d.comb += PSI[l].rd.addr.eq(group)
+                    m.d.sync += [kcnt.eq(0), dv.eq(0), first.eq(1)] + [a.eq(0) for a in gacc]
+                    m.next = f"MP{l}_RUN"
+                with m.State(f"MP{l}_RUN"):
+                    with m.If(first):
+                        m.d.sync += psi_word.eq(PSI[l].rd.data)
+                    with m.If(kcnt < nout):
+                        m.d.comb += MF[l].rd.addr.eq((group << kb) | kcnt)
+                        m.d.sync += [kcnt.eq(kcnt + 1), d_k.eq(kcnt)]
+                    m.d.sync += [dv.eq(kcnt < nout), first.eq(0)]
+                    with m.If(dv):
+                        gv = group_valid(sizes[l + 1], gsel)
+                        zs = zbits[l].word_select(gsel, P)
+                        ek = e[d_k]
+                        ock = oc[d_k]
+                        new = []
+                        for p in range(P):
+                            mold = MF[l].rlane(p)
+                            m.d.sync += gacc[p].eq(gacc[p] + mold * ek)
+                            new.append(Mux(gv[p], feedback_update(cfg, mold, zs[p], ock), mold)[:fbb])
+                        m.d.comb += [MF[l].wr.addr.eq((group << kb) | d_k), MF[l].wr.en.eq(1),
+                                     MF[l].wr.data.eq(Cat(*new))]
+                    with m.If((kcnt == nout) & ~dv & ~first):
+                        m.next = f"MP{l}_G"
+                with m.State(f"MP{l}_G"):
+                    m.d.sync += [g[p].eq(top_down_signal(cfg, gacc[p])) for p in range(P)]
+                    m.next = f"MP{l}_D"
+                with m.State(f"MP{l}_D"):
+                    for p in range(P):
+                        m.d.comb += [mul_a[p].eq(g[p]), mul_b[p].eq(psi_word[p * psib:(p + 1) * psib])]
+                        m.d.sync += d[p].eq(saturate(
+                            (mul_y[p] + (1 << (cfg.surrogate_frac_bits - 1))) >> cfg.surrogate_frac_bits,
+                            sb))
+                    m.next = f"WP{l}_START"
+                # weight pass of word group c over the inputs with a nonzero trace
+                with m.State(f"WP{l}_START"):
+                    m.d.sync += [pending.eq(nz[l]), dv.eq(0)]
+                    with m.If(Cat(*(v != 0 for v in d)).any()):
+                        m.next = f"WP{l}_RUN"
+                    with m.Else():
+                        m.next = f"WP{l}_NEXT"
+                with m.State(f"WP{l}_RUN"):
+                    with m.If(low_any):
+                        m.d.comb += [W[l].rd.addr.eq((group << cb[l]) | low_idx),
+                                     A[l].rd.addr.eq(low_idx >> lp)]
+                        m.d.sync += [pending.eq(pending & (pending - 1)), d_idx.eq(low_idx)]
+                    m.d.sync += dv.eq(low_any)
+                    with m.If(dv):
+                        a_i = A[l].rlane_dyn(d_idx[:lp]) if lp else A[l].rlane(0)
+                        new = []
+                        for p in range(P):
+                            m.d.comb += [mul_a[p].eq(d[p]), mul_b[p].eq(a_i)]
+                            new.append(weight_step(cfg, W[l].rlane(p), mul_y[p], hid_shift)[:wb])
+                        m.d.comb += [W[l].wr.addr.eq((group << cb[l]) | d_idx), W[l].wr.en.eq(1),
+                                     W[l].wr.data.eq(Cat(*new))]
+                    with m.If(~low_any & ~dv):
+                        m.next = f"WP{l}_NEXT"
+                with m.State(f"WP{l}_NEXT"):
+                    with m.If(group == G[l + 1] - 1):
+                        m.d.sync += group.eq(0)
+                        m.next = nxt
+                    with m.Else():
+                        m.d.sync += group.eq(group + 1)
+                        m.next = f"MP{l}_START"
+
+            # readout update: W_out -= e a_L^T over the last layer's nonzero traces
+            gsel = group[:_bits(G[L + 1])] if G[L + 1] > 1 else Const(0, 1)
+            with m.State("RU_START"):
+                m.d.sync += [pending.eq(nz[L]), dv.eq(0)]
+                m.next = "RU_RUN"
+            with m.State("RU_RUN"):
+                with m.If(low_any):
+                    m.d.comb += [WO.rd.addr.eq((group << cb[L]) | low_idx), A[L].rd.addr.eq(low_idx >> lp)]
+                    m.d.sync += [pending.eq(pending & (pending - 1)), d_idx.eq(low_idx)]
+                m.d.sync += dv.eq(low_any)
+                with m.If(dv):
+                    a_i = A[L].rlane_dyn(d_idx[:lp]) if lp else A[L].rlane(0)
+                    new = []
+                    for p in range(P):
+                        ek = Array(e[cc * P + p] if cc * P + p < nout else Const(0, signed(eb))
+                                   for cc in range(G[L + 1]))[gsel]
+                        m.d.comb += [mul_a[p].eq(ek), mul_b[p].eq(a_i)]
+                        new.append(weight_step(cfg, WO.rlane(p), mul_y[p], ro_shift)[:wb])
+                    m.d.comb += [WO.wr.addr.eq((group << cb[L]) | d_idx), WO.wr.en.eq(1),
+                                 WO.wr.data.eq(Cat(*new))]
+                with m.If(~low_any & ~dv):
+                    with m.If(group == G[L + 1] - 1):
+                        m.d.sync += [group.eq(0), *respond(Status.OK)]
+                        m.next = "RESPOND"
+                    with m.Else():
+                        m.d.sync += group.eq(group + 1)
+                        m.next = "RU_START"
+        return m

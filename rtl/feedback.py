@@ -1,0 +1,29 @@
+"""Feedback-matrix lane arithmetic (twin of :mod:`golden.feedback`).
+
+One lane handles entry ``M[j, k]`` of the word being streamed through: it multiplies the
+old entry by ``e_k`` into the top-down accumulator and writes back the momentum update.
+"""
+
+from amaranth.hdl import Mux
+
+from .arith import decay, round_shift, saturate
+
+__all__ = ["feedback_update", "top_down_signal", "baseline_update"]
+
+
+def feedback_update(cfg, M, z_positive, oc):
+    """``sat_fb(decay(M, kM) + z * (oc >> feedback_input_shift))``."""
+    step = oc >> cfg.feedback_input_shift
+    return saturate(decay(M, cfg.feedback_decay_shift) + Mux(z_positive, step, -step),
+                    cfg.feedback_bits)
+
+
+def top_down_signal(cfg, acc):
+    """``g = sat_sig(round_shift(sum_k M[j, k] e_k, ...))`` from the exact accumulator."""
+    shift = cfg.feedback_scale_bits + cfg.error_frac_bits - cfg.signal_frac_bits
+    return saturate(round_shift(acc, shift), cfg.signal_bits)
+
+
+def baseline_update(cfg, b, oc):
+    """``b + (oc >> baseline_shift)``; stays between ``b`` and ``o``, so it cannot overflow."""
+    return (b + (oc >> cfg.baseline_shift))[:cfg.output_bits].as_signed()

@@ -1,0 +1,186 @@
+"""Command-level reference model: the golden fixed-point core behind the stream protocol.
+
+:class:`CoreModel` consumes the same 32-bit command words as the RTL and returns the words
+the RTL must answer with, computed by :class:`golden.core.FixedCore`.  It is the scoreboard's
+source of truth: protocol semantics (errors, what each command changes) live here in
+Python once, and the RTL is compared with it word for word and state for state.
+"""
+
+import numpy as np
+
+from golden.arith import smax, smin
+from golden.core import FixedCore
+from rtl.protocol import WORD_MASK, Mem, Op, Status, response
+
+__all__ = ["CoreModel"]
+
+
+class CoreModel:
+    """Golden model with the core's command interface."""
+
+    def __init__(self, cfg):
+        self.cfg = cfg
+        self.core = FixedCore(cfg)
+        self.active = False
+        self.train = False
+        self.label = 0
+        self.pending = []          # words of an incomplete command
+
+    # --- parameters -----------------------------------------------------------------
+    def _param_range(self, row):
+        cfg = self.cfg
+        if row == 0:
+            base = cfg.signal_frac_bits + cfg.trace_frac_bits - cfg.frac_bits
+        else:
+            base = cfg.error_frac_bits + cfg.trace_frac_bits - cfg.frac_bits
+        return max(0, -base), 31 - base
+
+    # --- memory map -------------------------------------------------------------------
+    def _shape(self, mem):
+        """(rows, cols, signed bits or None for unsigned, writable) of a memory, or None."""
+        cfg, L = self.cfg, self.cfg.n_hidden_layers
+        if Mem.W1 <= mem <= Mem.W3 and mem - Mem.W1 < L:
+            l = mem - Mem.W1
+            return cfg.hidden[l], cfg.sizes[l], cfg.weight_bits, True
+        if mem == Mem.W_OUT:
+            return cfg.n_outputs, cfg.hidden[-1], cfg.weight_bits, True
+        if Mem.M1 <= mem <= Mem.M3 and mem - Mem.M1 < L:
+            return cfg.hidden[mem - Mem.M1], cfg.n_outputs, cfg.feedback_bits, True
+        if mem == Mem.BASELINE:
+            return cfg.n_outputs, 1, cfg.output_bits, True
+        if mem == Mem.LFSR:
+            return cfg.lanes, 1, None, True
+        if mem in (Mem.MEMBRANE, Mem.SPIKE):
+            return max(cfg.hidden), L, (cfg.membrane_bits if mem == Mem.MEMBRANE else None), False
+        if mem == Mem.TRACE:
+            return max(cfg.sizes[:-1]), L + 1, None, False
+        if mem == Mem.PARAM:
+            return 2, 1, None, True
+        return None
+
+    def _valid_address(self, mem, row, col):
+        shape = self._shape(mem)
+        if shape is None:
+            return False
+        rows, cols = shape[0], shape[1]
+        if not (row < rows and col < cols):
+            return False
+        cfg = self.cfg
+        if mem in (Mem.MEMBRANE, Mem.SPIKE):
+            return row < cfg.hidden[col]
+        if mem == Mem.TRACE:
+            return row < cfg.sizes[col]
+        return True
+
+    def read(self, mem, row, col):
+        c = self.core
+        if Mem.W1 <= mem <= Mem.W3:
+            return int(c.weights[mem - Mem.W1][row, col])
+        if mem == Mem.W_OUT:
+            return int(c.weights[-1][row, col])
+        if Mem.M1 <= mem <= Mem.M3:
+            return int(c.feedback[mem - Mem.M1][row, col])
+        if mem == Mem.BASELINE:
+            return int(c.baseline[row])
+        if mem == Mem.LFSR:
+            return int(c.lfsr.states[row])
+        if mem == Mem.MEMBRANE:
+            return int(c.membranes[col][row])
+        if mem == Mem.SPIKE:
+            return int(c.spikes[col][row])
+        if mem == Mem.TRACE:
+            return int(c.traces[col][row])
+        if mem == Mem.PARAM:
+            return self.cfg.hidden_lr_shift if row == 0 else self.cfg.readout_lr_shift
+        raise AssertionError(mem)
+
+    def _write(self, mem, row, col, word):
+        """Apply a write; returns the status."""
+        shape = self._shape(mem)
+        if shape is None or not shape[3] or not self._valid_address(mem, row, col):
+            return Status.ERR_ADDR
+        bits = shape[2]
+        value = word - (1 << 32) if word >> 31 else word
+        c = self.core
+        if bits is not None:
+            if not smin(bits) <= value <= smax(bits):
+                return Status.ERR_VALUE
+            if Mem.W1 <= mem <= Mem.W3:
+                c.weights[mem - Mem.W1][row, col] = value
+            elif mem == Mem.W_OUT:
+                c.weights[-1][row, col] = value
+            elif Mem.M1 <= mem <= Mem.M3:
+                c.feedback[mem - Mem.M1][row, col] = value
+            else:
+                c.baseline[row] = value
+            return Status.OK
+        if mem == Mem.LFSR:
+            if word == 0 or word >> self.cfg.lfsr_bits:
+                return Status.ERR_VALUE
+            c.lfsr.states[row] = word
+            return Status.OK
+        lo, hi = self._param_range(row)                     # PARAM
+        if not lo <= value <= hi:
+            return Status.ERR_VALUE
+        key = "hidden_lr_shift" if row == 0 else "readout_lr_shift"
+        self.cfg = self.cfg.with_(**{key: value})
+        c.cfg = self.cfg
+        return Status.OK
+
+    # --- command processing --------------------------------------------------------------
+    def command_length(self, head):
+        op = head >> 28
+        if op == Op.STEP:
+            return 1 + -(-self.cfg.n_inputs // 32)
+        if op == Op.WRITE:
+            return 3
+        if op == Op.READ:
+            return 2
+        return 1
+
+    def feed(self, word):
+        """Feed one command word; returns the response words it completes (maybe none)."""
+        self.pending.append(word & WORD_MASK)
+        if len(self.pending) < self.command_length(self.pending[0]):
+            return []
+        words, self.pending = self.pending, []
+        return self.execute(words)
+
+    def execute(self, words):
+        """Execute one complete command; returns its response words."""
+        cfg = self.cfg
+        head = words[0]
+        op = head >> 28
+        if op == Op.NOP:
+            return [response(op, Status.OK)]
+        if op == Op.START:
+            label = head & 0xFFFF
+            if label >= cfg.n_outputs:
+                return [response(op, Status.ERR_LABEL)]
+            self.active, self.train, self.label = True, bool(head >> 27 & 1), label
+            self.core.reset_sample()
+            return [response(op, Status.OK)]
+        if op == Op.STEP:
+            if not self.active:
+                return [response(op, Status.ERR_STATE)]
+            bits = np.zeros(cfg.n_inputs, dtype=np.int64)
+            for i in range(cfg.n_inputs):
+                bits[i] = words[1 + i // 32] >> (i % 32) & 1
+            self.core._step(bits, self.label, self.train)
+            return [response(op, Status.OK)]
+        if op == Op.END:
+            if not self.active:
+                return [response(op, Status.ERR_STATE)]
+            self.active = False
+            total = self.core.total
+            return [response(op, Status.OK, 1 + cfg.n_outputs), int(np.argmax(total))] + \
+                   [int(v) & WORD_MASK for v in total]
+        if op in (Op.WRITE, Op.READ):
+            mem = head >> 24 & 0xF
+            row, col = words[1] >> 16, words[1] & 0xFFFF
+            if op == Op.WRITE:
+                return [response(op, self._write(mem, row, col, words[2]))]
+            if not self._valid_address(mem, row, col):
+                return [response(op, Status.ERR_ADDR)]
+            return [response(op, Status.OK, 1), self.read(mem, row, col) & WORD_MASK]
+        return [response(op, Status.ERR_OPCODE)]
