@@ -57,7 +57,7 @@ class Op(enum.IntEnum):
 class Status(enum.IntEnum):
     OK = 0
     ERR_OPCODE = 1    # unknown opcode
-    ERR_STATE = 2     # STEP or END without a START
+    ERR_STATE = 2     # STEP or END without a START, or more STEPs than timesteps
     ERR_LABEL = 3     # label >= n_outputs
     ERR_ADDR = 4      # memory, row or column out of range, or a read-only memory written
     ERR_VALUE = 5     # written value outside the entry's range (or a zero LFSR state)

@@ -24,6 +24,7 @@ class CoreModel:
         self.active = False
         self.train = False
         self.label = 0
+        self.steps = 0             # time steps of the open sample (at most cfg.timesteps)
         self.pending = []          # words of an incomplete command
 
     # --- parameters -----------------------------------------------------------------
@@ -158,11 +159,13 @@ class CoreModel:
             if label >= cfg.n_outputs:
                 return [response(op, Status.ERR_LABEL)]
             self.active, self.train, self.label = True, bool(head >> 27 & 1), label
+            self.steps = 0
             self.core.reset_sample()
             return [response(op, Status.OK)]
         if op == Op.STEP:
-            if not self.active:
+            if not self.active or self.steps == cfg.timesteps:
                 return [response(op, Status.ERR_STATE)]
+            self.steps += 1
             bits = np.zeros(cfg.n_inputs, dtype=np.int64)
             for i in range(cfg.n_inputs):
                 bits[i] = words[1 + i // 32] >> (i % 32) & 1
