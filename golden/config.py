@@ -58,7 +58,7 @@ class CoreConfig:
     # --- dynamics -------------------------------------------------------------------
     leak_shift: int = 1          # lambda = 1 - 2^-leak_shift (0.5)
     noise_shift: int = 2         # sigma = V_th >> noise_shift (0.25)
-    feedback_decay_shift: int = 10   # lambda_M = 1 - 2^-k
+    feedback_decay_shift: int = 11   # lambda_M = 1 - 2^-k (0.9995)
     feedback_input_shift: int = 9    # M += z * ((o - b) >> this)
     baseline_shift: int = 10     # b += (o - b) >> this
     # --- learning -------------------------------------------------------------------

@@ -151,3 +151,21 @@ def test_non_binary_input_refused():
 def test_fixed_method_refused():
     with pytest.raises(ValueError, match="method must be one of"):
         FixedCore(preset("digits"), "bp")
+
+
+def test_step_api_equals_whole_sample_run():
+    # run_sample draws a whole sample's noise at once; step() draws per step: same bits
+    cfg = preset("yinyang", hidden=(13, 7), lanes=4)
+    rng = np.random.default_rng(5)
+    xs = rng.random((3, cfg.timesteps, cfg.n_inputs)) < 0.4
+    a, b = FixedCore(cfg), FixedCore(cfg)
+    for k, x in enumerate(xs):
+        a.run_sample(x, k % 3, train=True)
+        b.reset_sample()
+        for xt in x:
+            b.step(xt, k % 3, train=True)
+    sa, sb = a.state(), b.state()
+    for key in sa:
+        for u, v in zip(sa[key] if isinstance(sa[key], list) else [sa[key]],
+                        sb[key] if isinstance(sb[key], list) else [sb[key]]):
+            assert np.array_equal(u, v), key
