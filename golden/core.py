@@ -140,9 +140,9 @@ class FixedCore:
             self.baseline = baseline_update(cfg, self.baseline, oc)
             g = [top_down_signal(cfg, M, e) for M in self.feedback]
             self.feedback = [feedback_update(cfg, M, z[l], oc) for l, M in enumerate(self.feedback)]
+            self.factors = [neuron_factor(cfg, g[l], psi[l]) for l in range(L)]
             for l in range(L):
-                d = neuron_factor(cfg, g[l], psi[l])
-                self.weights[l] = hidden_update(cfg, self.weights[l], d, self.traces[l])
+                self.weights[l] = hidden_update(cfg, self.weights[l], self.factors[l], self.traces[l])
         self.weights[L] = readout_update(cfg, self.weights[L], e, self.traces[L])
         self._e = e
 

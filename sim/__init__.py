@@ -1,0 +1,1 @@
+"""Simulation plumbing: cocotb runner for Amaranth components, stream helpers, reference models."""

@@ -1,0 +1,247 @@
+"""cocotb test module for :class:`rtl.core.Core` (run through :func:`sim.runner.run_cocotb`).
+
+The scenario comes from environment variables set by the launcher (:mod:`sim.compare`):
+
+``OPZO_CONFIG``    JSON of the :class:`golden.config.CoreConfig` fields the Verilog was built with
+``OPZO_SCENARIO``  JSON: ``samples``, ``source`` (``random``, ``digits`` or ``yinyang``),
+                   ``seed``, ``idle``/``stall`` (pause probabilities on the input/output
+                   stream), ``check`` (``end``: full state once at the end, ``sample``: after
+                   every sample, ``step``: after every time step; read from the simulator's
+                   registers and memories), ``reads`` (also read the whole state back through
+                   READ commands at the end), ``errors`` (interleave malformed commands),
+                   ``train_fraction``
+``OPZO_RESULT``    path of the JSON result this test writes
+
+The testbench class owns the clock, reset, stream driver and monitor; the scoreboard
+(:class:`sim.scenario.Scoreboard`, backed by the golden model) predicts every response word;
+the checker compares each received word and records cycles per time step.
+"""
+
+import json
+import os
+import time
+
+import cocotb
+import numpy as np
+from cocotb.clock import Clock
+from cocotb.triggers import ClockCycles, RisingEdge
+from cocotb.utils import get_sim_time
+
+from golden.config import CoreConfig
+from rtl.protocol import Op
+from sim.bounds import step_bound
+from sim.scenario import (Scoreboard, data_samples, error_commands, random_samples,
+                          sample_commands, state_reads)
+from sim.stream import StreamDriver, StreamMonitor, random_pauses
+
+PERIOD_NS = 10
+
+
+def _lanes(word, bits, lanes, signed):
+    out = []
+    for p in range(lanes):
+        v = (word >> (p * bits)) & ((1 << bits) - 1)
+        if signed and v >> (bits - 1):
+            v -= 1 << bits
+        out.append(v)
+    return out
+
+
+def peek_state(dut, cfg):
+    """The complete core state read straight from the simulator's registers and memories,
+    in the layout of :meth:`golden.core.FixedCore.state` (much faster than READ commands)."""
+    P, L, m = cfg.lanes, cfg.n_hidden_layers, cfg.n_outputs
+    sizes = cfg.sizes
+    bits = lambda n: max(1, (n - 1).bit_length())  # noqa: E731
+
+    def matrix(mem, rows, cols, col_bits, width):
+        out = np.zeros((rows, cols), dtype=np.int64)
+        for c in range(cfg.groups(rows)):
+            for i in range(cols):
+                lanes = _lanes(mem[(c << col_bits) | i].value.to_unsigned(), width, P, True)
+                for p in range(P):
+                    if c * P + p < rows:
+                        out[c * P + p, i] = lanes[p]
+        return out
+
+    def vector(mem, n, width, signed):
+        out = np.zeros(n, dtype=np.int64)
+        for c in range(cfg.groups(n)):
+            lanes = _lanes(mem[c].value.to_unsigned(), width, P, signed)
+            for p in range(P):
+                if c * P + p < n:
+                    out[c * P + p] = lanes[p]
+        return out
+
+    def bitvec(sig, n):
+        v = sig.value.to_unsigned()
+        return np.array([(v >> j) & 1 for j in range(n)], dtype=np.int64)
+
+    weights = [matrix(getattr(dut, f"weights_{l}"), sizes[l + 1], sizes[l], bits(sizes[l]),
+                      cfg.weight_bits) for l in range(L)]
+    weights.append(matrix(dut.readout, m, sizes[L], bits(sizes[L]), cfg.weight_bits))
+    return {
+        "weights": weights,
+        "feedback": [matrix(getattr(dut, f"feedback_{l}"), sizes[l + 1], m, bits(m), cfg.feedback_bits)
+                     for l in range(L)],
+        "membranes": [vector(getattr(dut, f"membrane_{l}"), sizes[l + 1], cfg.membrane_bits, True)
+                      for l in range(L)],
+        "spikes": [bitvec(getattr(dut, f"spikes_{l}"), sizes[l + 1]) for l in range(L)],
+        "traces": [vector(getattr(dut, f"trace_{l}"), sizes[l], cfg.trace_bits, False)
+                   for l in range(L + 1)],
+        "baseline": np.array([getattr(dut, f"baseline_{k}").value.to_signed() for k in range(m)]),
+        "total": np.array([getattr(dut, f"total_{k}").value.to_signed() for k in range(m)]),
+        "lfsr": np.array([getattr(dut.lfsr, f"lfsr{p}").value.to_unsigned() for p in range(P)],
+                         dtype=np.uint64),
+    }
+
+
+def state_mismatches(got, want, limit=10):
+    """(count, examples) of entries where two state dictionaries differ."""
+    count, examples = 0, []
+    for key, value in want.items():
+        items = value if isinstance(value, list) else [value]
+        others = got[key] if isinstance(value, list) else [got[key]]
+        for n, (a, b) in enumerate(zip(others, items)):
+            a, b = np.asarray(a), np.asarray(b)
+            bad = np.argwhere(a != b)
+            count += len(bad)
+            for idx in bad[:limit - len(examples)]:
+                examples.append(f"{key}[{n}]{tuple(int(i) for i in idx)}: rtl {a[tuple(idx)]}, "
+                                f"golden {b[tuple(idx)]}")
+    return count, examples
+
+
+def load_config():
+    fields = json.loads(os.environ["OPZO_CONFIG"])
+    fields["hidden"] = tuple(fields["hidden"])
+    return CoreConfig(**fields)
+
+
+class CoreTB:
+    """Clock, reset, drivers, monitor and scoreboard around the core."""
+
+    def __init__(self, dut, cfg, *, seed=0, idle=0.0, stall=0.0):
+        self.dut, self.cfg = dut, cfg
+        Clock(dut.clk, PERIOD_NS, unit="ns").start()
+        self.driver = StreamDriver(dut, "i_stream", dut.clk,
+                                   idle=random_pauses(seed + 1, idle) if idle else None)
+        self.monitor = None
+        self.stall = random_pauses(seed + 2, stall) if stall else None
+        self.board = Scoreboard(cfg)
+        self.state_checks = 0
+        self.state_mismatches = 0
+        self.state_examples = []
+        self.step_cycles = []        # (cycles, bound) per training time step
+        self.infer_step_cycles = []
+
+    def check_state(self):
+        """Compare the complete RTL state with the golden model's, entry by entry."""
+        count, examples = state_mismatches(peek_state(self.dut, self.cfg), self.board.model.core.state())
+        self.state_checks += 1
+        self.state_mismatches += count
+        self.state_examples += examples[:10 - len(self.state_examples)]
+
+    async def reset(self):
+        self.dut.rst.value = 1
+        await ClockCycles(self.dut.clk, 3)
+        self.dut.rst.value = 0
+        await RisingEdge(self.dut.clk)
+        self.monitor = StreamMonitor(self.dut, "o_stream", self.dut.clk, backpressure=self.stall,
+                                     period_ns=PERIOD_NS)
+
+    def cycles(self):
+        return int(get_sim_time(unit="ns")) // PERIOD_NS
+
+    async def command(self, words, timeout=200_000):
+        """Send one command, receive and check every word of its answer; returns the words."""
+        core = self.board.model.core
+        is_step = words[0] >> 28 == Op.STEP
+        train = self.board.model.train
+        x = None
+        if is_step:
+            n = self.cfg.n_inputs
+            x = np.array([words[1 + i // 32] >> (i % 32) & 1 for i in range(n)])
+        expected = self.board.expect(words)
+        t0 = self.cycles()
+        await self.driver.send_many(words)
+        got = await self.monitor.recv_many(len(expected), timeout_cycles=timeout)
+        for w in got:
+            self.board.check(w)
+        if is_step and (expected[0] >> 24 & 0xF) == 0:
+            cyc = self.cycles() - t0
+            if train:
+                self.step_cycles.append((cyc, step_bound(self.cfg, x, core, True)))
+            else:
+                self.infer_step_cycles.append(cyc)
+        return got
+
+
+@cocotb.test()
+async def core_matches_golden(dut):
+    cfg = load_config()
+    sc = json.loads(os.environ.get("OPZO_SCENARIO", "{}"))
+    seed = int(sc.get("seed", 0))
+    tb = CoreTB(dut, cfg, seed=seed, idle=float(sc.get("idle", 0.0)), stall=float(sc.get("stall", 0.0)))
+    await tb.reset()
+    rng = np.random.default_rng(seed)
+    n = int(sc.get("samples", 4))
+    source = sc.get("source", "random")
+    if source == "random":
+        samples = random_samples(cfg, rng, n, train_fraction=float(sc.get("train_fraction", 0.75)))
+    else:
+        from golden.data import load_dataset
+        ds = load_dataset(source)
+        samples = data_samples(cfg, ds, n, seed=cfg.seed, epoch=int(sc.get("epoch", 0)))
+        if sc.get("order", "shuffled") == "shuffled" and n == len(ds.x_train):
+            order = np.random.default_rng([cfg.seed, 3]).permutation(n)
+            samples = [samples[i] for i in order]
+    check = sc.get("check", "sample")
+    t_wall = time.perf_counter()
+    predictions = []
+    for k, (spikes, label, train) in enumerate(samples):
+        await tb.command(sample_commands(spikes, label, train)[0])
+        for x in spikes:
+            await tb.command(sample_commands([x], label, train)[1])
+            if check == "step":
+                tb.check_state()
+        got = await tb.command(sample_commands(spikes, label, train)[-1])
+        predictions.append(int(got[1]))
+        if sc.get("errors"):
+            for c in error_commands(cfg, rng):
+                await tb.command(c)
+        if check in ("sample", "step") or k == len(samples) - 1:
+            tb.check_state()
+        if sc.get("reads") and k == len(samples) - 1:
+            for c in state_reads(cfg):       # the same state through the READ command path
+                await tb.command(c)
+    wall = time.perf_counter() - t_wall
+    total_cycles = tb.cycles()
+    steps = np.array([c for c, _ in tb.step_cycles]) if tb.step_cycles else np.zeros(0)
+    bounds = np.array([b for _, b in tb.step_cycles]) if tb.step_cycles else np.zeros(0)
+    result = {
+        "samples": len(samples),
+        "timesteps": cfg.timesteps * len(samples),
+        "mismatches": len(tb.board.mismatches) + tb.state_mismatches,
+        "word_mismatches": len(tb.board.mismatches),
+        "state_mismatches": tb.state_mismatches,
+        "state_checks": tb.state_checks,
+        "words_checked": tb.board.checked,
+        "cycles": total_cycles,
+        "train_timesteps": int(len(steps)),
+        "cycles_per_timestep": float(steps.mean()) if len(steps) else None,
+        "bound_cycles_per_timestep": float(bounds.mean()) if len(bounds) else None,
+        "cycles_ratio_to_bound": float(steps.sum() / bounds.sum()) if len(bounds) else None,
+        "infer_cycles_per_timestep": (float(np.mean(tb.infer_step_cycles))
+                                      if tb.infer_step_cycles else None),
+        "sim_seconds": wall,
+        "sim_cycles_per_second": total_cycles / wall if wall > 0 else None,
+        "predictions": predictions,
+        "report": tb.board.report() + "".join("\n  state " + e for e in tb.state_examples),
+    }
+    path = os.environ.get("OPZO_RESULT")
+    if path:
+        with open(path, "w") as f:
+            json.dump(result, f, indent=1)
+    assert not tb.board.mismatches and not tb.state_mismatches, result["report"]
+    assert tb.board.done, "responses missing"

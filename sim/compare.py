@@ -1,0 +1,126 @@
+"""Run the RTL core (generated Verilog, cocotb) against the golden model and report.
+
+Example::
+
+    python -m sim.compare --config digits --samples 20 --json out.json
+
+Streams ``--samples`` samples (real encoded data by default for the presets, or random
+spikes) through the core with random stalls on both streams, checks every response word and
+the complete state (weights, M, membranes, spikes, traces, baseline, LFSR states) against
+:class:`golden.core.FixedCore`, and writes ``{"config", "samples", "timesteps",
+"mismatches", "cycles", "cycles_per_timestep", "sim_cycles_per_second", ...}``.
+Exits 1 when any word mismatches.
+"""
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from golden.config import PRESETS, preset
+from golden.train import parse_overrides
+
+__all__ = ["compare", "main"]
+
+DEFAULT_BUILD = Path("build") / "sim"
+
+
+def _build_dir(cfg, base):
+    digest = hashlib.sha1(json.dumps(cfg.to_dict(), sort_keys=True).encode()).hexdigest()[:10]
+    return Path(base) / f"{cfg.name}-{digest}"
+
+
+def compare(cfg, *, samples=4, source="random", seed=0, idle=0.3, stall=0.3, check="sample",
+            errors=False, reads=False, simulator=None, build_base=DEFAULT_BUILD,
+            train_fraction=0.75, epoch=0):
+    """Run one comparison; returns the result dictionary (raises nothing on mismatch)."""
+    from rtl.core import Core
+    from sim.runner import default_simulator, run_cocotb
+
+    sim = simulator or default_simulator()
+    build = _build_dir(cfg, Path(build_base) / sim).resolve()
+    build.mkdir(parents=True, exist_ok=True)
+    result_path = build / f"result-{os.getpid()}.json"
+    scenario = {"samples": samples, "source": source, "seed": seed, "idle": idle, "stall": stall,
+                "check": check, "errors": errors, "reads": reads, "train_fraction": train_fraction, "epoch": epoch}
+    verilog = build / "top.v"
+    design = verilog if verilog.exists() else Core(cfg)
+    env = {"OPZO_CONFIG": json.dumps(cfg.to_dict()), "OPZO_SCENARIO": json.dumps(scenario),
+           "OPZO_RESULT": str(result_path)}
+    error = None
+    try:
+        run_cocotb(design, "sim.cocotb_core", build_dir=build, simulator=sim, extra_env=env)
+    except AssertionError as exc:
+        error = str(exc)
+    if not result_path.exists():
+        raise RuntimeError(f"the cocotb run wrote no result: {error}")
+    result = json.loads(result_path.read_text())
+    result_path.unlink()
+    result.update({"config": cfg.name, "simulator": sim, "lanes": cfg.lanes,
+                   "hidden": list(cfg.hidden), "seed": seed, "source": source, "check": check,
+                   "idle": idle, "stall": stall, "config_fields": cfg.to_dict()})
+    if error and not result["mismatches"]:
+        result["error"] = error
+    return result
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="python -m sim.compare", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--config", choices=sorted(PRESETS), default="digits")
+    p.add_argument("--samples", type=int, default=20)
+    p.add_argument("--source", choices=("data", "random"), default="data",
+                   help="'data': encoded training samples of the preset's data set; 'random' spikes")
+    p.add_argument("--hidden", help="override hidden sizes, e.g. 64,64")
+    p.add_argument("--lanes", type=int, help="override the lane count P")
+    p.add_argument("--set", action="append", metavar="FIELD=VALUE", help="override any config field")
+    p.add_argument("--seed", type=int, default=0, help="configuration and scenario seed")
+    p.add_argument("--check", choices=("end", "sample", "step"), default="sample",
+                   help="compare the full state at the end, after every sample, or every step")
+    p.add_argument("--idle", type=float, default=0.3, help="input idle probability per cycle")
+    p.add_argument("--stall", type=float, default=0.3, help="output back-pressure probability")
+    p.add_argument("--errors", action="store_true", help="interleave malformed commands")
+    p.add_argument("--reads", action="store_true",
+                   help="also read the whole final state back through READ commands")
+    p.add_argument("--simulator", choices=("verilator", "icarus"))
+    p.add_argument("--build-dir", default=str(DEFAULT_BUILD))
+    p.add_argument("--json", metavar="PATH")
+    args = p.parse_args(argv)
+    try:
+        overrides = parse_overrides(args.set)
+        if args.hidden:
+            overrides["hidden"] = tuple(int(v) for v in args.hidden.split(","))
+        if args.lanes:
+            overrides["lanes"] = args.lanes
+        cfg = preset(args.config, seed=args.seed, **overrides)
+        from rtl.core import check_rtl_config
+        check_rtl_config(cfg)
+    except ValueError as exc:
+        p.error(str(exc))
+    source = cfg.name if args.source == "data" and cfg.name in ("digits", "yinyang") else "random"
+    if source != "random" and (cfg.n_inputs != PRESETS[cfg.name].n_inputs):
+        source = "random"
+    r = compare(cfg, samples=args.samples, source=source, seed=args.seed, idle=args.idle,
+                stall=args.stall, check=args.check, errors=args.errors, reads=args.reads, simulator=args.simulator,
+                build_base=args.build_dir)
+    cpt = r["cycles_per_timestep"]
+    print(f"config {r['config']} (hidden {r['hidden']}, P = {r['lanes']}, {r['simulator']}): "
+          f"{r['samples']} samples, {r['timesteps']} time steps, {r['words_checked']} words checked, "
+          f"mismatches {r['mismatches']}")
+    if cpt is not None:
+        print(f"cycles per training time step {cpt:.1f} (memory-port bound "
+              f"{r['bound_cycles_per_timestep']:.1f}, ratio {r['cycles_ratio_to_bound']:.2f}); "
+              f"simulation {r['sim_cycles_per_second']:.0f} cycles/s")
+    if r["mismatches"]:
+        print(r["report"])
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(r, f, indent=1)
+    return 1 if r["mismatches"] or r.get("error") else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
