@@ -219,6 +219,67 @@ class Core(wiring.Component):
         for p in range(P):
             m.d.comb += mul_y[p].eq(mul_a[p] * mul_b[p])
 
+        # --- shared lane datapaths ------------------------------------------------------------
+        # One copy of each lane's arithmetic serves every layer: the per-layer states only
+        # choose the layer (``lsel``) whose memory words feed it and whose memory takes the
+        # result.  This keeps the design (and its Verilator model) small.
+        lsel = Signal(range(L + 1))       # layer of the current pass (L: the readout)
+        asel = Signal(range(L + 1))       # trace memory read by the current pass
+
+        def gsel_of(l):
+            return group[:_bits(G[l])] if G[l] > 1 else Const(0, 1)
+
+        w_rd = Array([W[l].rd.data for l in range(L)] + [WO.rd.data])[lsel]
+        u_rd = Array([U[l].rd.data for l in range(L)] + [Const(0, P * mb)])[lsel]
+        m_rd = Array([MF[l].rd.data for l in range(L)] + [Const(0, P * fbb)])[lsel]
+        a_rd = Array([A[l].rd.data for l in range(L + 1)])[asel]
+        s_prev = Array([spikes[l].word_select(gsel_of(l + 1), P) for l in range(L)] + [Const(0, P)])[lsel]
+        z_word = Array([zbits[l].word_select(gsel_of(l + 1), P) for l in range(L)] + [Const(0, P)])[lsel]
+        gv_word = Array([valid_bits(sizes[l + 1], G[l + 1]).word_select(gsel_of(l + 1), P)
+                         for l in range(L + 1)])[lsel]
+
+        def lane_of(word, bits, p, signed_=True):
+            v = word[p * bits:(p + 1) * bits]
+            return v.as_signed() if signed_ else v
+
+        # forward accumulate: acc = (first ? reset_leak(u, s_prev) : acc) + (dv ? w : 0)
+        acc_next = [Signal(signed(accw), name=f"acc_next_{p}") for p in range(P)]
+        is_out = lsel == L
+        for p in range(P):
+            base = Mux(first, Mux(is_out, 0, reset_leak(cfg, lane_of(u_rd, mb, p), s_prev[p])), acc[p])
+            m.d.comb += acc_next[p].eq(base + Mux(dv, lane_of(w_rd, wb, p), 0))
+        # forward finish of a hidden group: fire, surrogate, trace
+        fin_u = Signal(P * mb)
+        fin_s = Signal(P)
+        fin_psi = Signal(P * psib)
+        fin_tr = Signal(P * tb)
+        for p in range(P):
+            u, sp = fire(cfg, acc[p], train, lfsr.bits[p])
+            sp = sp & gv_word[p]
+            tr = trace_step(cfg, trace_word[p * tb:(p + 1) * tb], sp)
+            m.d.comb += [fin_u[p * mb:(p + 1) * mb].eq(u), fin_s[p].eq(sp),
+                         fin_psi[p * psib:(p + 1) * psib].eq(surrogate(cfg, u)),
+                         fin_tr[p * tb:(p + 1) * tb].eq(tr)]
+        fin_nz = Cat(*(fin_tr[p * tb:(p + 1) * tb] != 0 for p in range(P)))
+        # feedback pass: gacc += M e_k (old M); M = momentum update (valid lanes only)
+        ek_d = e[d_k]
+        ock_d = oc[d_k]
+        gacc_next = [Signal(signed(gaccw), name=f"gacc_next_{p}") for p in range(P)]
+        m_new = Signal(P * fbb)
+        for p in range(P):
+            mold = lane_of(m_rd, fbb, p)
+            m.d.comb += [gacc_next[p].eq(gacc[p] + mold * ek_d),
+                         m_new[p * fbb:(p + 1) * fbb].eq(
+                             Mux(gv_word[p], feedback_update(cfg, mold, z_word[p], ock_d), mold))]
+        # weight update (hidden or readout): W = sat(W - round_shift(mul_y, shift))
+        upd_shift = Signal(6)
+        upd_a = Signal(tb)
+        m.d.comb += upd_a.eq(a_rd.word_select(d_idx[:lp], tb) if lp else a_rd[:tb])
+        upd_new = Signal(P * wb)
+        for p in range(P):
+            m.d.comb += upd_new[p * wb:(p + 1) * wb].eq(
+                weight_step(cfg, lane_of(w_rd, wb, p), mul_y[p], upd_shift))
+
         # --- command / response registers -------------------------------------------------------
         head = Signal(32)
         op = head[28:32]
@@ -497,55 +558,41 @@ class Core(wiring.Component):
 
             # forward pass, one hidden layer at a time, then the readout
             for l in range(L + 1):
-                is_out = l == L
-                n_out_l = sizes[l + 1]
-                Wm = WO if is_out else W[l]
+                out_layer = l == L
+                Wm = WO if out_layer else W[l]
                 in_mask = xbits if l == 0 else spikes[l - 1]
                 nxt = "OUT_START" if l == L - 1 else f"FWD{l + 1}_START"
-                name = "OUT" if is_out else f"FWD{l}"
-                gsel = group[:_bits(G[l + 1])] if G[l + 1] > 1 else Const(0, 1)
+                name = "OUT" if out_layer else f"FWD{l}"
+                gsel = gsel_of(l + 1)
                 with m.State(f"{name}_START"):
-                    if not is_out:
+                    if not out_layer:
                         m.d.comb += [U[l].rd.addr.eq(group), A[l + 1].rd.addr.eq(group)]
                     m.d.sync += [pending.eq(in_mask), first.eq(1), dv.eq(0)]
                     m.next = f"{name}_ACC"
                 with m.State(f"{name}_ACC"):
+                    m.d.comb += [lsel.eq(l), asel.eq(min(l + 1, L))]
                     with m.If(low_any):
                         m.d.comb += Wm.rd.addr.eq((group << cb[l]) | low_idx)
                         m.d.sync += [pending.eq(pending & (pending - 1)), d_idx.eq(low_idx)]
                     m.d.sync += [dv.eq(low_any), first.eq(0)]
-                    for p in range(P):
-                        if is_out:
-                            base = Mux(first, 0, acc[p])
-                        else:
-                            s_prev = spikes[l].word_select(gsel, P)[p]
-                            base = Mux(first, reset_leak(cfg, U[l].rlane(p), s_prev), acc[p])
-                        m.d.sync += acc[p].eq(base + Mux(dv, Wm.rlane(p), 0))
-                    if not is_out:
+                    m.d.sync += [acc[p].eq(acc_next[p]) for p in range(P)]
+                    if not out_layer:
                         with m.If(first):
-                            m.d.sync += trace_word.eq(A[l + 1].rd.data)
+                            m.d.sync += trace_word.eq(a_rd)
                     with m.If(~low_any & ~dv & ~first):
                         m.next = f"{name}_FIN"
                 with m.State(f"{name}_FIN"):
-                    if not is_out:
-                        gv = group_valid(n_out_l, gsel)
-                        us, ss, psis, trs = [], [], [], []
-                        for p in range(P):
-                            u, s = fire(cfg, acc[p], train, lfsr.bits[p])
-                            s = s & gv[p]
-                            us.append(u)
-                            ss.append(s)
-                            psis.append(surrogate(cfg, u))
-                            trs.append(trace_step(cfg, trace_word[p * tb:(p + 1) * tb], s))
-                        m.d.comb += [U[l].wr.addr.eq(group), U[l].wr.en.eq(1), U[l].wr.data.eq(Cat(*us)),
+                    m.d.comb += lsel.eq(l)
+                    if not out_layer:
+                        m.d.comb += [U[l].wr.addr.eq(group), U[l].wr.en.eq(1), U[l].wr.data.eq(fin_u),
                                      PSI[l].wr.addr.eq(group), PSI[l].wr.en.eq(1),
-                                     PSI[l].wr.data.eq(Cat(*psis)),
+                                     PSI[l].wr.data.eq(fin_psi),
                                      A[l + 1].wr.addr.eq(group), A[l + 1].wr.en.eq(1),
-                                     A[l + 1].wr.data.eq(Cat(*trs)),
+                                     A[l + 1].wr.data.eq(fin_tr),
                                      lfsr.step.eq(train)]
-                        m.d.sync += [spikes[l].word_select(gsel, P).eq(Cat(*ss)),
+                        m.d.sync += [spikes[l].word_select(gsel, P).eq(fin_s),
                                      zbits[l].word_select(gsel, P).eq(lfsr.bits),
-                                     nz[l + 1].word_select(gsel, P).eq(Cat(*(t != 0 for t in trs)))]
+                                     nz[l + 1].word_select(gsel, P).eq(fin_nz)]
                     else:
                         for cc in range(G[L + 1]):
                             with m.If(group == cc):
@@ -556,7 +603,7 @@ class Core(wiring.Component):
                                         m.d.sync += [o[k].eq(ov), total[k].eq(total[k] + ov)]
                     with m.If(group == G[l + 1] - 1):
                         m.d.sync += group.eq(0)
-                        if is_out:
+                        if out_layer:
                             with m.If(train):
                                 m.next = "ERROR"
                             with m.Else():
@@ -578,7 +625,6 @@ class Core(wiring.Component):
                 m.next = "MP0_START"
 
             for l in range(L):
-                gsel = group[:_bits(G[l + 1])] if G[l + 1] > 1 else Const(0, 1)
                 nxt = "RU_START" if l == L - 1 else f"MP{l + 1}_START"
                 # M pass of word group c: g += M e (old M), M = momentum update
                 with m.State(f"MP{l}_START"):
@@ -586,6 +632,7 @@ class Core(wiring.Component):
                     m.d.sync += [kcnt.eq(0), dv.eq(0), first.eq(1)] + [a.eq(0) for a in gacc]
                     m.next = f"MP{l}_RUN"
                 with m.State(f"MP{l}_RUN"):
+                    m.d.comb += lsel.eq(l)
                     with m.If(first):
                         m.d.sync += psi_word.eq(PSI[l].rd.data)
                     with m.If(kcnt < nout):
@@ -593,17 +640,9 @@ class Core(wiring.Component):
                         m.d.sync += [kcnt.eq(kcnt + 1), d_k.eq(kcnt)]
                     m.d.sync += [dv.eq(kcnt < nout), first.eq(0)]
                     with m.If(dv):
-                        gv = group_valid(sizes[l + 1], gsel)
-                        zs = zbits[l].word_select(gsel, P)
-                        ek = e[d_k]
-                        ock = oc[d_k]
-                        new = []
-                        for p in range(P):
-                            mold = MF[l].rlane(p)
-                            m.d.sync += gacc[p].eq(gacc[p] + mold * ek)
-                            new.append(Mux(gv[p], feedback_update(cfg, mold, zs[p], ock), mold)[:fbb])
+                        m.d.sync += [gacc[p].eq(gacc_next[p]) for p in range(P)]
                         m.d.comb += [MF[l].wr.addr.eq((group << kb) | d_k), MF[l].wr.en.eq(1),
-                                     MF[l].wr.data.eq(Cat(*new))]
+                                     MF[l].wr.data.eq(m_new)]
                     with m.If((kcnt == nout) & ~dv & ~first):
                         m.next = f"MP{l}_G"
                 with m.State(f"MP{l}_G"):
@@ -624,19 +663,17 @@ class Core(wiring.Component):
                     with m.Else():
                         m.next = f"WP{l}_NEXT"
                 with m.State(f"WP{l}_RUN"):
+                    m.d.comb += [lsel.eq(l), asel.eq(l), upd_shift.eq(hid_shift)]
                     with m.If(low_any):
                         m.d.comb += [W[l].rd.addr.eq((group << cb[l]) | low_idx),
                                      A[l].rd.addr.eq(low_idx >> lp)]
                         m.d.sync += [pending.eq(pending & (pending - 1)), d_idx.eq(low_idx)]
                     m.d.sync += dv.eq(low_any)
                     with m.If(dv):
-                        a_i = A[l].rlane_dyn(d_idx[:lp]) if lp else A[l].rlane(0)
-                        new = []
-                        for p in range(P):
-                            m.d.comb += [mul_a[p].eq(d[p]), mul_b[p].eq(a_i)]
-                            new.append(weight_step(cfg, W[l].rlane(p), mul_y[p], hid_shift)[:wb])
+                        m.d.comb += [mul_a[p].eq(d[p]) for p in range(P)]
+                        m.d.comb += [mul_b[p].eq(upd_a) for p in range(P)]
                         m.d.comb += [W[l].wr.addr.eq((group << cb[l]) | d_idx), W[l].wr.en.eq(1),
-                                     W[l].wr.data.eq(Cat(*new))]
+                                     W[l].wr.data.eq(upd_new)]
                     with m.If(~low_any & ~dv):
                         m.next = f"WP{l}_NEXT"
                 with m.State(f"WP{l}_NEXT"):
@@ -648,25 +685,23 @@ class Core(wiring.Component):
                         m.next = f"MP{l}_START"
 
             # readout update: W_out -= e a_L^T over the last layer's nonzero traces
-            gsel = group[:_bits(G[L + 1])] if G[L + 1] > 1 else Const(0, 1)
+            gsel = gsel_of(L + 1)
+            e_word = [Array(e[cc * P + p] if cc * P + p < nout else Const(0, signed(eb))
+                            for cc in range(G[L + 1]))[gsel] for p in range(P)]
             with m.State("RU_START"):
                 m.d.sync += [pending.eq(nz[L]), dv.eq(0)]
                 m.next = "RU_RUN"
             with m.State("RU_RUN"):
+                m.d.comb += [lsel.eq(L), asel.eq(L), upd_shift.eq(ro_shift)]
                 with m.If(low_any):
                     m.d.comb += [WO.rd.addr.eq((group << cb[L]) | low_idx), A[L].rd.addr.eq(low_idx >> lp)]
                     m.d.sync += [pending.eq(pending & (pending - 1)), d_idx.eq(low_idx)]
                 m.d.sync += dv.eq(low_any)
                 with m.If(dv):
-                    a_i = A[L].rlane_dyn(d_idx[:lp]) if lp else A[L].rlane(0)
-                    new = []
-                    for p in range(P):
-                        ek = Array(e[cc * P + p] if cc * P + p < nout else Const(0, signed(eb))
-                                   for cc in range(G[L + 1]))[gsel]
-                        m.d.comb += [mul_a[p].eq(ek), mul_b[p].eq(a_i)]
-                        new.append(weight_step(cfg, WO.rlane(p), mul_y[p], ro_shift)[:wb])
+                    m.d.comb += [mul_a[p].eq(e_word[p]) for p in range(P)]
+                    m.d.comb += [mul_b[p].eq(upd_a) for p in range(P)]
                     m.d.comb += [WO.wr.addr.eq((group << cb[L]) | d_idx), WO.wr.en.eq(1),
-                                 WO.wr.data.eq(Cat(*new))]
+                                 WO.wr.data.eq(upd_new)]
                 with m.If(~low_any & ~dv):
                     with m.If(group == G[L + 1] - 1):
                         m.d.sync += [group.eq(0), *respond(Status.OK)]
