@@ -72,7 +72,11 @@ def _scale_learning_rates(net, cfg, halvings, model):
 def train(data="digits", method="opzo", model="fixed", *, config=None, epochs=20, seed=0,
           overrides=None, lr_decay_epochs=DEFAULT_DECAY, limit_train=None, limit_test=None,
           progress=True, on_epoch=None, dataset=None):
-    """Train and evaluate; returns the result dictionary written by ``--json``."""
+    """Train and evaluate; returns the result dictionary written by ``--json``.
+
+    ``progress``: True for a progress bar, ``"lines"`` for one line per epoch on stderr,
+    False for silence.
+    """
     if data not in DATASETS:
         raise ValueError(f"data must be one of {DATASETS}, got {data!r}")
     if method not in METHODS:
@@ -126,7 +130,7 @@ def train(data="digits", method="opzo", model="fixed", *, config=None, epochs=20
         if bar is not None:
             bar.set_postfix(test=f"{test_acc:.4f}")
             bar.write(line, file=sys.stderr)
-        elif progress is not None:
+        elif progress == "lines":
             print(line, file=sys.stderr, flush=True)
         if on_epoch is not None:
             on_epoch(record, net)
@@ -174,13 +178,14 @@ def main(argv=None):
     p.add_argument("--limit-train", type=int, default=None, help="use only the first N training samples")
     p.add_argument("--limit-test", type=int, default=None, help="use only the first N test samples")
     p.add_argument("--json", metavar="PATH", help="write the result dictionary here")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--no-progress", action="store_true",
+                   help="no progress bar (one line per epoch instead)")
     args = p.parse_args(argv)
     try:
         result = train(args.data, args.method, args.model, config=args.config, epochs=args.epochs,
                        seed=args.seed, overrides=parse_overrides(args.set),
                        lr_decay_epochs=args.lr_decay_epochs, limit_train=args.limit_train,
-                       limit_test=args.limit_test, progress=False if args.no_progress else True)
+                       limit_test=args.limit_test, progress="lines" if args.no_progress else True)
     except ValueError as exc:
         p.error(str(exc))
     print(f"{args.model} {args.method} on {args.data} (seed {args.seed}): "
