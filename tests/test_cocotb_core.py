@@ -82,7 +82,7 @@ def test_soak_random_configurations(build_base):
     total, seed = 0, 1000
     target = int(os.environ.get("OPZO_SOAK_CYCLES", "1000000"))
     while total < target:
-        r = _check(compare(_random_config(seed), samples=40, source="random", seed=seed,
+        r = _check(compare(_random_config(seed), samples=300, source="random", seed=seed,
                            check="sample", errors=True, build_base=build_base))
         total += r["cycles"]
         seed += 1
