@@ -14,8 +14,9 @@ Storage (``P`` = lanes; neuron ``j`` sits in lane ``j % P`` of word ``j // P``):
   readout, baseline, error and totals: one register per class.
 
 Every memory has one synchronous read port and one write port.  Each pass over a memory
-is a two-stage pipeline: *issue* (address out, one word per cycle) and *data* (word back,
-lane arithmetic, write-back or accumulate).  A pass never visits one address twice, so
+is a pipeline: *issue* (address out, one word per cycle), *data* (word back, accumulate or
+lane arithmetic) and, for the weight updates, a third stage so that the multiplier output
+is registered before the arithmetic that feeds the write-back.  A pass never visits one address twice, so
 the write-back can never race a read.  Passes over inputs use a bit scan that yields only
 the set bits of a mask, so silent inputs cost no accumulation cycles and zero traces cost
 no update cycles; groups whose ``d`` is all zero skip their weight pass entirely.
@@ -271,14 +272,20 @@ class Core(wiring.Component):
             m.d.comb += [gacc_next[p].eq(gacc[p] + mold * ek_d),
                          m_new[p * fbb:(p + 1) * fbb].eq(
                              Mux(gv_word[p], feedback_update(cfg, mold, z_word[p], ock_d), mold))]
-        # weight update (hidden or readout): W = sat(W - round_shift(mul_y, shift))
+        # weight update (hidden or readout), two stages so that no path runs from a memory
+        # through a multiplier into a memory: stage 1 registers the read word and the
+        # products d*a (or e*a); stage 2 computes W = sat(W - round_shift(prod, shift)).
         upd_shift = Signal(6)
         upd_a = Signal(tb)
         m.d.comb += upd_a.eq(a_rd.word_select(d_idx[:lp], tb) if lp else a_rd[:tb])
+        dv2 = Signal()                    # stage-2 valid
+        idx2 = Signal(range(pw))          # stage-2 input index
+        w_r = Signal(P * wb)
+        prod_r = [Signal(signed(len(mul_y[0])), name=f"prod_r_{p}") for p in range(P)]
         upd_new = Signal(P * wb)
         for p in range(P):
             m.d.comb += upd_new[p * wb:(p + 1) * wb].eq(
-                weight_step(cfg, lane_of(w_rd, wb, p), mul_y[p], upd_shift))
+                weight_step(cfg, lane_of(w_r, wb, p), prod_r[p], upd_shift))
 
         # --- command / response registers -------------------------------------------------------
         head = Signal(32)
@@ -657,7 +664,7 @@ class Core(wiring.Component):
                     m.next = f"WP{l}_START"
                 # weight pass of word group c over the inputs with a nonzero trace
                 with m.State(f"WP{l}_START"):
-                    m.d.sync += [pending.eq(nz[l]), dv.eq(0)]
+                    m.d.sync += [pending.eq(nz[l]), dv.eq(0), dv2.eq(0)]
                     with m.If(Cat(*(v != 0 for v in d)).any()):
                         m.next = f"WP{l}_RUN"
                     with m.Else():
@@ -668,13 +675,14 @@ class Core(wiring.Component):
                         m.d.comb += [W[l].rd.addr.eq((group << cb[l]) | low_idx),
                                      A[l].rd.addr.eq(low_idx >> lp)]
                         m.d.sync += [pending.eq(pending & (pending - 1)), d_idx.eq(low_idx)]
-                    m.d.sync += dv.eq(low_any)
-                    with m.If(dv):
-                        m.d.comb += [mul_a[p].eq(d[p]) for p in range(P)]
-                        m.d.comb += [mul_b[p].eq(upd_a) for p in range(P)]
-                        m.d.comb += [W[l].wr.addr.eq((group << cb[l]) | d_idx), W[l].wr.en.eq(1),
+                    m.d.sync += [dv.eq(low_any), dv2.eq(dv), idx2.eq(d_idx), w_r.eq(w_rd)]
+                    m.d.comb += [mul_a[p].eq(d[p]) for p in range(P)]
+                    m.d.comb += [mul_b[p].eq(upd_a) for p in range(P)]
+                    m.d.sync += [prod_r[p].eq(mul_y[p]) for p in range(P)]
+                    with m.If(dv2):
+                        m.d.comb += [W[l].wr.addr.eq((group << cb[l]) | idx2), W[l].wr.en.eq(1),
                                      W[l].wr.data.eq(upd_new)]
-                    with m.If(~low_any & ~dv):
+                    with m.If(~low_any & ~dv & ~dv2):
                         m.next = f"WP{l}_NEXT"
                 with m.State(f"WP{l}_NEXT"):
                     with m.If(group == G[l + 1] - 1):
@@ -689,20 +697,21 @@ class Core(wiring.Component):
             e_word = [Array(e[cc * P + p] if cc * P + p < nout else Const(0, signed(eb))
                             for cc in range(G[L + 1]))[gsel] for p in range(P)]
             with m.State("RU_START"):
-                m.d.sync += [pending.eq(nz[L]), dv.eq(0)]
+                m.d.sync += [pending.eq(nz[L]), dv.eq(0), dv2.eq(0)]
                 m.next = "RU_RUN"
             with m.State("RU_RUN"):
                 m.d.comb += [lsel.eq(L), asel.eq(L), upd_shift.eq(ro_shift)]
                 with m.If(low_any):
                     m.d.comb += [WO.rd.addr.eq((group << cb[L]) | low_idx), A[L].rd.addr.eq(low_idx >> lp)]
                     m.d.sync += [pending.eq(pending & (pending - 1)), d_idx.eq(low_idx)]
-                m.d.sync += dv.eq(low_any)
-                with m.If(dv):
-                    m.d.comb += [mul_a[p].eq(e_word[p]) for p in range(P)]
-                    m.d.comb += [mul_b[p].eq(upd_a) for p in range(P)]
-                    m.d.comb += [WO.wr.addr.eq((group << cb[L]) | d_idx), WO.wr.en.eq(1),
+                m.d.sync += [dv.eq(low_any), dv2.eq(dv), idx2.eq(d_idx), w_r.eq(w_rd)]
+                m.d.comb += [mul_a[p].eq(e_word[p]) for p in range(P)]
+                m.d.comb += [mul_b[p].eq(upd_a) for p in range(P)]
+                m.d.sync += [prod_r[p].eq(mul_y[p]) for p in range(P)]
+                with m.If(dv2):
+                    m.d.comb += [WO.wr.addr.eq((group << cb[L]) | idx2), WO.wr.en.eq(1),
                                  WO.wr.data.eq(upd_new)]
-                with m.If(~low_any & ~dv):
+                with m.If(~low_any & ~dv & ~dv2):
                     with m.If(group == G[L + 1] - 1):
                         m.d.sync += [group.eq(0), *respond(Status.OK)]
                         m.next = "RESPOND"

@@ -19,7 +19,7 @@ import random
 
 import cocotb
 from cocotb.queue import Queue
-from cocotb.triggers import First, ReadOnly, RisingEdge, Timer
+from cocotb.triggers import ReadOnly, RisingEdge, SimTimeoutError, with_timeout
 
 __all__ = ["StreamDriver", "StreamMonitor", "random_pauses"]
 
@@ -228,14 +228,15 @@ class StreamMonitor:
             return await self._queue.get()
         if self.period_ns is not None:
             # one timer instead of a wake-up per cycle
-            getter = cocotb.start_soon(self._queue.get())
-            await First(getter, Timer(timeout_cycles * self.period_ns, unit="ns"))
-            if getter.done():
+            try:
+                word = await with_timeout(self._queue.get(), timeout_cycles * self.period_ns, "ns")
+            except SimTimeoutError:
+                pass
+            else:
                 # The word was queued in the ReadOnly phase before the edge that completes
                 # the transfer; return after that edge, in a phase where the caller may drive.
                 await RisingEdge(self.clock)
-                return getter.result()
-            getter.cancel()
+                return word
         else:
             waited = 0
             while self._queue.empty() and waited < timeout_cycles:
