@@ -71,11 +71,12 @@ def _scale_learning_rates(net, cfg, halvings, model):
 
 def train(data="digits", method="opzo", model="fixed", *, config=None, epochs=20, seed=0,
           overrides=None, lr_decay_epochs=DEFAULT_DECAY, limit_train=None, limit_test=None,
-          progress=True, on_epoch=None, dataset=None):
+          progress=True, on_epoch=None, dataset=None, net=None):
     """Train and evaluate; returns the result dictionary written by ``--json``.
 
     ``progress``: True for a progress bar, ``"lines"`` for one line per epoch on stderr,
-    False for silence.
+    False for silence.  ``net``: a ready model to train instead of building one from the
+    configuration (used by analyses that instrument the model).
     """
     if data not in DATASETS:
         raise ValueError(f"data must be one of {DATASETS}, got {data!r}")
@@ -98,7 +99,8 @@ def train(data="digits", method="opzo", model="fixed", *, config=None, epochs=20
     x_test, y_test = ds.x_test[:limit_test], ds.y_test[:limit_test]
     enc = dict(seed=seed, levels=cfg.encoding_levels)
     test_spikes = encode(cfg.encoding, x_test, cfg.timesteps, split=TEST, **enc)
-    net = build_model(cfg, method, model)
+    if net is None:
+        net = build_model(cfg, method, model)
     order_rng = np.random.default_rng([seed, 3])
     history = []
     train_time = 0.0
