@@ -90,7 +90,7 @@ def _compare_command(cfg, base_name, samples, source):
 def _rtl_config(name):
     from golden.config import preset
     if name == "tiny":
-        return preset("digits").with_(name="tiny", n_inputs=12, hidden=(10,), n_outputs=3, lanes=4,
+        return preset("digits").with_(name="tiny", n_inputs=8, hidden=(6,), n_outputs=3, lanes=2,
                       timesteps=3, feedback_init="random", hidden_lr_shift=3)
     if name == "awkward":
         return preset("yinyang").with_(name="awkward", n_inputs=21, hidden=(13, 7), n_outputs=3,
