@@ -311,8 +311,8 @@ def sections(data):
             def cell(key):
                 v = u.get(key)
                 return f"{v['used']}/{v['available']}" if isinstance(v, dict) else "n/a"
-            rows.append((b.get("device"), b.get("config"), cell("TRELLIS_COMB"), cell("TRELLIS_FF"),
-                         cell("DP16KD"), cell("MULT18X18D"), _fmt(b.get("fmax_mhz"), 1),
+            rows.append((b.get("device"), b.get("config"), cell("LUT4"), cell("FF"),
+                         cell("EBR"), cell("MULT18"), _fmt(b.get("fmax_mhz"), 1),
                          b.get("target_mhz"), "yes" if b.get("timing_met") else "no", f"`{b['artifact']}`"))
         intro = ("Read from the ULX3S build summaries (`python -m rtl.build --board ulx3s`)."
                  if rows else "No build summary found under the builds folder; run "

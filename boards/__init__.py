@@ -1,0 +1,1 @@
+"""Board support: top levels, host links and drivers for boards carrying the OPZO core."""

@@ -1,0 +1,432 @@
+"""Host driver for the OPZO core on the ULX3S over the UART link, and its CLI.
+
+Examples::
+
+    python -m boards.ulx3s.host ping  --port /dev/ttyUSB0
+    python -m boards.ulx3s.host train --port /dev/ttyUSB0 --data digits --epochs 5
+    python -m boards.ulx3s.host eval  --port /dev/ttyUSB0 --data digits
+    python -m boards.ulx3s.host infer --port /dev/ttyUSB0 --data digits --index 3
+    python -m boards.ulx3s.host dump  --port /dev/ttyUSB0 --out ckpt.npz
+    python -m boards.ulx3s.host load  --port /dev/ttyUSB0 --ckpt ckpt.npz
+
+``--sim`` replaces the serial port by :class:`SimTransport` (the link model in front of the
+golden model), which runs everything without a board.  Samples are encoded exactly as
+``golden.train`` encodes them (same encoding seeds, data order and learning-rate halvings,
+which the host applies by writing the learning-rate shift parameters), so training on the
+board reproduces ``python -m golden.train --model fixed`` for the same seed when the
+bitstream was built with the same configuration (the chip's initial weights come from the
+configuration's seed).
+
+The packet format is in ``docs/host_protocol.md``.
+"""
+
+import argparse
+import collections
+import sys
+import time
+
+import numpy as np
+
+from rtl.protocol import Mem, Op, Status, command_words, parse_response, to_signed
+
+from .protocol import (MAX_WORDS, Decoder, LinkModel, PacketType, encode_packet,
+                       pack_commands, parse_error_word, parse_info)
+
+__all__ = ["Transport", "SerialTransport", "SimTransport", "OpzoHost", "LinkFailure", "main"]
+
+DEFAULT_BAUD = 1_000_000
+
+
+class LinkFailure(RuntimeError):
+    pass
+
+
+class Transport:
+    """Byte transport: ``write(data)``; ``read(n, timeout)`` returns up to ``n`` bytes (fewer,
+    possibly none, when ``timeout`` seconds pass)."""
+
+    def write(self, data):
+        raise NotImplementedError
+
+    def read(self, n, timeout):
+        raise NotImplementedError
+
+    def close(self):
+        pass
+
+
+class SerialTransport(Transport):
+    """A serial port through pyserial (``pip install pyserial``)."""
+
+    def __init__(self, port, baud=DEFAULT_BAUD):
+        try:
+            import serial
+        except ImportError as exc:
+            raise LinkFailure("pyserial is needed for a serial port: pip install pyserial") from exc
+        self.port = serial.Serial(port, baud, timeout=0.5)
+
+    def write(self, data):
+        self.port.write(data)
+
+    def read(self, n, timeout):
+        self.port.timeout = timeout
+        return self.port.read(max(1, min(n, self.port.in_waiting or 1)))
+
+    def close(self):
+        self.port.close()
+
+
+class SimTransport(Transport):
+    """The device simulated in Python: :class:`~boards.ulx3s.protocol.LinkModel` (framing
+    rules) in front of :class:`sim.model.CoreModel` (the golden core).  A read that finds
+    nothing while a packet is open models the device's inter-byte timeout."""
+
+    def __init__(self, cfg):
+        self.model = LinkModel(cfg)
+        self.out = bytearray()
+
+    def write(self, data):
+        self.out += self.model.feed(bytes(data))
+
+    def read(self, n, timeout):
+        if not self.out:
+            self.out += self.model.timeout()
+        data = bytes(self.out[:n])
+        del self.out[:n]
+        return data
+
+
+class OpzoHost:
+    """Commands to the core over a :class:`Transport`.
+
+    Parameters
+    ----------
+    transport : Transport
+    window_words : int
+        At most this many command words in flight (unanswered); below the device's receive
+        buffer (512 words) so it can never overflow.
+    timeout : float
+        Seconds to wait for an answer before :class:`LinkFailure`.
+    """
+
+    def __init__(self, transport, *, window_words=256, timeout=2.0, max_words=MAX_WORDS):
+        self.transport = transport
+        self.window = window_words
+        self.timeout = timeout
+        self.max_words = max_words
+        self.decoder = Decoder()
+        self.queue = collections.deque()
+        self.info = None
+
+    # --- packets ---------------------------------------------------------------------
+    def _recv(self):
+        deadline = time.monotonic() + self.timeout
+        while not self.queue:
+            left = deadline - time.monotonic()
+            data = self.transport.read(4096, max(0.0, left))
+            if data:
+                self.queue.extend(self.decoder.feed(data))
+            elif left <= 0 or isinstance(self.transport, SimTransport):
+                raise LinkFailure(f"no answer within {self.timeout} s")
+        return self.queue.popleft()
+
+    def resync(self):
+        """Bring the link back to a known state: pad any open packet to completion, drop
+        whatever is pending, then PING until the PONG arrives."""
+        self.transport.write(bytes(5 + 4 * self.max_words))
+        time.sleep(0.05 if not isinstance(self.transport, SimTransport) else 0)
+        while self.transport.read(4096, 0.05):
+            pass
+        self.decoder = Decoder()
+        self.queue.clear()
+        return self.ping()
+
+    def ping(self):
+        self.transport.write(encode_packet(PacketType.PING))
+        while True:
+            p = self._recv()
+            if p.type == PacketType.PONG:
+                self.info = parse_info(p.words)
+                return self.info
+
+    def execute(self, commands):
+        """Send whole commands (lists of words); returns each command's response words.
+
+        Packets are pipelined with at most ``window_words`` command words unanswered.
+        """
+        packets = pack_commands(commands, self.max_words)
+        sizes = [(len(pkt) - 5) // 4 for pkt, _ in packets]
+        results, pending = [], collections.deque()
+        inflight, i = 0, 0
+        while i < len(packets) or pending:
+            burst = b""
+            while i < len(packets) and (not pending or inflight + sizes[i] <= self.window):
+                burst += packets[i][0]
+                pending.append([packets[i][1], sizes[i]])
+                inflight += sizes[i]
+                i += 1
+            if burst:
+                self.transport.write(burst)
+            p = self._recv()
+            if p.type == PacketType.ERROR:
+                code, ptype, length = parse_error_word(p.words[0])
+                self.resync()
+                raise LinkFailure(f"link error {code.name} (type 0x{ptype:02x}, length {length})")
+            if p.type != PacketType.RESP:
+                continue
+            results.append(p.words)
+            pending[0][0] -= 1
+            if pending[0][0] == 0:
+                inflight -= pending.popleft()[1]
+        return results
+
+    def command(self, words):
+        (rsp,) = self.execute([words])
+        return rsp
+
+    # --- memory access -----------------------------------------------------------------
+    @staticmethod
+    def _check(rsp, what):
+        _, status, _ = parse_response(rsp[0])
+        if status != Status.OK:
+            raise LinkFailure(f"{what}: core answered {status.name}")
+        return rsp
+
+    def read(self, mem, row, col):
+        rsp = self._check(self.command(command_words(Op.READ, mem=mem, row=row, col=col)),
+                          f"READ {Mem(mem).name}[{row}, {col}]")
+        return to_signed(rsp[1])
+
+    def write(self, mem, row, col, value):
+        self._check(self.command(command_words(Op.WRITE, mem=mem, row=row, col=col,
+                                               value=int(value))),
+                    f"WRITE {Mem(mem).name}[{row}, {col}] = {value}")
+
+    def read_matrix(self, mem, rows, cols):
+        cmds = [command_words(Op.READ, mem=mem, row=r, col=c) for r in range(rows) for c in range(cols)]
+        out = [to_signed(self._check(rsp, f"READ {Mem(mem).name}")[1]) for rsp in self.execute(cmds)]
+        return np.array(out, dtype=np.int64).reshape(rows, cols)
+
+    def write_matrix(self, mem, matrix):
+        matrix = np.asarray(matrix)
+        cmds = [command_words(Op.WRITE, mem=mem, row=r, col=c, value=int(matrix[r, c]))
+                for r in range(matrix.shape[0]) for c in range(matrix.shape[1])]
+        for rsp in self.execute(cmds):
+            self._check(rsp, f"WRITE {Mem(mem).name}")
+
+    def _shapes(self):
+        info = self.info or self.ping()
+        sizes = [info["n_inputs"], *info["hidden"], info["n_outputs"]]
+        L, m = len(info["hidden"]), info["n_outputs"]
+        shapes = {f"W{l + 1}": (Mem.W1 + l, sizes[l + 1], sizes[l]) for l in range(L)}
+        shapes["W_OUT"] = (Mem.W_OUT, m, sizes[L])
+        shapes.update({f"M{l + 1}": (Mem.M1 + l, sizes[l + 1], m) for l in range(L)})
+        shapes["BASELINE"] = (Mem.BASELINE, m, 1)
+        shapes["LFSR"] = (Mem.LFSR, info["lanes"], 1)
+        shapes["PARAM"] = (Mem.PARAM, 2, 1)
+        return shapes
+
+    def dump(self, path=None):
+        """Weights, feedback matrices, baseline, LFSR states and parameters (as an ``.npz``
+        when ``path`` is given); returns the dictionary."""
+        data = {name: self.read_matrix(mem, r, c) for name, (mem, r, c) in self._shapes().items()}
+        if path is not None:
+            np.savez(path, **data)
+        return data
+
+    def load(self, path_or_dict):
+        """Write back what :meth:`dump` saved (entries missing from the file are skipped)."""
+        data = np.load(path_or_dict) if not isinstance(path_or_dict, dict) else path_or_dict
+        for name, (mem, r, c) in self._shapes().items():
+            if name in data:
+                m = np.asarray(data[name])
+                if m.shape != (r, c):
+                    raise ValueError(f"{name}: checkpoint shape {m.shape}, device {(r, c)}")
+                if mem == Mem.LFSR:
+                    m = m & 0xFFFF_FFFF
+                self.write_matrix(mem, m)
+
+    # --- samples -----------------------------------------------------------------------
+    @staticmethod
+    def sample_commands(spikes, label, train):
+        cmds = [command_words(Op.START, train=train, label=int(label))]
+        cmds += [command_words(Op.STEP, bits=[int(b) for b in x]) for x in spikes]
+        cmds.append(command_words(Op.END))
+        return cmds
+
+    def run_samples(self, samples):
+        """``samples``: iterable of (spikes, label, train); returns [(pred, totals)], pipelined."""
+        cmds, ends = [], []
+        for spikes, label, train in samples:
+            cmds += self.sample_commands(spikes, label if train else 0, train)
+            ends.append(len(cmds) - 1)
+        rsps = self.execute(cmds)
+        for k, r in enumerate(rsps):
+            self._check(r, f"command {k}")
+        return [(rsps[e][1], [to_signed(w) for w in rsps[e][2:]]) for e in ends]
+
+    def run_sample(self, spikes, label=0, train=False):
+        return self.run_samples([(spikes, label, train)])[0]
+
+    def set_lr_halvings(self, cfg, halvings):
+        self.write(Mem.PARAM, 0, 0, cfg.hidden_lr_shift + halvings)
+        self.write(Mem.PARAM, 1, 0, cfg.readout_lr_shift + halvings)
+
+
+# --- CLI ---------------------------------------------------------------------------------
+
+def _config(args):
+    from golden.config import preset
+    return preset(args.config or args.data, seed=args.seed)
+
+
+def _check_device(host, cfg):
+    info = host.resync()
+    want = {"n_inputs": cfg.n_inputs, "n_outputs": cfg.n_outputs, "hidden": list(cfg.hidden),
+            "timesteps": cfg.timesteps}
+    got = {k: info[k] for k in want}
+    if got != want:
+        raise LinkFailure(f"the bitstream's configuration {got} differs from {cfg.name!r} {want}")
+    return info
+
+
+def _evaluate(host, cfg, ds, args, bar_desc="eval"):
+    from golden.encoding import TEST, encode
+    x, y = ds.x_test[:args.limit_test], ds.y_test[:args.limit_test]
+    spikes = encode(cfg.encoding, x, cfg.timesteps, seed=args.seed, split=TEST,
+                    levels=cfg.encoding_levels)
+    preds = []
+    chunk = 32
+    it = range(0, len(x), chunk)
+    for start in _bar(it, args, len(x), bar_desc, chunk):
+        preds += [p for p, _ in host.run_samples((spikes[i], 0, False)
+                                                 for i in range(start, min(start + chunk, len(x))))]
+    return float(np.mean(np.array(preds) == y)), preds
+
+
+class _NoBar:
+    def __init__(self, it):
+        self.it = it
+
+    def __iter__(self):
+        return iter(self.it)
+
+
+def _bar(it, args, total, desc, unit_per_item=1):
+    if args.no_progress:
+        return _NoBar(it)
+    from tqdm import tqdm
+
+    class _Bar:
+        def __iter__(self):
+            with tqdm(total=total, unit="sample", desc=desc, file=sys.stderr) as bar:
+                for item in it:
+                    yield item
+                    bar.update(min(unit_per_item, total - bar.n))
+    return _Bar()
+
+
+def cmd_train(host, cfg, args):
+    from golden.data import load_dataset
+    from golden.encoding import TRAIN, encode
+    ds = load_dataset(args.data)
+    x, y = ds.x_train[:args.limit_train], ds.y_train[:args.limit_train]
+    order_rng = np.random.default_rng([args.seed, 3])
+    decay = [int(e) for e in args.lr_decay_epochs.split(",") if e.strip()]
+    history = []
+    for epoch in range(args.epochs):
+        host.set_lr_halvings(cfg, sum(epoch >= e for e in decay))
+        spikes = encode(cfg.encoding, x, cfg.timesteps, seed=args.seed, split=TRAIN, epoch=epoch,
+                        levels=cfg.encoding_levels)
+        order = order_rng.permutation(len(x))
+        correct, t0 = 0, time.perf_counter()
+        chunk = 16
+        for start in _bar(range(0, len(order), chunk), args, len(order),
+                          f"epoch {epoch + 1}/{args.epochs}", chunk):
+            idx = order[start:start + chunk]
+            res = host.run_samples((spikes[i], int(y[i]), True) for i in idx)
+            correct += sum(int(p == y[i]) for (p, _), i in zip(res, idx))
+        rate = len(order) / (time.perf_counter() - t0)
+        acc, _ = _evaluate(host, cfg, ds, args, "test")
+        history.append({"epoch": epoch + 1, "test_accuracy": acc,
+                        "train_accuracy": correct / len(order), "samples_per_second": rate})
+        print(f"epoch {epoch + 1:3d}/{args.epochs}: test {100 * acc:6.2f} %  train (online) "
+              f"{100 * correct / len(order):6.2f} %  {rate:.1f} samples/s", flush=True)
+    if args.ckpt_out:
+        host.dump(args.ckpt_out)
+    return history
+
+
+def main(argv=None):
+    from golden.config import PRESETS
+    from golden.data import DATASETS
+
+    p = argparse.ArgumentParser(prog="python -m boards.ulx3s.host", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("action", choices=("ping", "train", "eval", "infer", "dump", "load"))
+    p.add_argument("--port", help="serial port of the ULX3S FTDI (e.g. /dev/ttyUSB0)")
+    p.add_argument("--baud", type=int, default=DEFAULT_BAUD, help="default 1000000 (the bitstream's)")
+    p.add_argument("--sim", action="store_true", help="no board: simulate the device in Python")
+    p.add_argument("--data", choices=DATASETS, default="digits")
+    p.add_argument("--config", choices=sorted(PRESETS), default=None,
+                   help="the bitstream's configuration preset (default: named like --data)")
+    p.add_argument("--seed", type=int, default=0, help="encoding/order seed (and config seed)")
+    p.add_argument("--epochs", type=int, default=5)
+    p.add_argument("--lr-decay-epochs", default="10,15",
+                   help="epochs at whose start both learning rates halve (as golden.train)")
+    p.add_argument("--limit-train", type=int, default=None)
+    p.add_argument("--limit-test", type=int, default=None)
+    p.add_argument("--index", type=int, default=0, help="infer: test sample index")
+    p.add_argument("--out", help="dump: checkpoint file (.npz) to write")
+    p.add_argument("--ckpt", help="load: checkpoint file (.npz) to write to the device")
+    p.add_argument("--ckpt-out", help="train: dump the trained state here afterwards")
+    p.add_argument("--no-progress", action="store_true")
+    args = p.parse_args(argv)
+    cfg = _config(args)
+    if args.sim:
+        transport = SimTransport(cfg)
+    elif args.port:
+        transport = SerialTransport(args.port, args.baud)
+    else:
+        p.error("give --port (or --sim)")
+    host = OpzoHost(transport)
+    try:
+        info = _check_device(host, cfg)
+        if args.action == "ping":
+            print(info)
+        elif args.action == "train":
+            cmd_train(host, cfg, args)
+        elif args.action == "eval":
+            from golden.data import load_dataset
+            acc, _ = _evaluate(host, cfg, load_dataset(args.data), args)
+            print(f"test accuracy {100 * acc:.2f} %")
+        elif args.action == "infer":
+            from golden.data import load_dataset
+            from golden.encoding import TEST, encode
+            ds = load_dataset(args.data)
+            x = ds.x_test[args.index:args.index + 1]
+            spikes = encode(cfg.encoding, x, cfg.timesteps, seed=args.seed, split=TEST,
+                            levels=cfg.encoding_levels)
+            pred, totals = host.run_sample(spikes[0])
+            print(f"test sample {args.index}: predicted {pred}, label {ds.y_test[args.index]}, "
+                  f"totals {totals}")
+        elif args.action == "dump":
+            if not args.out:
+                p.error("dump needs --out")
+            host.dump(args.out)
+            print(f"wrote {args.out}")
+        elif args.action == "load":
+            if not args.ckpt:
+                p.error("load needs --ckpt")
+            host.load(args.ckpt)
+            print(f"loaded {args.ckpt}")
+    except LinkFailure as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        transport.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,195 @@
+"""ULX3S top level: PLL, the OPZO core, the UART host link, LEDs and a reset button.
+
+``ULX3STop(cfg, freq_hz=50e6)`` is the board design: an ECP5 ``EHXPLLL`` makes the core
+clock from the 25 MHz ``clk25``; the power button (``button_pwr``) and PLL lock drive a
+synchronised reset; the FTDI ``uart`` pins carry the host link (:mod:`boards.ulx3s.link`).
+
+``ULX3STop(cfg, sim=True, ...)`` bypasses the PLL for simulation: the design then has the
+ports ``uart_rx``, ``uart_tx``, ``led`` (8) and ``button`` and runs from the Verilog
+``clk``/``rst`` (the ``sync`` domain), so a testbench drives the core clock directly.
+
+LEDs: 0 idle (no sample open), 1 training sample open, 2 inference sample open, 3 error
+(core or link error; held for ``led_hold_s``), 4 UART receive activity (stretched),
+7 heartbeat (about 1 Hz).
+"""
+
+from fractions import Fraction
+
+from amaranth.hdl import ClockDomain, Instance, Module, ResetInserter, Signal
+from amaranth.lib import io, wiring
+from amaranth.lib.cdc import ResetSynchronizer
+from amaranth.lib.wiring import In, Out
+
+from rtl.core import Core
+
+from .link import HostLink
+
+__all__ = ["ULX3STop", "LinkedCore", "pll_params", "DEFAULT_BAUD", "CLKIN_HZ"]
+
+CLKIN_HZ = 25_000_000
+DEFAULT_BAUD = 1_000_000    # the ULX3S FT231X handles up to 3 Mbaud; 1 Mbaud is exact at 50 MHz
+
+
+def pll_params(f_in, f_out):
+    """EHXPLLL dividers for ``f_out`` from ``f_in`` (Hz), searched like Lattice's ``ecppll``.
+
+    Returns a dict with ``CLKI_DIV``, ``CLKFB_DIV``, ``CLKOP_DIV``, ``CLKOP_CPHASE``,
+    ``f_out`` (achieved, Hz, exact fraction as float) and ``f_vco``.  Constraints: PFD
+    3.125-400 MHz, VCO 400-800 MHz, output 3.125-400 MHz; ties prefer a VCO near 600 MHz.
+    """
+    if not 3.125e6 <= f_out <= 400e6:
+        raise ValueError(f"PLL output must be in [3.125, 400] MHz, got {f_out / 1e6:g} MHz")
+    f_in, f_out = Fraction(f_in), Fraction(f_out)
+    best = None
+    for ref in range(1, 129):
+        pfd = f_in / ref
+        if not Fraction(3125, 1000) * 10**6 <= pfd <= 400 * 10**6:
+            continue
+        for fb in range(1, 81):
+            fo = pfd * fb
+            if not 3125 * 10**3 <= fo <= 400 * 10**6:
+                continue
+            for op in range(1, 129):
+                vco = fo * op
+                if not 400 * 10**6 <= vco <= 800 * 10**6:
+                    continue
+                key = (abs(fo - f_out), abs(vco - 600 * 10**6))
+                if best is None or key < best[0]:
+                    best = (key, ref, fb, op, fo, vco)
+    if best is None:
+        raise ValueError(f"no PLL setting reaches {float(f_out) / 1e6:g} MHz")
+    _, ref, fb, op, fo, vco = best
+    return {"CLKI_DIV": ref, "CLKFB_DIV": fb, "CLKOP_DIV": op,
+            "CLKOP_CPHASE": (op - 1) // 2, "f_out": float(fo), "f_vco": float(vco)}
+
+
+class LinkedCore(wiring.Component):
+    """The core behind the host link, with the LED logic; all in the ``sync`` domain."""
+
+    def __init__(self, cfg, *, freq_hz, baud=DEFAULT_BAUD, timeout_s=0.01, led_hold_s=0.5,
+                 divisor=None, timeout_cycles=None, led_hold_cycles=None):
+        self.cfg = cfg
+        self.divisor = divisor or round(freq_hz / baud)
+        if self.divisor < 4:
+            raise ValueError(f"baud {baud} too fast for a {freq_hz / 1e6:g} MHz clock")
+        self.timeout_cycles = timeout_cycles or max(32 * self.divisor, round(timeout_s * freq_hz))
+        self.led_hold_cycles = led_hold_cycles or max(1, round(led_hold_s * freq_hz))
+        self.freq_hz = freq_hz
+        super().__init__({"uart_rx": In(1, init=1), "uart_tx": Out(1, init=1), "led": Out(8)})
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.core = core = Core(self.cfg)
+        m.submodules.link = link = HostLink(self.cfg, divisor=self.divisor,
+                                            timeout_cycles=self.timeout_cycles)
+        wiring.connect(m, link.cmd, core.i_stream)
+        wiring.connect(m, core.o_stream, link.rsp)
+        m.d.comb += [link.rx.eq(self.uart_rx), self.uart_tx.eq(link.tx)]
+
+        def stretch(pulse, cycles):
+            cnt = Signal(range(cycles + 1))
+            with m.If(pulse):
+                m.d.sync += cnt.eq(cycles)
+            with m.Elif(cnt != 0):
+                m.d.sync += cnt.eq(cnt - 1)
+            return cnt != 0
+
+        err = stretch(core.error | link.link_error, self.led_hold_cycles)
+        act = stretch(link.rx_activity, max(1, self.led_hold_cycles // 10))
+        beat = Signal(range(max(2, round(self.freq_hz / 2))))
+        heart = Signal()
+        with m.If(beat == 0):
+            m.d.sync += [beat.eq(max(1, round(self.freq_hz / 2)) - 1), heart.eq(~heart)]
+        with m.Else():
+            m.d.sync += beat.eq(beat - 1)
+        m.d.comb += [
+            self.led[0].eq(~core.active),
+            self.led[1].eq(core.active & core.training),
+            self.led[2].eq(core.active & ~core.training),
+            self.led[3].eq(err),
+            self.led[4].eq(act),
+            self.led[7].eq(heart),
+        ]
+        return m
+
+
+class ULX3STop(wiring.Component):
+    """The ULX3S design (``sim=False``) or its PLL-less simulation twin (``sim=True``).
+
+    Parameters
+    ----------
+    cfg : golden.config.CoreConfig
+    freq_hz : float
+        Core clock target; the PLL gets the closest reachable frequency (``self.freq_hz``).
+    baud : int
+        UART rate (rounded to a whole clock divisor).
+    sim : bool
+        Bypass the PLL and pins: ports ``uart_rx``, ``uart_tx``, ``led``, ``button``.
+    divisor, timeout_cycles, led_hold_cycles : int, optional
+        Override the derived cycle counts (simulation uses tiny ones).
+    """
+
+    def __init__(self, cfg, *, freq_hz=50e6, baud=DEFAULT_BAUD, sim=False, **link_kw):
+        self.cfg, self.sim, self.baud = cfg, sim, baud
+        if sim:
+            self.pll = None
+            self.freq_hz = freq_hz
+        else:
+            self.pll = pll_params(CLKIN_HZ, freq_hz)
+            self.freq_hz = self.pll["f_out"]
+        self.inner = LinkedCore(cfg, freq_hz=self.freq_hz, baud=baud, **link_kw)
+        ports = ({"uart_rx": In(1, init=1), "uart_tx": Out(1, init=1), "led": Out(8),
+                  "button": In(1)} if sim else {})
+        super().__init__(ports)
+
+    @property
+    def lpf_preferences(self):
+        """LPF line constraining the core clock net (the ``sync`` clock is ``clk`` at the top
+        of the flattened netlist) to the PLL output frequency."""
+        return f'FREQUENCY NET "clk" {self.freq_hz:.1f} HZ;'
+
+    def elaborate(self, platform):
+        m = Module()
+        inner = self.inner
+        if self.sim:
+            m.submodules.inner = ResetInserter(self.button)(inner)
+            m.d.comb += [inner.uart_rx.eq(self.uart_rx), self.uart_tx.eq(inner.uart_tx),
+                         self.led.eq(inner.led)]
+            return m
+
+        m.submodules.inner = inner
+        m.submodules.clk25 = clk25 = io.Buffer("i", platform.request("clk25", 0, dir="-"))
+        m.domains.sync = cd_sync = ClockDomain("sync")
+        locked = Signal()
+        p = self.pll
+        mhz = lambda f: f"{f / 1e6:.6g}"  # noqa: E731
+        m.submodules.pll = Instance(
+            "EHXPLLL",
+            a_FREQUENCY_PIN_CLKI=mhz(CLKIN_HZ), a_FREQUENCY_PIN_CLKOP=mhz(self.freq_hz),
+            a_ICP_CURRENT="12", a_LPF_RESISTOR="8", a_MFG_ENABLE_FILTEROPAMP="1",
+            a_MFG_GMCREF_SEL="2",
+            p_PLLRST_ENA="DISABLED", p_INTFB_WAKE="DISABLED", p_STDBY_ENABLE="DISABLED",
+            p_DPHASE_SOURCE="DISABLED", p_OUTDIVIDER_MUXA="DIVA", p_OUTDIVIDER_MUXB="DIVB",
+            p_OUTDIVIDER_MUXC="DIVC", p_OUTDIVIDER_MUXD="DIVD",
+            p_CLKI_DIV=p["CLKI_DIV"], p_CLKOP_ENABLE="ENABLED", p_CLKOP_DIV=p["CLKOP_DIV"],
+            p_CLKOP_CPHASE=p["CLKOP_CPHASE"], p_CLKOP_FPHASE=0, p_FEEDBK_PATH="CLKOP",
+            p_CLKFB_DIV=p["CLKFB_DIV"],
+            i_RST=0, i_STDBY=0, i_CLKI=clk25.i, o_CLKOP=cd_sync.clk,
+            i_CLKFB=cd_sync.clk, i_PHASESEL0=0, i_PHASESEL1=0, i_PHASEDIR=1,
+            i_PHASESTEP=1, i_PHASELOADREG=1, i_PLLWAKESYNC=0, i_ENCLKOP=0, o_LOCK=locked,
+        )
+        # The LPF constraint is not added with platform.add_clock_constraint(cd_sync.clk):
+        # Amaranth names that net after a submodule ("rst_sync.clk"), which does not exist
+        # in the flattened netlist, and nextpnr then ignores it.  The build passes
+        # ``lpf_preferences`` (FREQUENCY NET "clk") instead; see rtl/build.py.
+        m.submodules.button = button = io.Buffer("i", platform.request("button_pwr", 0, dir="-"))
+        m.submodules.rst_sync = ResetSynchronizer(~locked | button.i, domain="sync")
+
+        uart = platform.request("uart", 0, dir="-")
+        m.submodules.uart_rx = rx = io.Buffer("i", uart.rx)
+        m.submodules.uart_tx = tx = io.Buffer("o", uart.tx)
+        m.d.comb += [inner.uart_rx.eq(rx.i), tx.o.eq(inner.uart_tx)]
+        for k in range(8):
+            m.submodules[f"led{k}"] = led = io.Buffer("o", platform.request("led", k, dir="-"))
+            m.d.comb += led.o.eq(inner.led[k])
+        return m

@@ -1,0 +1,235 @@
+"""cocotb test module: the ULX3S top level (PLL bypassed) driven over its UART pins.
+
+Run by ``tests/test_host_link.py`` through :func:`sim.runner.run_cocotb`.  The host side
+uses the host driver's own framing (:mod:`boards.ulx3s.protocol`: ``encode_packet``,
+``pack_commands``, ``Decoder``); expected answers come from
+:class:`boards.ulx3s.protocol.LinkModel` (link framing rules) in front of
+:class:`sim.model.CoreModel` (the golden core), compared byte for byte.
+
+Environment: ``OPZO_CONFIG`` (JSON config fields), ``LINK_DIV`` (clock cycles per UART bit),
+``LINK_TIMEOUT`` (link timeout in cycles), ``FUZZ_PACKETS``, ``SEED``.
+"""
+
+import json
+import os
+import random
+
+import cocotb
+import numpy as np
+from cocotb.clock import Clock
+from cocotb.triggers import ClockCycles, FallingEdge, Timer
+
+from boards.ulx3s.protocol import (MAX_WORDS, SYNC, Decoder, LinkError, LinkModel, PacketType,
+                                   crc16, encode_packet, info_words, pack_commands,
+                                   parse_error_word)
+from golden.config import CoreConfig
+from rtl.protocol import Mem, Op, command_words
+from sim.scenario import random_samples, sample_commands, state_reads
+
+PERIOD_NS = 10
+
+
+def load_config():
+    fields = json.loads(os.environ["OPZO_CONFIG"])
+    fields["hidden"] = tuple(fields["hidden"])
+    return CoreConfig(**fields)
+
+
+class UartHost:
+    """Bit-level UART on the DUT pins plus the reference model of the device."""
+
+    def __init__(self, dut, cfg):
+        self.dut, self.cfg = dut, cfg
+        self.div = int(os.environ.get("LINK_DIV", "4"))
+        self.timeout = int(os.environ.get("LINK_TIMEOUT", "200"))
+        self.bit_ns = self.div * PERIOD_NS
+        self.rx = bytearray()          # bytes the device sent
+        self.model = LinkModel(cfg)
+        self.expected = bytearray()    # bytes the model says the device must send
+        Clock(dut.clk, PERIOD_NS, unit="ns").start()
+        dut.uart_rx.value = 1
+        dut.button.value = 0
+        self._task = None
+
+    async def reset(self):
+        self.dut.rst.value = 1
+        await ClockCycles(self.dut.clk, 4)
+        self.dut.rst.value = 0
+        await ClockCycles(self.dut.clk, 4)
+        self._task = cocotb.start_soon(self._receive())
+
+    async def _receive(self):
+        tx = self.dut.uart_tx
+        while True:
+            await FallingEdge(tx)
+            await Timer(self.bit_ns // 2, unit="ns")
+            assert int(tx.value) == 0, "start bit glitch on uart_tx"
+            v = 0
+            for k in range(8):
+                await Timer(self.bit_ns, unit="ns")
+                v |= int(tx.value) << k
+            await Timer(self.bit_ns, unit="ns")
+            assert int(tx.value) == 1, "bad stop bit on uart_tx"
+            self.rx.append(v)
+
+    async def send(self, data):
+        """Send bytes back to back and feed them to the model."""
+        pin = self.dut.uart_rx
+        for b in data:
+            for bit in [0] + [(b >> k) & 1 for k in range(8)] + [1]:
+                pin.value = bit
+                await Timer(self.bit_ns, unit="ns")
+        self.expected += self.model.feed(data)
+
+    async def pause(self):
+        """Stay silent for longer than the link timeout (an open packet times out)."""
+        await ClockCycles(self.dut.clk, self.timeout + 8 * self.div)
+        self.expected += self.model.timeout()
+
+    async def settle(self, max_cycles=2_000_000, exact=True):
+        """Wait until the device sent everything the model expects (and nothing more).
+
+        ``exact=False``: only the byte count must match (used to read back device state the
+        model does not share, e.g. weights trained by an earlier test in the same simulation).
+        """
+        step = 20 * self.div
+        waited = 0
+        while len(self.rx) < len(self.expected) and waited < max_cycles:
+            await ClockCycles(self.dut.clk, step)
+            waited += step
+        await ClockCycles(self.dut.clk, 24 * self.div)   # any extra byte would show up now
+        if not exact:
+            assert len(self.rx) == len(self.expected)
+            self.expected = bytearray(self.rx)
+            return
+        assert bytes(self.rx) == bytes(self.expected), (
+            f"device bytes differ from the model after {len(self.expected)} expected bytes:\n"
+            f"got      {bytes(self.rx[:len(self.expected) + 16]).hex()}\n"
+            f"expected {bytes(self.expected).hex()}")
+
+    def packets(self):
+        return Decoder().feed(bytes(self.rx))
+
+
+async def read_state(host, cfg, exact=True):
+    """Every state entry through READ commands; returns the list of values."""
+    cmds = state_reads(cfg)
+    start = len(host.rx)
+    for pkt, _ in pack_commands(cmds):
+        await host.send(pkt)
+    await host.settle(exact=exact)
+    pkts = Decoder().feed(bytes(host.rx[start:]))
+    assert len(pkts) == len(cmds) and all(p.type == PacketType.RESP for p in pkts)
+    return [p.words[1] for p in pkts]
+
+
+@cocotb.test()
+async def train_samples_bit_exact(dut):
+    cfg = load_config()
+    host = UartHost(dut, cfg)
+    await host.reset()
+    # PING -> PONG with the configuration
+    await host.send(encode_packet(PacketType.PING))
+    await host.settle()
+    (pong,) = host.packets()
+    assert pong.type == PacketType.PONG and pong.words == info_words(cfg)
+    rng = np.random.default_rng(int(os.environ.get("SEED", "0")))
+    samples = random_samples(cfg, rng, 4, train_fraction=0.75)
+    samples[0] = (samples[0][0], samples[0][1], True)
+    for n, (spikes, label, train) in enumerate(samples):
+        cmds = sample_commands(spikes, label, train)
+        if n % 2:       # one packet per command
+            for cmd in cmds:
+                await host.send(encode_packet(PacketType.CMD, cmd))
+        else:           # whole commands packed into as few packets as possible
+            for pkt, _ in pack_commands(cmds):
+                await host.send(pkt)
+        await host.settle()
+    # protocol errors of the core come through unchanged
+    for cmd in (command_words(Op.START, train=True, label=cfg.n_outputs), command_words(Op.END),
+                [0xF << 28]):
+        await host.send(encode_packet(PacketType.CMD, cmd))
+    await host.settle()
+    values = await read_state(host, cfg)
+    assert len(values) == len(state_reads(cfg))
+    dut._log.info(f"{len(host.rx)} bytes received, all equal to the model's")
+
+
+def _fuzz_packet(rnd, cfg):
+    """(bytes, needs_pause) of one malformed packet."""
+    kind = rnd.randrange(9)
+    write = command_words(Op.WRITE, mem=Mem.W1, row=rnd.randrange(cfg.hidden[0]),
+                          col=rnd.randrange(cfg.n_inputs), value=rnd.randrange(-100, 100))
+    good = encode_packet(PacketType.CMD, write)
+    if kind == 0:          # flipped bit anywhere after SYNC
+        b = bytearray(good)
+        i = rnd.randrange(1, len(b))
+        b[i] ^= 1 << rnd.randrange(8)
+        if i == 2:         # a corrupted LEN: pad so that the packet completes, then pause
+            return bytes(b), True
+        return bytes(b), False
+    if kind == 1:          # LEN above the maximum, followed by junk without SYNC
+        junk = bytes(rnd.choice([x for x in range(256) if x != SYNC]) for _ in range(rnd.randrange(6)))
+        return bytes([SYNC, PacketType.CMD, rnd.randrange(MAX_WORDS + 1, 256)]) + junk, False
+    if kind == 2:          # good CRC, incomplete command (STEP without spikes, short WRITE)
+        words = rnd.choice([[Op.STEP << 28], write[:2], write + [Op.READ << 28]])
+        return encode_packet(PacketType.CMD, words), False
+    if kind == 3:          # unknown type
+        t = rnd.choice([x for x in range(256) if x not in (PacketType.CMD, PacketType.PING)])
+        return encode_packet(t, write[:rnd.randrange(4)]), False
+    if kind == 4:          # truncated packet, then silence
+        return good[:rnd.randrange(1, len(good))], True
+    if kind == 5:          # garbage without SYNC: ignored
+        return bytes(rnd.choice([x for x in range(256) if x != SYNC]) for _ in range(rnd.randrange(1, 12))), False
+    if kind == 6:          # PING with a payload
+        return encode_packet(PacketType.PING, [rnd.getrandbits(32)]), False
+    if kind == 7:          # empty CMD
+        return encode_packet(PacketType.CMD, []), False
+    # wrong CRC byte order
+    crc = crc16(good[1:-2])
+    if (crc & 0xFF) == (crc >> 8):
+        return good[:-1] + bytes([good[-1] ^ 1]), False
+    return good[:-2] + bytes([crc >> 8, crc & 0xFF]), False
+
+
+@cocotb.test()
+async def fuzz_malformed_packets(dut):
+    cfg = load_config()
+    host = UartHost(dut, cfg)
+    await host.reset()
+    n = int(os.environ.get("FUZZ_PACKETS", "1000"))
+    rnd = random.Random(int(os.environ.get("SEED", "0")))
+    # The memories keep what an earlier test in this simulation trained, which this test's
+    # fresh model does not know: the state is compared device against device.
+    before = await read_state(host, cfg, exact=False)
+    mark = len(host.rx)
+    fed, feed = [], host.model.core.feed
+    host.model.core.feed = lambda w: (fed.append(w), feed(w))[1]
+    batch = 0
+    for k in range(n):
+        data, needs_pause = _fuzz_packet(rnd, cfg)
+        await host.send(data)
+        batch += 1
+        if needs_pause or batch == 16 or k == n - 1:
+            await host.pause()
+            await host.settle()
+            batch = 0
+    pkts = Decoder().feed(bytes(host.rx[mark:]))
+    codes = {}
+    for p in pkts:
+        assert p.type == PacketType.ERROR, p
+        code = parse_error_word(p.words[0])[0]
+        codes[code.name] = codes.get(code.name, 0) + 1
+    dut._log.info(f"{n} malformed packets: error packets {codes}")
+    assert set(codes) >= {e.name for e in (LinkError.BAD_CRC, LinkError.BAD_LENGTH,
+                                          LinkError.BAD_TYPE, LinkError.TIMEOUT)}
+    assert fed == [], "the link model forwarded words of a malformed packet"
+    host.model.core.feed = feed
+    after = await read_state(host, cfg, exact=False)
+    assert after == before, "state changed during the fuzz"
+    # a valid command still works
+    start = len(host.rx)
+    await host.send(encode_packet(PacketType.CMD, command_words(Op.READ, mem=Mem.PARAM, row=0, col=0)))
+    await host.settle(exact=False)
+    (p,) = Decoder().feed(bytes(host.rx[start:]))
+    assert p.type == PacketType.RESP and p.words[1] == cfg.hidden_lr_shift
