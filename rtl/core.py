@@ -38,7 +38,7 @@ from .neuron import fire, reset_leak, surrogate
 from .noise import LfsrBank
 from .protocol import Mem, Op, Status
 from .trace import trace_step
-from .update_rule import neuron_factor, weight_step
+from .update_rule import apply_step, neuron_factor, update_step
 
 __all__ = ["Core", "check_rtl_config"]
 
@@ -189,9 +189,9 @@ class Core(wiring.Component):
         ro_lr = Signal(5, init=cfg.readout_lr_shift)
         hid_base = cfg.signal_frac_bits + cfg.trace_frac_bits - cfg.frac_bits
         ro_base = cfg.error_frac_bits + cfg.trace_frac_bits - cfg.frac_bits
-        hid_shift = Signal(6)
-        ro_shift = Signal(6)
-        m.d.comb += [hid_shift.eq(hid_lr + hid_base), ro_shift.eq(ro_lr + ro_base)]
+        hid_shift = Signal(6, init=cfg.hidden_lr_shift + hid_base)   # registered: off the update path
+        ro_shift = Signal(6, init=cfg.readout_lr_shift + ro_base)
+        m.d.sync += [hid_shift.eq(hid_lr + hid_base), ro_shift.eq(ro_lr + ro_base)]
         m.d.comb += [self.active.eq(active), self.training.eq(active & train)]
 
         # --- sequencer registers ----------------------------------------------------------
@@ -208,12 +208,14 @@ class Core(wiring.Component):
         acc = [Signal(signed(accw), name=f"acc_{p}") for p in range(P)]
         gaccw = fbb + eb + kb + 2
         gacc = [Signal(signed(gaccw), name=f"gacc_{p}") for p in range(P)]
-        g = [Signal(signed(sb), name=f"g_{p}") for p in range(P)]
         d = [Signal(signed(sb), name=f"d_{p}") for p in range(P)]
         psi_word = Signal(P * psib)
         trace_word = Signal(P * tb)
 
-        # shared multipliers: the update multiply (d*a, e*a, g*psi) and the M*e multiply
+        # shared multipliers: the update multiply (d*a, e*a, g*psi).  Both operands are
+        # registers, so no path runs from the sequencer's state decode or a memory port
+        # through the multiplier (the ECP5's MULT18X18D is used without its own registers).
+        # ``mul_a`` is the per-pass factor (g, d or e), ``mul_b`` the per-word one (psi or a).
         mul_a = [Signal(signed(18), name=f"mul_a_{p}") for p in range(P)]
         mul_b = [Signal(unsigned(psib if psib > tb else tb), name=f"mul_b_{p}") for p in range(P)]
         mul_y = [Signal(signed(18 + len(mul_b[0]) + 1), name=f"mul_y_{p}") for p in range(P)]
@@ -272,20 +274,38 @@ class Core(wiring.Component):
             m.d.comb += [gacc_next[p].eq(gacc[p] + mold * ek_d),
                          m_new[p * fbb:(p + 1) * fbb].eq(
                              Mux(gv_word[p], feedback_update(cfg, mold, z_word[p], ock_d), mold))]
-        # weight update (hidden or readout), two stages so that no path runs from a memory
-        # through a multiplier into a memory: stage 1 registers the read word and the
-        # products d*a (or e*a); stage 2 computes W = sat(W - round_shift(prod, shift)).
-        upd_shift = Signal(6)
+        # weight update (hidden or readout): a pipeline after the read, so that no path runs
+        # from a memory through a multiplier into a memory, nor through the barrel shifter
+        # and the saturating subtract in one cycle.  Stage 1 (read data) registers the
+        # weight word and the trace lane a (the multiplier operand); stage 2 the products
+        # d*a (or e*a); stage 3 the rounded shift step = round_shift(prod, shift); stage 4
+        # writes W = sat(W - step).
+        upd_shift = Signal(6)             # set when a pass starts: hidden or readout shift
         upd_a = Signal(tb)
         m.d.comb += upd_a.eq(a_rd.word_select(d_idx[:lp], tb) if lp else a_rd[:tb])
-        dv2 = Signal()                    # stage-2 valid
-        idx2 = Signal(range(pw))          # stage-2 input index
-        w_r = Signal(P * wb)
+        UPD_STAGES = 3                    # registered stages between the read data and the write
+        upd_v = [Signal(name=f"upd_valid_{s}") for s in range(UPD_STAGES)]
+        upd_idx = [Signal(range(pw), name=f"upd_idx_{s}") for s in range(UPD_STAGES)]
+        upd_w = [Signal(P * wb, name=f"upd_w_{s}") for s in range(UPD_STAGES)]
         prod_r = [Signal(signed(len(mul_y[0])), name=f"prod_r_{p}") for p in range(P)]
+        step_r = [Signal(signed(len(mul_y[0]) + 1), name=f"step_r_{p}") for p in range(P)]
         upd_new = Signal(P * wb)
         for p in range(P):
-            m.d.comb += upd_new[p * wb:(p + 1) * wb].eq(
-                weight_step(cfg, lane_of(w_r, wb, p), prod_r[p], upd_shift))
+            m.d.comb += upd_new[p * wb:(p + 1) * wb].eq(apply_step(cfg, lane_of(upd_w[-1], wb, p), step_r[p]))
+        upd_busy = Cat(dv, *upd_v).any()
+
+        def update_pipeline(mem, col_bits):
+            """One cycle of the update pipeline of a pass over ``mem``'s word group ``group``."""
+            m.d.sync += [upd_v[0].eq(dv), upd_idx[0].eq(d_idx), upd_w[0].eq(w_rd)]
+            m.d.sync += [upd_v[s].eq(upd_v[s - 1]) for s in range(1, UPD_STAGES)]
+            m.d.sync += [upd_idx[s].eq(upd_idx[s - 1]) for s in range(1, UPD_STAGES)]
+            m.d.sync += [upd_w[s].eq(upd_w[s - 1]) for s in range(1, UPD_STAGES)]
+            m.d.sync += [mul_b[p].eq(upd_a) for p in range(P)]
+            m.d.sync += [prod_r[p].eq(mul_y[p]) for p in range(P)]
+            m.d.sync += [step_r[p].eq(update_step(prod_r[p], upd_shift)) for p in range(P)]
+            with m.If(upd_v[-1]):
+                m.d.comb += [mem.wr.addr.eq((group << col_bits) | upd_idx[-1]), mem.wr.en.eq(1),
+                             mem.wr.data.eq(upd_new)]
 
         # --- command / response registers -------------------------------------------------------
         head = Signal(32)
@@ -653,36 +673,34 @@ class Core(wiring.Component):
                     with m.If((kcnt == nout) & ~dv & ~first):
                         m.next = f"MP{l}_G"
                 with m.State(f"MP{l}_G"):
-                    m.d.sync += [g[p].eq(top_down_signal(cfg, gacc[p])) for p in range(P)]
+                    # g = top-down signal, straight into the multiplier's operand register
+                    m.d.sync += [mul_a[p].eq(top_down_signal(cfg, gacc[p])) for p in range(P)]
+                    m.d.sync += [mul_b[p].eq(psi_word[p * psib:(p + 1) * psib]) for p in range(P)]
                     m.next = f"MP{l}_D"
                 with m.State(f"MP{l}_D"):
                     for p in range(P):
-                        m.d.comb += [mul_a[p].eq(g[p]), mul_b[p].eq(psi_word[p * psib:(p + 1) * psib])]
                         m.d.sync += d[p].eq(saturate(
                             (mul_y[p] + (1 << (cfg.surrogate_frac_bits - 1))) >> cfg.surrogate_frac_bits,
                             sb))
                     m.next = f"WP{l}_START"
                 # weight pass of word group c over the inputs with a nonzero trace
                 with m.State(f"WP{l}_START"):
-                    m.d.sync += [pending.eq(nz[l]), dv.eq(0), dv2.eq(0)]
+                    m.d.sync += [pending.eq(nz[l]), dv.eq(0), upd_shift.eq(hid_shift)]
+                    m.d.sync += [v.eq(0) for v in upd_v]
+                    m.d.sync += [mul_a[p].eq(d[p]) for p in range(P)]
                     with m.If(Cat(*(v != 0 for v in d)).any()):
                         m.next = f"WP{l}_RUN"
                     with m.Else():
                         m.next = f"WP{l}_NEXT"
                 with m.State(f"WP{l}_RUN"):
-                    m.d.comb += [lsel.eq(l), asel.eq(l), upd_shift.eq(hid_shift)]
+                    m.d.comb += [lsel.eq(l), asel.eq(l)]
                     with m.If(low_any):
                         m.d.comb += [W[l].rd.addr.eq((group << cb[l]) | low_idx),
                                      A[l].rd.addr.eq(low_idx >> lp)]
                         m.d.sync += [pending.eq(pending & (pending - 1)), d_idx.eq(low_idx)]
-                    m.d.sync += [dv.eq(low_any), dv2.eq(dv), idx2.eq(d_idx), w_r.eq(w_rd)]
-                    m.d.comb += [mul_a[p].eq(d[p]) for p in range(P)]
-                    m.d.comb += [mul_b[p].eq(upd_a) for p in range(P)]
-                    m.d.sync += [prod_r[p].eq(mul_y[p]) for p in range(P)]
-                    with m.If(dv2):
-                        m.d.comb += [W[l].wr.addr.eq((group << cb[l]) | idx2), W[l].wr.en.eq(1),
-                                     W[l].wr.data.eq(upd_new)]
-                    with m.If(~low_any & ~dv & ~dv2):
+                    m.d.sync += dv.eq(low_any)
+                    update_pipeline(W[l], cb[l])
+                    with m.If(~low_any & ~upd_busy):
                         m.next = f"WP{l}_NEXT"
                 with m.State(f"WP{l}_NEXT"):
                     with m.If(group == G[l + 1] - 1):
@@ -697,21 +715,18 @@ class Core(wiring.Component):
             e_word = [Array(e[cc * P + p] if cc * P + p < nout else Const(0, signed(eb))
                             for cc in range(G[L + 1]))[gsel] for p in range(P)]
             with m.State("RU_START"):
-                m.d.sync += [pending.eq(nz[L]), dv.eq(0), dv2.eq(0)]
+                m.d.sync += [pending.eq(nz[L]), dv.eq(0), upd_shift.eq(ro_shift)]
+                m.d.sync += [v.eq(0) for v in upd_v]
+                m.d.sync += [mul_a[p].eq(e_word[p]) for p in range(P)]
                 m.next = "RU_RUN"
             with m.State("RU_RUN"):
-                m.d.comb += [lsel.eq(L), asel.eq(L), upd_shift.eq(ro_shift)]
+                m.d.comb += [lsel.eq(L), asel.eq(L)]
                 with m.If(low_any):
                     m.d.comb += [WO.rd.addr.eq((group << cb[L]) | low_idx), A[L].rd.addr.eq(low_idx >> lp)]
                     m.d.sync += [pending.eq(pending & (pending - 1)), d_idx.eq(low_idx)]
-                m.d.sync += [dv.eq(low_any), dv2.eq(dv), idx2.eq(d_idx), w_r.eq(w_rd)]
-                m.d.comb += [mul_a[p].eq(e_word[p]) for p in range(P)]
-                m.d.comb += [mul_b[p].eq(upd_a) for p in range(P)]
-                m.d.sync += [prod_r[p].eq(mul_y[p]) for p in range(P)]
-                with m.If(dv2):
-                    m.d.comb += [WO.wr.addr.eq((group << cb[L]) | idx2), WO.wr.en.eq(1),
-                                 WO.wr.data.eq(upd_new)]
-                with m.If(~low_any & ~dv & ~dv2):
+                m.d.sync += dv.eq(low_any)
+                update_pipeline(WO, cb[L])
+                with m.If(~low_any & ~upd_busy):
                     with m.If(group == G[L + 1] - 1):
                         m.d.sync += [group.eq(0), *respond(Status.OK)]
                         m.next = "RESPOND"

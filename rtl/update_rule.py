@@ -1,8 +1,13 @@
-"""Three-factor and readout weight-update lanes (twin of :mod:`golden.update_rule`)."""
+"""Three-factor and readout weight-update lanes (twin of :mod:`golden.update_rule`).
+
+The weight update ``W = sat_w(W - round_shift(prod, shift))`` is split in two functions so
+that the core can register between them: ``update_step`` (the rounding shift by a run-time
+amount, a barrel shifter) and ``apply_step`` (subtract and saturate).
+"""
 
 from .arith import round_shift, round_shift_var, saturate
 
-__all__ = ["neuron_factor", "weight_step"]
+__all__ = ["neuron_factor", "update_step", "apply_step"]
 
 
 def neuron_factor(cfg, g, psi):
@@ -10,6 +15,11 @@ def neuron_factor(cfg, g, psi):
     return saturate(round_shift(g * psi.as_unsigned(), cfg.surrogate_frac_bits), cfg.signal_bits)
 
 
-def weight_step(cfg, w, product, shift):
-    """``sat_w(w - round_shift(product, shift))`` with a run-time ``shift``."""
-    return saturate(w - round_shift_var(product, shift), cfg.weight_bits)
+def update_step(product, shift):
+    """``round_shift(product, shift)`` with a run-time ``shift``."""
+    return round_shift_var(product, shift)
+
+
+def apply_step(cfg, w, step):
+    """``sat_w(w - step)``."""
+    return saturate(w - step, cfg.weight_bits)
