@@ -264,16 +264,22 @@ class Core(wiring.Component):
                          fin_psi[p * psib:(p + 1) * psib].eq(surrogate(cfg, u)),
                          fin_tr[p * tb:(p + 1) * tb].eq(tr)]
         fin_nz = Cat(*(fin_tr[p * tb:(p + 1) * tb] != 0 for p in range(P)))
-        # feedback pass: gacc += M e_k (old M); M = momentum update (valid lanes only)
-        ek_d = e[d_k]
-        ock_d = oc[d_k]
+        # feedback pass: gacc += M e_k (old M); M = momentum update (valid lanes only).
+        # The word read from the feedback BRAM is registered first (with e_k and oc_k of
+        # its class), so that neither the M*e multiply-accumulate nor the momentum update
+        # starts at a BRAM output; the write-back follows one cycle after the data stage.
+        fb_v = Signal()                   # stage-2 valid
+        fb_k = Signal(range(nout))        # stage-2 class index
+        fb_m = Signal(P * fbb)            # stage-2 M word (old values)
+        fb_e = Signal(signed(eb))         # stage-2 e_k
+        fb_oc = Signal(signed(ob + 1))    # stage-2 centred output o_k - b_k
         gacc_next = [Signal(signed(gaccw), name=f"gacc_next_{p}") for p in range(P)]
         m_new = Signal(P * fbb)
         for p in range(P):
-            mold = lane_of(m_rd, fbb, p)
-            m.d.comb += [gacc_next[p].eq(gacc[p] + mold * ek_d),
+            mold = lane_of(fb_m, fbb, p)
+            m.d.comb += [gacc_next[p].eq(gacc[p] + mold * fb_e),
                          m_new[p * fbb:(p + 1) * fbb].eq(
-                             Mux(gv_word[p], feedback_update(cfg, mold, z_word[p], ock_d), mold))]
+                             Mux(gv_word[p], feedback_update(cfg, mold, z_word[p], fb_oc), mold))]
         # weight update (hidden or readout): a pipeline after the read, so that no path runs
         # from a memory through a multiplier into a memory, nor through the barrel shifter
         # and the saturating subtract in one cycle.  Stage 1 (read data) registers the
@@ -656,7 +662,7 @@ class Core(wiring.Component):
                 # M pass of word group c: g += M e (old M), M = momentum update
                 with m.State(f"MP{l}_START"):
                     m.d.comb += PSI[l].rd.addr.eq(group)
-                    m.d.sync += [kcnt.eq(0), dv.eq(0), first.eq(1)] + [a.eq(0) for a in gacc]
+                    m.d.sync += [kcnt.eq(0), dv.eq(0), fb_v.eq(0), first.eq(1)] + [a.eq(0) for a in gacc]
                     m.next = f"MP{l}_RUN"
                 with m.State(f"MP{l}_RUN"):
                     m.d.comb += lsel.eq(l)
@@ -666,11 +672,12 @@ class Core(wiring.Component):
                         m.d.comb += MF[l].rd.addr.eq((group << kb) | kcnt)
                         m.d.sync += [kcnt.eq(kcnt + 1), d_k.eq(kcnt)]
                     m.d.sync += [dv.eq(kcnt < nout), first.eq(0)]
-                    with m.If(dv):
+                    m.d.sync += [fb_v.eq(dv), fb_k.eq(d_k), fb_m.eq(m_rd), fb_e.eq(e[d_k]), fb_oc.eq(oc[d_k])]
+                    with m.If(fb_v):
                         m.d.sync += [gacc[p].eq(gacc_next[p]) for p in range(P)]
-                        m.d.comb += [MF[l].wr.addr.eq((group << kb) | d_k), MF[l].wr.en.eq(1),
+                        m.d.comb += [MF[l].wr.addr.eq((group << kb) | fb_k), MF[l].wr.en.eq(1),
                                      MF[l].wr.data.eq(m_new)]
-                    with m.If((kcnt == nout) & ~dv & ~first):
+                    with m.If((kcnt == nout) & ~dv & ~fb_v & ~first):
                         m.next = f"MP{l}_G"
                 with m.State(f"MP{l}_G"):
                     # g = top-down signal, straight into the multiplier's operand register
