@@ -29,8 +29,15 @@ DEFAULT_BUILD = Path("build") / "sim"
 
 
 def _build_dir(cfg, base):
-    digest = hashlib.sha1(json.dumps(cfg.to_dict(), sort_keys=True).encode()).hexdigest()[:10]
-    return Path(base) / f"{cfg.name}-{digest}"
+    """One folder per configuration *and* version of the design: the folder's Verilog is
+    reused, so its name digests the configuration and the sources it is generated from
+    (``rtl/`` and ``golden/``, whose model gives the memories' initial contents)."""
+    digest = hashlib.sha1(json.dumps(cfg.to_dict(), sort_keys=True).encode())
+    root = Path(__file__).resolve().parent.parent
+    for package in ("rtl", "golden"):
+        for path in sorted((root / package).glob("*.py")):
+            digest.update(f"{package}/{path.name}".encode() + path.read_bytes())
+    return Path(base) / f"{cfg.name}-{digest.hexdigest()[:10]}"
 
 
 def compare(cfg, *, samples=4, source="random", seed=0, idle=0.3, stall=0.3, check="sample",

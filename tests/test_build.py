@@ -104,11 +104,9 @@ def _check_summary(s, out, device, config):
     assert s["utilization"]["LUT4"]["used"] > 0 and s["fmax_mhz"] > 0
 
 
+@pytest.mark.slow
 def test_build_tiny_config_25f(tmp_path):
-    """One real YoWASP build (tiny configuration, 25F, 30 MHz): bitstream and summary.
-
-    30 MHz because the core's own control path reaches about 38 MHz (measured; the
-    default digits build reaches 37.4 MHz on the 85F), whatever the configuration."""
+    """A quick real YoWASP build (tiny configuration, 25F, PLL at 30 MHz): bitstream and summary."""
     cfg = preset("digits", n_inputs=8, hidden=(6,), n_outputs=3, lanes=2, timesteps=2)
     s = rb.build("ulx3s", "25F", "digits", 30.0, tmp_path / "b", quiet=True, cfg=cfg)
     _check_summary(s, tmp_path / "b", "25F", "digits")
@@ -116,19 +114,20 @@ def test_build_tiny_config_25f(tmp_path):
     assert s["utilization"]["EBR"]["available"] == 56
 
 
-@pytest.mark.slow
 def test_build_default_config_smallest_device(tmp_path):
-    """The default configuration (digits) on the 25F, the smallest ULX3S device it fits."""
+    """The README's build command for the 25F, the smallest ULX3S device that holds the
+    default configuration (the 12F is the same die): it fits, meets 50 MHz (54.75 MHz
+    measured, results/fpga/) and says so.  About eight minutes: the one bitstream CI builds."""
     out = tmp_path / "b"
     proc = subprocess.run([sys.executable, "-m", "rtl.build", "--board", "ulx3s", "--device",
                            "25F", "--out", str(out)], capture_output=True, text=True)
     s = json.loads((out / "summary.json").read_text())
     _check_summary(s, out, "25F", "digits")
     assert s["target_mhz"] == 50.0
-    # the core reaches about 37 MHz: at 50 MHz the build fails timing and must say so
     assert s["timing_met"] == (s["fmax_mhz"] >= 50.0)
-    assert proc.returncode == (0 if s["pass"] else 1), proc.stdout + proc.stderr
-    assert "PASS" in proc.stdout or "FAIL" in proc.stdout
+    assert s["timing_met"] and s["pass"], s
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "PASS" in proc.stdout and "[3/4] nextpnr" in proc.stderr
 
 
 @pytest.mark.slow
