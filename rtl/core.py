@@ -209,13 +209,16 @@ class Core(wiring.Component):
         gaccw = fbb + eb + kb + 2
         gacc = [Signal(signed(gaccw), name=f"gacc_{p}") for p in range(P)]
         d = [Signal(signed(sb), name=f"d_{p}") for p in range(P)]
+        # d = g * psi: its own multipliers, with registered operands
+        g_r = [Signal(signed(sb), name=f"g_{p}") for p in range(P)]
+        psi_r = [Signal(unsigned(psib), name=f"psi_{p}") for p in range(P)]
         psi_word = Signal(P * psib)
         trace_word = Signal(P * tb)
 
-        # shared multipliers: the update multiply (d*a, e*a, g*psi).  Both operands are
-        # registers, so no path runs from the sequencer's state decode or a memory port
-        # through the multiplier (the ECP5's MULT18X18D is used without its own registers).
-        # ``mul_a`` is the per-pass factor (g, d or e), ``mul_b`` the per-word one (psi or a).
+        # the weight engine's multipliers (d*a, e*a).  Both operands are registers, so no
+        # path runs from the sequencer's state decode or a memory port through the
+        # multiplier (the ECP5's MULT18X18D is used without its own registers).  ``mul_a``
+        # is the job's factor (d or e), ``mul_b`` the trace lane a of the word in flight.
         mul_a = [Signal(signed(18), name=f"mul_a_{p}") for p in range(P)]
         mul_b = [Signal(unsigned(psib if psib > tb else tb), name=f"mul_b_{p}") for p in range(P)]
         mul_y = [Signal(signed(18 + len(mul_b[0]) + 1), name=f"mul_y_{p}") for p in range(P)]
@@ -280,38 +283,80 @@ class Core(wiring.Component):
             m.d.comb += [gacc_next[p].eq(gacc[p] + mold * fb_e),
                          m_new[p * fbb:(p + 1) * fbb].eq(
                              Mux(gv_word[p], feedback_update(cfg, mold, z_word[p], fb_oc), mold))]
-        # weight update (hidden or readout): a pipeline after the read, so that no path runs
-        # from a memory through a multiplier into a memory, nor through the barrel shifter
-        # and the saturating subtract in one cycle.  Stage 1 (read data) registers the
-        # weight word and the trace lane a (the multiplier operand); stage 2 the products
-        # d*a (or e*a); stage 3 the rounded shift step = round_shift(prod, shift); stage 4
-        # writes W = sat(W - step).
-        upd_shift = Signal(6)             # set when a pass starts: hidden or readout shift
+        # --- weight-update engine ------------------------------------------------------------
+        # Runs the weight passes (hidden W_l -= round_shift(d a^T), readout W_out -=
+        # round_shift(e a_L^T)) as *jobs* next to the sequencer, which meanwhile runs the
+        # feedback passes of the following groups: the two use different memories (M_l
+        # and the surrogates against W_l and the traces), so learning costs the slower of
+        # the two, not their sum.  A job is (layer, word group, factor word d or e, mask of
+        # nonzero traces, shift); the sequencer hands one over when ``eng_ready``.
+        #
+        # A job scans its mask (silent traces cost nothing) and issues one weight word per
+        # cycle into a pipeline, so that no path runs from a memory through a multiplier
+        # into a memory, nor through the barrel shifter and the saturating subtract in one
+        # cycle: stage 1 (read data) registers the weight word and the trace lane a (the
+        # multiplier operand); stage 2 the products d*a (or e*a); stage 3 the rounded
+        # shift step = round_shift(prod, shift); stage 4 writes W = sat(W - step).  Every
+        # stage carries its layer, group and index, so the next job starts as soon as the
+        # last product of the previous one is taken (the factor register is then free).
+        eng_run = Signal()                # a job is scanning or its last read is in stage 1
+        wdv = Signal()                    # stage 1 (read data) valid
+        wl = Signal(range(L + 1))         # job layer (L: the readout)
+        wgroup = Signal(range(max(G) + 1))
+        upd_shift = Signal(6)             # job shift: hidden or readout learning-rate shift
+        eng_ready = ~eng_run | (~low_any & ~wdv)
+        job_go = Signal()                 # from the sequencer, only when eng_ready
+        job_layer = Signal(range(L + 1))
+        job_group = Signal(range(max(G) + 1))
+        job_mask = Signal(pw)
+        job_shift = Signal(6)
+        job_factor = [Signal(signed(18), name=f"job_factor_{p}") for p in range(P)]
+
+        w_eng = Array([W[l].rd.data for l in range(L)] + [WO.rd.data])[wl]
+        a_eng = Array([A[l].rd.data for l in range(L + 1)])[wl]
         upd_a = Signal(tb)
-        m.d.comb += upd_a.eq(a_rd.word_select(d_idx[:lp], tb) if lp else a_rd[:tb])
+        m.d.comb += upd_a.eq(a_eng.word_select(d_idx[:lp], tb) if lp else a_eng[:tb])
         UPD_STAGES = 3                    # registered stages between the read data and the write
         upd_v = [Signal(name=f"upd_valid_{s}") for s in range(UPD_STAGES)]
         upd_idx = [Signal(range(pw), name=f"upd_idx_{s}") for s in range(UPD_STAGES)]
         upd_w = [Signal(P * wb, name=f"upd_w_{s}") for s in range(UPD_STAGES)]
+        upd_l = [Signal(range(L + 1), name=f"upd_layer_{s}") for s in range(UPD_STAGES)]
+        upd_g = [Signal(range(max(G) + 1), name=f"upd_group_{s}") for s in range(UPD_STAGES)]
+        prod_shift = Signal(6)            # the shift travels with the products
         prod_r = [Signal(signed(len(mul_y[0])), name=f"prod_r_{p}") for p in range(P)]
         step_r = [Signal(signed(len(mul_y[0]) + 1), name=f"step_r_{p}") for p in range(P)]
         upd_new = Signal(P * wb)
         for p in range(P):
             m.d.comb += upd_new[p * wb:(p + 1) * wb].eq(apply_step(cfg, lane_of(upd_w[-1], wb, p), step_r[p]))
-        upd_busy = Cat(dv, *upd_v).any()
+        eng_idle = ~eng_run & ~Cat(wdv, *upd_v).any()
 
-        def update_pipeline(mem, col_bits):
-            """One cycle of the update pipeline of a pass over ``mem``'s word group ``group``."""
-            m.d.sync += [upd_v[0].eq(dv), upd_idx[0].eq(d_idx), upd_w[0].eq(w_rd)]
-            m.d.sync += [upd_v[s].eq(upd_v[s - 1]) for s in range(1, UPD_STAGES)]
-            m.d.sync += [upd_idx[s].eq(upd_idx[s - 1]) for s in range(1, UPD_STAGES)]
-            m.d.sync += [upd_w[s].eq(upd_w[s - 1]) for s in range(1, UPD_STAGES)]
-            m.d.sync += [mul_b[p].eq(upd_a) for p in range(P)]
-            m.d.sync += [prod_r[p].eq(mul_y[p]) for p in range(P)]
-            m.d.sync += [step_r[p].eq(update_step(prod_r[p], upd_shift)) for p in range(P)]
-            with m.If(upd_v[-1]):
-                m.d.comb += [mem.wr.addr.eq((group << col_bits) | upd_idx[-1]), mem.wr.en.eq(1),
-                             mem.wr.data.eq(upd_new)]
+        with m.If(job_go):
+            m.d.sync += [eng_run.eq(1), wl.eq(job_layer), wgroup.eq(job_group), pending.eq(job_mask),
+                         upd_shift.eq(job_shift)]
+            m.d.sync += [mul_a[p].eq(job_factor[p]) for p in range(P)]
+        with m.Elif(eng_run & ~low_any & ~wdv):
+            m.d.sync += eng_run.eq(0)
+        m.d.sync += wdv.eq(eng_run & low_any & ~job_go)
+        with m.If(eng_run & low_any & ~job_go):
+            m.d.sync += [pending.eq(pending & (pending - 1)), d_idx.eq(low_idx)]
+        m.d.sync += [upd_v[0].eq(wdv), upd_idx[0].eq(d_idx), upd_w[0].eq(w_eng),
+                     upd_l[0].eq(wl), upd_g[0].eq(wgroup)]
+        for sig in (upd_v, upd_idx, upd_w, upd_l, upd_g):
+            m.d.sync += [sig[s].eq(sig[s - 1]) for s in range(1, UPD_STAGES)]
+        m.d.sync += [mul_b[p].eq(upd_a) for p in range(P)]
+        m.d.sync += [prod_r[p].eq(mul_y[p]) for p in range(P)] + [prod_shift.eq(upd_shift)]
+        m.d.sync += [step_r[p].eq(update_step(prod_r[p], prod_shift)) for p in range(P)]
+        eng_mems = [(W[l], cb[l]) for l in range(L)] + [(WO, cb[L])]
+
+        def engine_ports():
+            """Read and write ports of the engine (after the sequencer's, so they take precedence)."""
+            for l, (mem, col_bits) in enumerate(eng_mems):
+                with m.If(eng_run & low_any & ~job_go & (wl == l)):
+                    m.d.comb += [mem.rd.addr.eq((wgroup << col_bits) | low_idx),
+                                 A[l].rd.addr.eq(low_idx >> lp)]
+                with m.If(upd_v[-1] & (upd_l[-1] == l)):
+                    m.d.comb += [mem.wr.addr.eq((upd_g[-1] << col_bits) | upd_idx[-1]), mem.wr.en.eq(1),
+                                 mem.wr.data.eq(upd_new)]
 
         # --- command / response registers -------------------------------------------------------
         head = Signal(32)
@@ -655,10 +700,26 @@ class Core(wiring.Component):
                     m.d.sync += [e[k].eq(output_error(cfg, o[k], label == k)), oc[k].eq(ock),
                                  b[k].eq(baseline_update(cfg, b[k], ock))]
                 m.d.sync += group.eq(0)
-                m.next = "MP0_START"
+                m.next = "RU_JOB"
+
+            # readout update W_out -= e a_L^T, one engine job per output word group; it
+            # needs only e and the traces, so it goes first and overlaps the M passes
+            gsel = gsel_of(L + 1)
+            e_word = [Array(e[cc * P + p] if cc * P + p < nout else Const(0, signed(eb))
+                            for cc in range(G[L + 1]))[gsel] for p in range(P)]
+            with m.State("RU_JOB"):
+                m.d.comb += [job_layer.eq(L), job_group.eq(group), job_mask.eq(nz[L]), job_shift.eq(ro_shift)]
+                m.d.comb += [job_factor[p].eq(e_word[p]) for p in range(P)]
+                with m.If(eng_ready):
+                    m.d.comb += job_go.eq(1)
+                    with m.If(group == G[L + 1] - 1):
+                        m.d.sync += group.eq(0)
+                        m.next = "MP0_START"
+                    with m.Else():
+                        m.d.sync += group.eq(group + 1)
 
             for l in range(L):
-                nxt = "RU_START" if l == L - 1 else f"MP{l + 1}_START"
+                nxt = "DRAIN" if l == L - 1 else f"MP{l + 1}_START"
                 # M pass of word group c: g += M e (old M), M = momentum update
                 with m.State(f"MP{l}_START"):
                     m.d.comb += PSI[l].rd.addr.eq(group)
@@ -680,64 +741,32 @@ class Core(wiring.Component):
                     with m.If((kcnt == nout) & ~dv & ~fb_v & ~first):
                         m.next = f"MP{l}_G"
                 with m.State(f"MP{l}_G"):
-                    # g = top-down signal, straight into the multiplier's operand register
-                    m.d.sync += [mul_a[p].eq(top_down_signal(cfg, gacc[p])) for p in range(P)]
-                    m.d.sync += [mul_b[p].eq(psi_word[p * psib:(p + 1) * psib]) for p in range(P)]
+                    m.d.sync += [g_r[p].eq(top_down_signal(cfg, gacc[p])) for p in range(P)]
+                    m.d.sync += [psi_r[p].eq(psi_word[p * psib:(p + 1) * psib]) for p in range(P)]
                     m.next = f"MP{l}_D"
                 with m.State(f"MP{l}_D"):
-                    for p in range(P):
-                        m.d.sync += d[p].eq(saturate(
-                            (mul_y[p] + (1 << (cfg.surrogate_frac_bits - 1))) >> cfg.surrogate_frac_bits,
-                            sb))
-                    m.next = f"WP{l}_START"
-                # weight pass of word group c over the inputs with a nonzero trace
-                with m.State(f"WP{l}_START"):
-                    m.d.sync += [pending.eq(nz[l]), dv.eq(0), upd_shift.eq(hid_shift)]
-                    m.d.sync += [v.eq(0) for v in upd_v]
-                    m.d.sync += [mul_a[p].eq(d[p]) for p in range(P)]
-                    with m.If(Cat(*(v != 0 for v in d)).any()):
-                        m.next = f"WP{l}_RUN"
-                    with m.Else():
-                        m.next = f"WP{l}_NEXT"
-                with m.State(f"WP{l}_RUN"):
-                    m.d.comb += [lsel.eq(l), asel.eq(l)]
-                    with m.If(low_any):
-                        m.d.comb += [W[l].rd.addr.eq((group << cb[l]) | low_idx),
-                                     A[l].rd.addr.eq(low_idx >> lp)]
-                        m.d.sync += [pending.eq(pending & (pending - 1)), d_idx.eq(low_idx)]
-                    m.d.sync += dv.eq(low_any)
-                    update_pipeline(W[l], cb[l])
-                    with m.If(~low_any & ~upd_busy):
-                        m.next = f"WP{l}_NEXT"
-                with m.State(f"WP{l}_NEXT"):
-                    with m.If(group == G[l + 1] - 1):
-                        m.d.sync += group.eq(0)
-                        m.next = nxt
-                    with m.Else():
-                        m.d.sync += group.eq(group + 1)
-                        m.next = f"MP{l}_START"
+                    m.d.sync += [d[p].eq(neuron_factor(cfg, g_r[p], psi_r[p])) for p in range(P)]
+                    m.next = f"WP{l}_JOB"
+                # weight pass of word group c over the inputs with a nonzero trace: handed
+                # to the engine (skipped when d = 0), then on to the next group's M pass
+                with m.State(f"WP{l}_JOB"):
+                    m.d.comb += [job_layer.eq(l), job_group.eq(group), job_mask.eq(nz[l]),
+                                 job_shift.eq(hid_shift)]
+                    m.d.comb += [job_factor[p].eq(d[p]) for p in range(P)]
+                    d_any = Cat(*(v != 0 for v in d)).any()
+                    with m.If(eng_ready | ~d_any):
+                        m.d.comb += job_go.eq(d_any)
+                        with m.If(group == G[l + 1] - 1):
+                            m.d.sync += group.eq(0)
+                            m.next = nxt
+                        with m.Else():
+                            m.d.sync += group.eq(group + 1)
+                            m.next = f"MP{l}_START"
 
-            # readout update: W_out -= e a_L^T over the last layer's nonzero traces
-            gsel = gsel_of(L + 1)
-            e_word = [Array(e[cc * P + p] if cc * P + p < nout else Const(0, signed(eb))
-                            for cc in range(G[L + 1]))[gsel] for p in range(P)]
-            with m.State("RU_START"):
-                m.d.sync += [pending.eq(nz[L]), dv.eq(0), upd_shift.eq(ro_shift)]
-                m.d.sync += [v.eq(0) for v in upd_v]
-                m.d.sync += [mul_a[p].eq(e_word[p]) for p in range(P)]
-                m.next = "RU_RUN"
-            with m.State("RU_RUN"):
-                m.d.comb += [lsel.eq(L), asel.eq(L)]
-                with m.If(low_any):
-                    m.d.comb += [WO.rd.addr.eq((group << cb[L]) | low_idx), A[L].rd.addr.eq(low_idx >> lp)]
-                    m.d.sync += [pending.eq(pending & (pending - 1)), d_idx.eq(low_idx)]
-                m.d.sync += dv.eq(low_any)
-                update_pipeline(WO, cb[L])
-                with m.If(~low_any & ~upd_busy):
-                    with m.If(group == G[L + 1] - 1):
-                        m.d.sync += [group.eq(0), *respond(Status.OK)]
-                        m.next = "RESPOND"
-                    with m.Else():
-                        m.d.sync += group.eq(group + 1)
-                        m.next = "RU_START"
+            # the step ends when the engine has written its last weight
+            with m.State("DRAIN"):
+                with m.If(eng_idle):
+                    m.d.sync += respond(Status.OK)
+                    m.next = "RESPOND"
+        engine_ports()
         return m
