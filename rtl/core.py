@@ -29,16 +29,16 @@ from amaranth.lib.wiring import In, Out
 
 from golden.arith import smax, smin
 from golden.core import FixedCore
-from golden.noise import lane_seeds  # noqa: F401  (the bank resets to these)
 
-from .arith import saturate, saturate_unsigned
+from .arith import saturate
 from .error import output_error
 from .feedback import baseline_update, feedback_update, top_down_signal
 from .neuron import fire, reset_leak, surrogate
 from .noise import LfsrBank
 from .protocol import Mem, Op, Status
 from .trace import trace_step
-from .update_rule import apply_step, neuron_factor, update_step
+from .update_engine import UpdateEngine, lowest_set
+from .update_rule import factor_from_product
 
 __all__ = ["Core", "check_rtl_config"]
 
@@ -60,17 +60,6 @@ def check_rtl_config(cfg):
     for name, n in (("n_inputs", cfg.n_inputs), *((f"hidden[{k}]", h) for k, h in enumerate(cfg.hidden))):
         if n > 4096:
             raise ValueError(f"{name} must be at most 4096 (16-bit addresses), got {n}")
-
-
-def _lowest_set(v):
-    """``(index, any)`` of the lowest set bit of ``v``: a balanced tree, log2 depth."""
-    n = len(v)
-    if n == 1:
-        return Const(0, 1), v[0]
-    h = 1 << ((n - 1).bit_length() - 1)
-    il, al = _lowest_set(v[:h])
-    ih, ah = _lowest_set(v[h:])
-    return Mux(al, il, ih + h), al | ah
 
 
 class _Mem:
@@ -197,7 +186,7 @@ class Core(wiring.Component):
         # --- sequencer registers ----------------------------------------------------------
         pw = max(len(s) for s in [xbits, *spikes, *nz])
         pending = Signal(pw)
-        low_idx, low_any = _lowest_set(pending)
+        low_idx, low_any = lowest_set(pending)
         group = Signal(range(max(G) + 1))
         kcnt = Signal(range(nout + 1))
         dv = Signal()                     # data stage valid
@@ -209,21 +198,8 @@ class Core(wiring.Component):
         gaccw = fbb + eb + kb + 2
         gacc = [Signal(signed(gaccw), name=f"gacc_{p}") for p in range(P)]
         d = [Signal(signed(sb), name=f"d_{p}") for p in range(P)]
-        # d = g * psi: its own multipliers, with registered operands
-        g_r = [Signal(signed(sb), name=f"g_{p}") for p in range(P)]
-        psi_r = [Signal(unsigned(psib), name=f"psi_{p}") for p in range(P)]
         psi_word = Signal(P * psib)
         trace_word = Signal(P * tb)
-
-        # the weight engine's multipliers (d*a, e*a).  Both operands are registers, so no
-        # path runs from the sequencer's state decode or a memory port through the
-        # multiplier (the ECP5's MULT18X18D is used without its own registers).  ``mul_a``
-        # is the job's factor (d or e), ``mul_b`` the trace lane a of the word in flight.
-        mul_a = [Signal(signed(18), name=f"mul_a_{p}") for p in range(P)]
-        mul_b = [Signal(unsigned(psib if psib > tb else tb), name=f"mul_b_{p}") for p in range(P)]
-        mul_y = [Signal(signed(18 + len(mul_b[0]) + 1), name=f"mul_y_{p}") for p in range(P)]
-        for p in range(P):
-            m.d.comb += mul_y[p].eq(mul_a[p] * mul_b[p])
 
         # --- shared lane datapaths ------------------------------------------------------------
         # One copy of each lane's arithmetic serves every layer: the per-layer states only
@@ -271,92 +247,45 @@ class Core(wiring.Component):
         # The word read from the feedback BRAM is registered first (with e_k and oc_k of
         # its class), so that neither the M*e multiply-accumulate nor the momentum update
         # starts at a BRAM output; the write-back follows one cycle after the data stage.
+        # The pass's multipliers (both operands registers) also make d = g * psi at the end
+        # of a group, when they are free: fb_x takes M (or g), fb_y takes e_k (or psi).
         fb_v = Signal()                   # stage-2 valid
         fb_k = Signal(range(nout))        # stage-2 class index
         fb_m = Signal(P * fbb)            # stage-2 M word (old values)
-        fb_e = Signal(signed(eb))         # stage-2 e_k
         fb_oc = Signal(signed(ob + 1))    # stage-2 centred output o_k - b_k
+        fb_x = [Signal(signed(max(fbb, sb)), name=f"fb_x_{p}") for p in range(P)]
+        fb_y = [Signal(signed(max(eb, psib + 1)), name=f"fb_y_{p}") for p in range(P)]
+        fb_prod = [Signal(signed(len(fb_x[0]) + len(fb_y[0])), name=f"fb_prod_{p}") for p in range(P)]
         gacc_next = [Signal(signed(gaccw), name=f"gacc_next_{p}") for p in range(P)]
         m_new = Signal(P * fbb)
         for p in range(P):
             mold = lane_of(fb_m, fbb, p)
-            m.d.comb += [gacc_next[p].eq(gacc[p] + mold * fb_e),
+            m.d.comb += [fb_prod[p].eq(fb_x[p] * fb_y[p]),
+                         gacc_next[p].eq(gacc[p] + fb_prod[p]),
                          m_new[p * fbb:(p + 1) * fbb].eq(
                              Mux(gv_word[p], feedback_update(cfg, mold, z_word[p], fb_oc), mold))]
-        # --- weight-update engine ------------------------------------------------------------
-        # Runs the weight passes (hidden W_l -= round_shift(d a^T), readout W_out -=
-        # round_shift(e a_L^T)) as *jobs* next to the sequencer, which meanwhile runs the
-        # feedback passes of the following groups: the two use different memories (M_l
-        # and the surrogates against W_l and the traces), so learning costs the slower of
-        # the two, not their sum.  A job is (layer, word group, factor word d or e, mask of
-        # nonzero traces, shift); the sequencer hands one over when ``eng_ready``.
-        #
-        # A job scans its mask (silent traces cost nothing) and issues one weight word per
-        # cycle into a pipeline, so that no path runs from a memory through a multiplier
-        # into a memory, nor through the barrel shifter and the saturating subtract in one
-        # cycle: stage 1 (read data) registers the weight word and the trace lane a (the
-        # multiplier operand); stage 2 the products d*a (or e*a); stage 3 the rounded
-        # shift step = round_shift(prod, shift); stage 4 writes W = sat(W - step).  Every
-        # stage carries its layer, group and index, so the next job starts as soon as the
-        # last product of the previous one is taken (the factor register is then free).
-        eng_run = Signal()                # a job is scanning or its last read is in stage 1
-        wdv = Signal()                    # stage 1 (read data) valid
-        wl = Signal(range(L + 1))         # job layer (L: the readout)
-        wgroup = Signal(range(max(G) + 1))
-        upd_shift = Signal(6)             # job shift: hidden or readout learning-rate shift
-        eng_ready = ~eng_run | (~low_any & ~wdv)
-        job_go = Signal()                 # from the sequencer, only when eng_ready
-        job_layer = Signal(range(L + 1))
-        job_group = Signal(range(max(G) + 1))
-        job_mask = Signal(pw)
-        job_shift = Signal(6)
-        job_factor = [Signal(signed(18), name=f"job_factor_{p}") for p in range(P)]
-
-        w_eng = Array([W[l].rd.data for l in range(L)] + [WO.rd.data])[wl]
-        a_eng = Array([A[l].rd.data for l in range(L + 1)])[wl]
-        upd_a = Signal(tb)
-        m.d.comb += upd_a.eq(a_eng.word_select(d_idx[:lp], tb) if lp else a_eng[:tb])
-        UPD_STAGES = 3                    # registered stages between the read data and the write
-        upd_v = [Signal(name=f"upd_valid_{s}") for s in range(UPD_STAGES)]
-        upd_idx = [Signal(range(pw), name=f"upd_idx_{s}") for s in range(UPD_STAGES)]
-        upd_w = [Signal(P * wb, name=f"upd_w_{s}") for s in range(UPD_STAGES)]
-        upd_l = [Signal(range(L + 1), name=f"upd_layer_{s}") for s in range(UPD_STAGES)]
-        upd_g = [Signal(range(max(G) + 1), name=f"upd_group_{s}") for s in range(UPD_STAGES)]
-        prod_shift = Signal(6)            # the shift travels with the products
-        prod_r = [Signal(signed(len(mul_y[0])), name=f"prod_r_{p}") for p in range(P)]
-        step_r = [Signal(signed(len(mul_y[0]) + 1), name=f"step_r_{p}") for p in range(P)]
-        upd_new = Signal(P * wb)
-        for p in range(P):
-            m.d.comb += upd_new[p * wb:(p + 1) * wb].eq(apply_step(cfg, lane_of(upd_w[-1], wb, p), step_r[p]))
-        eng_idle = ~eng_run & ~Cat(wdv, *upd_v).any()
-
-        with m.If(job_go):
-            m.d.sync += [eng_run.eq(1), wl.eq(job_layer), wgroup.eq(job_group), pending.eq(job_mask),
-                         upd_shift.eq(job_shift)]
-            m.d.sync += [mul_a[p].eq(job_factor[p]) for p in range(P)]
-        with m.Elif(eng_run & ~low_any & ~wdv):
-            m.d.sync += eng_run.eq(0)
-        m.d.sync += wdv.eq(eng_run & low_any & ~job_go)
-        with m.If(eng_run & low_any & ~job_go):
-            m.d.sync += [pending.eq(pending & (pending - 1)), d_idx.eq(low_idx)]
-        m.d.sync += [upd_v[0].eq(wdv), upd_idx[0].eq(d_idx), upd_w[0].eq(w_eng),
-                     upd_l[0].eq(wl), upd_g[0].eq(wgroup)]
-        for sig in (upd_v, upd_idx, upd_w, upd_l, upd_g):
-            m.d.sync += [sig[s].eq(sig[s - 1]) for s in range(1, UPD_STAGES)]
-        m.d.sync += [mul_b[p].eq(upd_a) for p in range(P)]
-        m.d.sync += [prod_r[p].eq(mul_y[p]) for p in range(P)] + [prod_shift.eq(upd_shift)]
-        m.d.sync += [step_r[p].eq(update_step(prod_r[p], prod_shift)) for p in range(P)]
-        eng_mems = [(W[l], cb[l]) for l in range(L)] + [(WO, cb[L])]
-
-        def engine_ports():
-            """Read and write ports of the engine (after the sequencer's, so they take precedence)."""
-            for l, (mem, col_bits) in enumerate(eng_mems):
-                with m.If(eng_run & low_any & ~job_go & (wl == l)):
-                    m.d.comb += [mem.rd.addr.eq((wgroup << col_bits) | low_idx),
-                                 A[l].rd.addr.eq(low_idx >> lp)]
-                with m.If(upd_v[-1] & (upd_l[-1] == l)):
-                    m.d.comb += [mem.wr.addr.eq((upd_g[-1] << col_bits) | upd_idx[-1]), mem.wr.en.eq(1),
-                                 mem.wr.data.eq(upd_new)]
+        # --- weight-update engines (rtl/update_engine.py) --------------------------------
+        # The hidden engine takes one job per word group from the feedback passes; the
+        # readout engine runs the readout update, one job per output word group, from the
+        # moment the error is known.  They, and the feedback passes, use disjoint memories
+        # and multipliers, so the three run at once.
+        hid_eng = UpdateEngine(m, "hidden_engine", cfg=cfg, weights=W, traces=A[:L], col_bits=cb[:L],
+                               mask_bits=max(G[l] * P for l in range(L)), max_groups=max(G[1:L + 1]))
+        ro_eng = UpdateEngine(m, "readout_engine", cfg=cfg, weights=[WO], traces=[A[L]], col_bits=[cb[L]],
+                              mask_bits=G[L] * P, max_groups=G[L + 1])
+        ro_active = Signal()              # readout jobs left to hand over
+        ro_group = Signal(range(G[L + 1] + 1))
+        ro_gsel = ro_group[:_bits(G[L + 1])] if G[L + 1] > 1 else Const(0, 1)
+        e_word = [Array(e[cc * P + p] if cc * P + p < nout else Const(0, signed(eb))
+                        for cc in range(G[L + 1]))[ro_gsel] for p in range(P)]
+        m.d.comb += [ro_eng.layer.eq(0), ro_eng.group.eq(ro_group), ro_eng.mask.eq(nz[L]),
+                     ro_eng.shift.eq(ro_shift)] + [ro_eng.factor[p].eq(e_word[p]) for p in range(P)]
+        with m.If(ro_active & ro_eng.ready):
+            m.d.comb += ro_eng.go.eq(1)
+            m.d.sync += ro_group.eq(ro_group + 1)
+            with m.If(ro_group == G[L + 1] - 1):
+                m.d.sync += ro_active.eq(0)
+        learning_done = ~ro_active & ro_eng.idle & hid_eng.idle
 
         # --- command / response registers -------------------------------------------------------
         head = Signal(32)
@@ -434,7 +363,6 @@ class Core(wiring.Component):
             """Lane-valid bits of word ``c`` of a layer of ``n`` neurons."""
             return valid_bits(n, -(-n // P)).word_select(c, P)
 
-        rd_lane_sel = Signal(max(lp, 1))
         m.d.comb += self.o_stream.payload.eq(0)
 
         with m.FSM(name="seq"):
@@ -699,24 +627,8 @@ class Core(wiring.Component):
                     ock = o[k] - b[k]
                     m.d.sync += [e[k].eq(output_error(cfg, o[k], label == k)), oc[k].eq(ock),
                                  b[k].eq(baseline_update(cfg, b[k], ock))]
-                m.d.sync += group.eq(0)
-                m.next = "RU_JOB"
-
-            # readout update W_out -= e a_L^T, one engine job per output word group; it
-            # needs only e and the traces, so it goes first and overlaps the M passes
-            gsel = gsel_of(L + 1)
-            e_word = [Array(e[cc * P + p] if cc * P + p < nout else Const(0, signed(eb))
-                            for cc in range(G[L + 1]))[gsel] for p in range(P)]
-            with m.State("RU_JOB"):
-                m.d.comb += [job_layer.eq(L), job_group.eq(group), job_mask.eq(nz[L]), job_shift.eq(ro_shift)]
-                m.d.comb += [job_factor[p].eq(e_word[p]) for p in range(P)]
-                with m.If(eng_ready):
-                    m.d.comb += job_go.eq(1)
-                    with m.If(group == G[L + 1] - 1):
-                        m.d.sync += group.eq(0)
-                        m.next = "MP0_START"
-                    with m.Else():
-                        m.d.sync += group.eq(group + 1)
+                m.d.sync += [group.eq(0), ro_active.eq(1), ro_group.eq(0)]
+                m.next = "MP0_START"
 
             for l in range(L):
                 nxt = "DRAIN" if l == L - 1 else f"MP{l + 1}_START"
@@ -733,7 +645,9 @@ class Core(wiring.Component):
                         m.d.comb += MF[l].rd.addr.eq((group << kb) | kcnt)
                         m.d.sync += [kcnt.eq(kcnt + 1), d_k.eq(kcnt)]
                     m.d.sync += [dv.eq(kcnt < nout), first.eq(0)]
-                    m.d.sync += [fb_v.eq(dv), fb_k.eq(d_k), fb_m.eq(m_rd), fb_e.eq(e[d_k]), fb_oc.eq(oc[d_k])]
+                    m.d.sync += [fb_v.eq(dv), fb_k.eq(d_k), fb_m.eq(m_rd), fb_oc.eq(oc[d_k])]
+                    m.d.sync += [fb_x[p].eq(lane_of(m_rd, fbb, p)) for p in range(P)]
+                    m.d.sync += [fb_y[p].eq(e[d_k]) for p in range(P)]
                     with m.If(fb_v):
                         m.d.sync += [gacc[p].eq(gacc_next[p]) for p in range(P)]
                         m.d.comb += [MF[l].wr.addr.eq((group << kb) | fb_k), MF[l].wr.en.eq(1),
@@ -741,21 +655,21 @@ class Core(wiring.Component):
                     with m.If((kcnt == nout) & ~dv & ~fb_v & ~first):
                         m.next = f"MP{l}_G"
                 with m.State(f"MP{l}_G"):
-                    m.d.sync += [g_r[p].eq(top_down_signal(cfg, gacc[p])) for p in range(P)]
-                    m.d.sync += [psi_r[p].eq(psi_word[p * psib:(p + 1) * psib]) for p in range(P)]
+                    m.d.sync += [fb_x[p].eq(top_down_signal(cfg, gacc[p])) for p in range(P)]
+                    m.d.sync += [fb_y[p].eq(psi_word[p * psib:(p + 1) * psib]) for p in range(P)]
                     m.next = f"MP{l}_D"
                 with m.State(f"MP{l}_D"):
-                    m.d.sync += [d[p].eq(neuron_factor(cfg, g_r[p], psi_r[p])) for p in range(P)]
+                    m.d.sync += [d[p].eq(factor_from_product(cfg, fb_prod[p])) for p in range(P)]
                     m.next = f"WP{l}_JOB"
                 # weight pass of word group c over the inputs with a nonzero trace: handed
                 # to the engine (skipped when d = 0), then on to the next group's M pass
                 with m.State(f"WP{l}_JOB"):
-                    m.d.comb += [job_layer.eq(l), job_group.eq(group), job_mask.eq(nz[l]),
-                                 job_shift.eq(hid_shift)]
-                    m.d.comb += [job_factor[p].eq(d[p]) for p in range(P)]
+                    m.d.comb += [hid_eng.layer.eq(l), hid_eng.group.eq(group), hid_eng.mask.eq(nz[l]),
+                                 hid_eng.shift.eq(hid_shift)]
+                    m.d.comb += [hid_eng.factor[p].eq(d[p]) for p in range(P)]
                     d_any = Cat(*(v != 0 for v in d)).any()
-                    with m.If(eng_ready | ~d_any):
-                        m.d.comb += job_go.eq(d_any)
+                    with m.If(hid_eng.ready | ~d_any):
+                        m.d.comb += hid_eng.go.eq(d_any)
                         with m.If(group == G[l + 1] - 1):
                             m.d.sync += group.eq(0)
                             m.next = nxt
@@ -763,10 +677,11 @@ class Core(wiring.Component):
                             m.d.sync += group.eq(group + 1)
                             m.next = f"MP{l}_START"
 
-            # the step ends when the engine has written its last weight
+            # the step ends when the engines have written their last weights
             with m.State("DRAIN"):
-                with m.If(eng_idle):
+                with m.If(learning_done):
                     m.d.sync += respond(Status.OK)
                     m.next = "RESPOND"
-        engine_ports()
+        hid_eng.ports()
+        ro_eng.ports()
         return m

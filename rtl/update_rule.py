@@ -7,12 +7,17 @@ amount, a barrel shifter) and ``apply_step`` (subtract and saturate).
 
 from .arith import round_shift, round_shift_var, saturate
 
-__all__ = ["neuron_factor", "update_step", "apply_step"]
+__all__ = ["neuron_factor", "factor_from_product", "update_step", "apply_step"]
 
 
 def neuron_factor(cfg, g, psi):
     """``d = sat_sig(round_shift(g * psi, surrogate_frac_bits))``."""
-    return saturate(round_shift(g * psi.as_unsigned(), cfg.surrogate_frac_bits), cfg.signal_bits)
+    return factor_from_product(cfg, g * psi.as_unsigned())
+
+
+def factor_from_product(cfg, product):
+    """``d`` from the product ``g * psi`` (the core multiplies in a registered stage)."""
+    return saturate(round_shift(product, cfg.surrogate_frac_bits), cfg.signal_bits)
 
 
 def update_step(product, shift):

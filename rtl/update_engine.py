@@ -1,0 +1,163 @@
+"""The weight-update engine: the passes ``W -= round_shift(factor * a^T, shift)`` as jobs.
+
+The sequencer (:mod:`rtl.core`) hands the engine one *job* at a time: a layer, a word group
+``c`` of that layer's neurons, the factor word of those ``P`` neurons (``d`` for a hidden
+layer, ``e`` for the readout), the mask of presynaptic neurons whose trace is nonzero and
+the learning-rate shift.  The engine then works on its own while the sequencer goes on
+(with the next group's feedback pass): the two use different memories, so learning costs
+the slower of the two, not their sum.
+
+A job scans its mask with a bit scan (zero traces cost nothing) and issues one weight word
+per cycle into a pipeline, so that no path runs from a memory through a multiplier into a
+memory, nor through the barrel shifter and the saturating subtract in one cycle:
+
+====== ==================================================================================
+stage  work
+====== ==================================================================================
+issue  weight word ``(c << col_bits) | i`` and trace word ``i // P`` addressed
+1      read data: the weight word and the trace lane ``a_i`` (the multiplier operand) registered
+2      products ``factor_p * a_i`` registered (MULT18X18D, both operands registers)
+3      ``step = round_shift(product, shift)`` registered (barrel shifter)
+4      ``W = sat_w(W - step)`` written back
+====== ==================================================================================
+
+Every stage carries its layer, group and index, so the next job is accepted as soon as the
+last product of the previous one has been taken (the factor register is then free).  A
+pass never visits one address twice and two jobs never share a group, so a write-back can
+never race a read.
+"""
+
+from amaranth.hdl import Array, Cat, Const, Mux, Signal, signed
+
+from .update_rule import apply_step, update_step
+
+__all__ = ["UpdateEngine", "lowest_set"]
+
+
+def lowest_set(v):
+    """``(index, any)`` of the lowest set bit of ``v``: a balanced tree, log2 depth."""
+    n = len(v)
+    if n == 1:
+        return Const(0, 1), v[0]
+    h = 1 << ((n - 1).bit_length() - 1)
+    il, al = lowest_set(v[:h])
+    ih, ah = lowest_set(v[h:])
+    return Mux(al, il, ih + h), al | ah
+
+
+class UpdateEngine:
+    """One weight-update engine inside the core's module ``m``.
+
+    Parameters
+    ----------
+    m : amaranth.hdl.Module
+        The core's module; the engine adds its logic to it.
+    name : str
+        Prefix of the engine's signal names.
+    cfg : golden.config.CoreConfig
+    weights, traces : list of rtl.core._Mem
+        For each layer the engine serves (job layer ``0 .. len(weights) - 1``): the weight
+        memory it updates and the trace memory of that layer's inputs.
+    col_bits : list of int
+        Column address bits of each weight memory.
+    mask_bits : int
+        Width of the nonzero-trace masks (the widest input layer served).
+    max_groups : int
+        Largest word-group count of the layers served.
+
+    Attributes
+    ----------
+    go : Signal, in
+        Accept the job on ``layer``, ``group``, ``mask``, ``shift``, ``factor``; assert only
+        when ``ready``.
+    ready : Value
+        A job can be accepted this cycle.
+    idle : Value
+        No job is running and the pipeline is empty (every write has happened).
+    """
+
+    STAGES = 3                       # registered stages between the read data and the write
+
+    def __init__(self, m, name, *, cfg, weights, traces, col_bits, mask_bits, max_groups):
+        P, wb, tb = cfg.lanes, cfg.weight_bits, cfg.trace_bits
+        lp = (P - 1).bit_length()
+        n = len(weights)
+        self._m, self._weights, self._traces, self._col_bits, self._lp = m, weights, traces, col_bits, lp
+
+        def sig(shape, suffix, **kw):
+            return Signal(shape, name=f"{name}_{suffix}", **kw)
+
+        # job interface
+        self.go = sig(1, "go")
+        self.layer = sig(range(max(n, 2)), "job_layer")
+        self.group = sig(range(max_groups + 1), "job_group")
+        self.mask = sig(mask_bits, "job_mask")
+        self.shift = sig(6, "job_shift")
+        self.factor = [sig(signed(18), f"job_factor_{p}") for p in range(P)]
+
+        # scan
+        self.run = run = sig(1, "run")          # scanning, or the last read is in stage 1
+        self.pending = pending = sig(mask_bits, "pending")
+        self.low_idx, self.low_any = low_idx, low_any = lowest_set(pending)
+        self.cur_layer = cur_layer = sig(range(max(n, 2)), "layer")
+        self.cur_group = cur_group = sig(range(max_groups + 1), "group")
+        shift = sig(6, "shift")
+        factor = [sig(signed(18), f"factor_{p}") for p in range(P)]
+        idx = sig(range(mask_bits), "idx")       # stage 1 index
+        v1 = sig(1, "v1")                        # stage 1 (read data) valid
+        self.issue = run & low_any & ~self.go
+        self.ready = ~run | (~low_any & ~v1)
+
+        # pipeline registers
+        S = self.STAGES
+        self.v = v = [sig(1, f"valid_{s}") for s in range(S)]
+        self.idx = pidx = [sig(range(mask_bits), f"idx_{s}") for s in range(S)]
+        pw_ = [sig(P * wb, f"w_{s}") for s in range(S)]
+        self.pl = pl = [sig(range(max(n, 2)), f"layer_{s}") for s in range(S)]
+        self.pg = pg = [sig(range(max_groups + 1), f"group_{s}") for s in range(S)]
+        a_op = [sig(tb, f"a_{p}") for p in range(P)]
+        prod_w = 18 + tb + 1
+        prod = [sig(signed(prod_w), f"prod_{p}") for p in range(P)]
+        prod_shift = sig(6, "prod_shift")    # the shift travels with the products
+        step = [sig(signed(prod_w + 1), f"step_{p}") for p in range(P)]
+        self.new_word = new_word = sig(P * wb, "new_word")
+        self.idle = ~run & ~Cat(v1, *v).any()
+
+        def lane(word, bits, p):
+            return word[p * bits:(p + 1) * bits]
+
+        w_rd = Array(wm.rd.data for wm in weights)[cur_layer] if n > 1 else weights[0].rd.data
+        a_rd = Array(tm.rd.data for tm in traces)[cur_layer] if n > 1 else traces[0].rd.data
+        a_lane = a_rd.word_select(idx[:lp], tb) if lp else a_rd[:tb]
+
+        with m.If(self.go):
+            m.d.sync += [run.eq(1), cur_layer.eq(self.layer), cur_group.eq(self.group),
+                         pending.eq(self.mask), shift.eq(self.shift)]
+            m.d.sync += [factor[p].eq(self.factor[p]) for p in range(P)]
+        with m.Elif(self.ready):
+            m.d.sync += run.eq(0)
+        m.d.sync += v1.eq(self.issue)
+        with m.If(self.issue):
+            m.d.sync += [pending.eq(pending & (pending - 1)), idx.eq(low_idx)]
+        m.d.sync += [v[0].eq(v1), pidx[0].eq(idx), pw_[0].eq(w_rd), pl[0].eq(cur_layer),
+                     pg[0].eq(cur_group)]
+        for regs in (v, pidx, pw_, pl, pg):
+            m.d.sync += [regs[s].eq(regs[s - 1]) for s in range(1, S)]
+        m.d.sync += [a_op[p].eq(a_lane) for p in range(P)]
+        m.d.sync += [prod[p].eq(factor[p] * a_op[p]) for p in range(P)] + [prod_shift.eq(shift)]
+        m.d.sync += [step[p].eq(update_step(prod[p], prod_shift)) for p in range(P)]
+        for p in range(P):
+            m.d.comb += lane(new_word, wb, p).eq(apply_step(cfg, lane(pw_[-1], wb, p).as_signed(), step[p]))
+
+    def ports(self):
+        """Drive the engine's read and write ports.  Call after the sequencer's own
+        assignments to the same ports, so that the engine's take precedence (the two never
+        use one memory in the same cycle)."""
+        m, lp = self._m, self._lp
+        for l, (wm, tm, cb) in enumerate(zip(self._weights, self._traces, self._col_bits)):
+            with m.If(self.issue & (self.cur_layer == l)):
+                m.d.comb += [wm.rd.addr.eq((self.cur_group << cb) | self.low_idx),
+                             tm.rd.addr.eq(self.low_idx >> lp)]
+            with m.If(self.v[-1] & (self.pl[-1] == l)):
+                m.d.comb += [wm.wr.addr.eq((self.pg[-1] << cb) | self.idx[-1]), wm.wr.en.eq(1),
+                             wm.wr.data.eq(self.new_word)]
