@@ -14,12 +14,16 @@ Storage (``P`` = lanes; neuron ``j`` sits in lane ``j % P`` of word ``j // P``):
   readout, baseline, error and totals: one register per class.
 
 Every memory has one synchronous read port and one write port.  Each pass over a memory
-is a pipeline: *issue* (address out, one word per cycle), *data* (word back, accumulate or
-lane arithmetic) and, for the weight updates, a third stage so that the multiplier output
-is registered before the arithmetic that feeds the write-back.  A pass never visits one address twice, so
-the write-back can never race a read.  Passes over inputs use a bit scan that yields only
-the set bits of a mask, so silent inputs cost no accumulation cycles and zero traces cost
-no update cycles; groups whose ``d`` is all zero skip their weight pass entirely.
+is a pipeline: *issue* (address out, one word per cycle), *data* (word back, registered
+before any multiplier) and the lane arithmetic and write-back after it.  A pass never
+visits one address twice, so the write-back can never race a read.  Passes over inputs use
+a bit scan that yields only the set bits of a mask, so silent inputs cost no accumulation
+cycles and zero traces cost no update cycles; groups whose ``d`` is all zero hand no job
+to the weight-update engine.
+
+Learning runs three things at once on disjoint memories: the feedback passes (this
+sequencer, group after group), the hidden layers' weight updates and the readout update
+(two :class:`rtl.update_engine.UpdateEngine` instances, fed with one job per word group).
 """
 
 from amaranth.hdl import Array, Cat, Const, Module, Mux, Signal, signed, unsigned
