@@ -233,3 +233,58 @@ async def fuzz_malformed_packets(dut):
     await host.settle(exact=False)
     (p,) = Decoder().feed(bytes(host.rx[start:]))
     assert p.type == PacketType.RESP and p.words[1] == cfg.hidden_lr_shift
+
+
+def checkpoint_entries(cfg):
+    """``(mem, row, col)`` of everything a checkpoint holds: weights, feedback matrices,
+    baseline, LFSR states and learning-rate parameters (what ``host dump`` saves)."""
+    L, sizes, m = cfg.n_hidden_layers, cfg.sizes, cfg.n_outputs
+    out = []
+    for l in range(L):
+        out += [(Mem.W1 + l, j, i) for j in range(sizes[l + 1]) for i in range(sizes[l])]
+    out += [(Mem.W_OUT, k, j) for k in range(m) for j in range(sizes[L])]
+    for l in range(L):
+        out += [(Mem.M1 + l, j, k) for j in range(sizes[l + 1]) for k in range(m)]
+    out += [(Mem.BASELINE, k, 0) for k in range(m)] + [(Mem.LFSR, p, 0) for p in range(cfg.lanes)]
+    return out + [(Mem.PARAM, r, 0) for r in range(2)]
+
+
+async def exchange(host, cmds, exact):
+    """Send whole commands packed into packets; returns the RESP packets, all status OK."""
+    start = len(host.rx)
+    for pkt, _ in pack_commands(cmds):
+        await host.send(pkt)
+    await host.settle(exact=exact)
+    pkts = Decoder().feed(bytes(host.rx[start:]))
+    assert len(pkts) == len(cmds) and all(p.type == PacketType.RESP for p in pkts)
+    assert all((p.words[0] >> 24) & 0xF == 0 for p in pkts), "a command was refused"
+    return pkts
+
+
+@cocotb.test()
+async def checkpoint_dump_and_reload(dut):
+    """Dump the (trained) device over the link, train on so that it moves away, load the
+    dump back: every entry is restored, and the device then answers a training sample
+    exactly like the golden model loaded with the same checkpoint."""
+    cfg = load_config()
+    host = UartHost(dut, cfg)
+    await host.reset()
+    entries = checkpoint_entries(cfg)
+    reads = [command_words(Op.READ, mem=mem, row=r, col=c) for mem, r, c in entries]
+    # the memories keep what an earlier test trained, which this test's fresh model does not know
+    dump = [p.words[1] for p in await exchange(host, reads, exact=False)]
+    rng = np.random.default_rng(int(os.environ.get("SEED", "0")) + 7)
+    for spikes, label, _ in random_samples(cfg, rng, 2, train_fraction=1.0):
+        await exchange(host, sample_commands(spikes, label, True), exact=False)
+    moved = [p.words[1] for p in await exchange(host, reads, exact=False)]
+    assert moved != dump, "training did not change the state"
+    writes = [command_words(Op.WRITE, mem=mem, row=r, col=c, value=v)
+              for (mem, r, c), v in zip(entries, dump)]
+    await exchange(host, writes, exact=False)            # the model takes the same writes
+    again = [p.words[1] for p in await exchange(host, reads, exact=False)]
+    assert again == dump, "the checkpoint was not restored"
+    # device and model now hold the same checkpoint: byte-exact from here on
+    for spikes, label, train in random_samples(cfg, rng, 2, train_fraction=1.0):
+        await exchange(host, sample_commands(spikes, label, train), exact=True)
+    await exchange(host, reads, exact=True)
+    dut._log.info(f"checkpoint of {len(entries)} entries restored; 2 samples exact afterwards")
