@@ -234,19 +234,41 @@ class Core(wiring.Component):
         for p in range(P):
             base = Mux(first, Mux(is_out, 0, reset_leak(cfg, lane_of(u_rd, mb, p), s_prev[p])), acc[p])
             m.d.comb += acc_next[p].eq(base + Mux(dv, lane_of(w_rd, wb, p), 0))
-        # forward finish of a hidden group: fire, surrogate, trace
+        # forward finish of a hidden group, in two stages.  FIN: saturate the membrane and
+        # fire (the spikes must be ready for the next layer's scan); the cycle after FIN,
+        # whatever state it is (the next group's or layer's START): surrogate and trace,
+        # and the writes of membrane, surrogate and trace.  That cycle never touches the
+        # same words (START reads the next group's), so the split costs no cycle.
         fin_u = Signal(P * mb)
         fin_s = Signal(P)
+        for p in range(P):
+            u, sp = fire(cfg, acc[p], train, lfsr.bits[p])
+            m.d.comb += [fin_u[p * mb:(p + 1) * mb].eq(u), fin_s[p].eq(sp & gv_word[p])]
+        fin_v = Signal()                  # stage 2 of FIN valid
+        fin_l = Signal(range(max(L, 2)))  # its layer
+        fin_g = Signal(range(max(G) + 1)) # its group
+        fin_u_r = Signal(P * mb)
+        fin_s_r = Signal(P)
+        fin_tw = Signal(P * tb)           # the group's old trace word
         fin_psi = Signal(P * psib)
         fin_tr = Signal(P * tb)
         for p in range(P):
-            u, sp = fire(cfg, acc[p], train, lfsr.bits[p])
-            sp = sp & gv_word[p]
-            tr = trace_step(cfg, trace_word[p * tb:(p + 1) * tb], sp)
-            m.d.comb += [fin_u[p * mb:(p + 1) * mb].eq(u), fin_s[p].eq(sp),
-                         fin_psi[p * psib:(p + 1) * psib].eq(surrogate(cfg, u)),
-                         fin_tr[p * tb:(p + 1) * tb].eq(tr)]
+            m.d.comb += [fin_psi[p * psib:(p + 1) * psib].eq(surrogate(cfg, lane_of(fin_u_r, mb, p))),
+                         fin_tr[p * tb:(p + 1) * tb].eq(
+                             trace_step(cfg, fin_tw[p * tb:(p + 1) * tb], fin_s_r[p]))]
         fin_nz = Cat(*(fin_tr[p * tb:(p + 1) * tb] != 0 for p in range(P)))
+        m.d.sync += fin_v.eq(0)
+
+        def fin_stage2():
+            """The writes of FIN's second stage (after the sequencer: takes precedence)."""
+            for l in range(L):
+                with m.If(fin_v & (fin_l == l)):
+                    m.d.comb += [U[l].wr.addr.eq(fin_g), U[l].wr.en.eq(1), U[l].wr.data.eq(fin_u_r),
+                                 PSI[l].wr.addr.eq(fin_g), PSI[l].wr.en.eq(1), PSI[l].wr.data.eq(fin_psi),
+                                 A[l + 1].wr.addr.eq(fin_g), A[l + 1].wr.en.eq(1),
+                                 A[l + 1].wr.data.eq(fin_tr)]
+                    gs = fin_g[:_bits(G[l + 1])] if G[l + 1] > 1 else Const(0, 1)
+                    m.d.sync += nz[l + 1].word_select(gs, P).eq(fin_nz)
         # feedback pass: gacc += M e_k (old M); M = momentum update (valid lanes only).
         # The word read from the feedback BRAM is registered first (with e_k and oc_k of
         # its class), so that neither the M*e multiply-accumulate nor the momentum update
@@ -594,15 +616,11 @@ class Core(wiring.Component):
                 with m.State(f"{name}_FIN"):
                     m.d.comb += lsel.eq(l)
                     if not out_layer:
-                        m.d.comb += [U[l].wr.addr.eq(group), U[l].wr.en.eq(1), U[l].wr.data.eq(fin_u),
-                                     PSI[l].wr.addr.eq(group), PSI[l].wr.en.eq(1),
-                                     PSI[l].wr.data.eq(fin_psi),
-                                     A[l + 1].wr.addr.eq(group), A[l + 1].wr.en.eq(1),
-                                     A[l + 1].wr.data.eq(fin_tr),
-                                     lfsr.step.eq(train)]
+                        m.d.comb += lfsr.step.eq(train)
                         m.d.sync += [spikes[l].word_select(gsel, P).eq(fin_s),
-                                     zbits[l].word_select(gsel, P).eq(lfsr.bits),
-                                     nz[l + 1].word_select(gsel, P).eq(fin_nz)]
+                                     zbits[l].word_select(gsel, P).eq(lfsr.bits)]
+                        m.d.sync += [fin_v.eq(1), fin_l.eq(l), fin_g.eq(group), fin_u_r.eq(fin_u),
+                                     fin_s_r.eq(fin_s), fin_tw.eq(trace_word)]
                     else:
                         for cc in range(G[L + 1]):
                             with m.If(group == cc):
@@ -688,4 +706,5 @@ class Core(wiring.Component):
                     m.next = "RESPOND"
         hid_eng.ports()
         ro_eng.ports()
+        fin_stage2()
         return m

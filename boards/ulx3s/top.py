@@ -18,6 +18,7 @@ from fractions import Fraction
 from amaranth.hdl import ClockDomain, Instance, Module, ResetInserter, Signal
 from amaranth.lib import io, wiring
 from amaranth.lib.cdc import ResetSynchronizer
+from amaranth.lib.fifo import SyncFIFOBuffered
 from amaranth.lib.wiring import In, Out
 
 from rtl.core import Core
@@ -82,8 +83,14 @@ class LinkedCore(wiring.Component):
         m.submodules.core = core = Core(self.cfg)
         m.submodules.link = link = HostLink(self.cfg, divisor=self.divisor,
                                             timeout_cycles=self.timeout_cycles)
-        wiring.connect(m, link.cmd, core.i_stream)
-        wiring.connect(m, core.o_stream, link.rsp)
+        # register slices both ways: the link's packet-buffer BRAM and framer stay off the
+        # core's command decode and response paths (a two-word FIFO with registered output)
+        m.submodules.cmd_slice = cmd_slice = SyncFIFOBuffered(width=32, depth=2)
+        m.submodules.rsp_slice = rsp_slice = SyncFIFOBuffered(width=32, depth=2)
+        wiring.connect(m, link.cmd, cmd_slice.w_stream)
+        wiring.connect(m, cmd_slice.r_stream, core.i_stream)
+        wiring.connect(m, core.o_stream, rsp_slice.w_stream)
+        wiring.connect(m, rsp_slice.r_stream, link.rsp)
         m.d.comb += [link.rx.eq(self.uart_rx), self.uart_tx.eq(link.tx)]
 
         def stretch(pulse, cycles):
