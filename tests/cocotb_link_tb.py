@@ -113,14 +113,7 @@ class UartHost:
 
 async def read_state(host, cfg, exact=True):
     """Every state entry through READ commands; returns the list of values."""
-    cmds = state_reads(cfg)
-    start = len(host.rx)
-    for pkt, _ in pack_commands(cmds):
-        await host.send(pkt)
-    await host.settle(exact=exact)
-    pkts = Decoder().feed(bytes(host.rx[start:]))
-    assert len(pkts) == len(cmds) and all(p.type == PacketType.RESP for p in pkts)
-    return [p.words[1] for p in pkts]
+    return [p.words[1] for p in await exchange(host, state_reads(cfg), exact)]
 
 
 @cocotb.test()
