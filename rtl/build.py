@@ -114,7 +114,7 @@ def _progress(msg, quiet):
 
 
 def build(board="ulx3s", device="85F", config="digits", freq_mhz=50.0, out=None, *,
-          quiet=False, cfg=None, baud=None, seed=None):
+          quiet=False, cfg=None, baud=None, seed=None, abc9=True):
     """Run the whole flow; returns the summary dictionary (also written to summary.json).
 
     Raises :class:`ToolMissing` when a YoWASP tool is not installed.
@@ -138,7 +138,9 @@ def build(board="ulx3s", device="85F", config="digits", freq_mhz=50.0, out=None,
     nextpnr_opts = ["--report", "report.json", "--timing-allow-fail"]
     if seed is not None:
         nextpnr_opts += ["--seed", str(seed)]
+    # abc9: yosys maps the logic with the cells' real delays (timing-driven LUT mapping)
     plan = platform.build(top, name="top", do_build=False, nextpnr_opts=nextpnr_opts,
+                          synth_opts=["-abc9"] if abc9 else [],
                           add_preferences=top.lpf_preferences)
     plan.extract(str(out))
     seconds["elaborate"] = time.perf_counter() - t0

@@ -17,7 +17,7 @@ Every memory has one synchronous read port and one write port.  Each pass over a
 is a pipeline: *issue* (address out, one word per cycle), *data* (word back, registered
 before any multiplier) and the lane arithmetic and write-back after it.  A pass never
 visits one address twice, so the write-back can never race a read.  Passes over inputs use
-a bit scan that yields only the set bits of a mask, so silent inputs cost no accumulation
+a bit scan (:mod:`rtl.bit_scan`) that yields only the set bits of a mask, so silent inputs cost no accumulation
 cycles and zero traces cost no update cycles; groups whose ``d`` is all zero hand no job
 to the weight-update engine.
 
@@ -41,7 +41,8 @@ from .neuron import fire, reset_leak, surrogate
 from .noise import LfsrBank
 from .protocol import Mem, Op, Status
 from .trace import trace_step
-from .update_engine import UpdateEngine, lowest_set
+from .bit_scan import lowest_set
+from .update_engine import UpdateEngine
 from .update_rule import factor_from_product
 
 __all__ = ["Core", "check_rtl_config"]
@@ -189,8 +190,10 @@ class Core(wiring.Component):
 
         # --- sequencer registers ----------------------------------------------------------
         pw = max(len(s) for s in [xbits, *spikes, *nz])
-        pending = Signal(pw)
-        low_idx, low_any = lowest_set(pending)
+        pending = Signal(pw)              # the scan of a forward pass (rtl/bit_scan.py)
+        cand = Signal(range(pw))
+        cand_v = Signal()
+        next_idx, next_any, next_rest = lowest_set(pending)
         group = Signal(range(max(G) + 1))
         kcnt = Signal(range(nout + 1))
         dv = Signal()                     # data stage valid
@@ -295,17 +298,18 @@ class Core(wiring.Component):
         # readout engine runs the readout update, one job per output word group, from the
         # moment the error is known.  They, and the feedback passes, use disjoint memories
         # and multipliers, so the three run at once.
-        hid_eng = UpdateEngine(m, "hidden_engine", cfg=cfg, weights=W, traces=A[:L], col_bits=cb[:L],
-                               mask_bits=max(G[l] * P for l in range(L)), max_groups=max(G[1:L + 1]))
-        ro_eng = UpdateEngine(m, "readout_engine", cfg=cfg, weights=[WO], traces=[A[L]], col_bits=[cb[L]],
-                              mask_bits=G[L] * P, max_groups=G[L + 1])
+        # Their masks, the nonzero-trace flags, hold still through learning.
+        hid_eng = UpdateEngine(m, "hidden_engine", cfg=cfg, weights=W, traces=A[:L], masks=nz[:L],
+                               col_bits=cb[:L], mask_bits=max(G[l] * P for l in range(L)),
+                               max_groups=max(G[1:L + 1]))
+        ro_eng = UpdateEngine(m, "readout_engine", cfg=cfg, weights=[WO], traces=[A[L]], masks=[nz[L]],
+                              col_bits=[cb[L]], mask_bits=G[L] * P, max_groups=G[L + 1])
         ro_active = Signal()              # readout jobs left to hand over
         ro_group = Signal(range(G[L + 1] + 1))
         ro_gsel = ro_group[:_bits(G[L + 1])] if G[L + 1] > 1 else Const(0, 1)
         e_word = [Array(e[cc * P + p] if cc * P + p < nout else Const(0, signed(eb))
                         for cc in range(G[L + 1]))[ro_gsel] for p in range(P)]
-        m.d.comb += [ro_eng.layer.eq(0), ro_eng.group.eq(ro_group), ro_eng.mask.eq(nz[L]),
-                     ro_eng.shift.eq(ro_shift)] + [ro_eng.factor[p].eq(e_word[p]) for p in range(P)]
+        m.d.comb += [ro_eng.layer.eq(0), ro_eng.group.eq(ro_group), ro_eng.shift.eq(ro_shift)] + [ro_eng.factor[p].eq(e_word[p]) for p in range(P)]
         with m.If(ro_active & ro_eng.ready):
             m.d.comb += ro_eng.go.eq(1)
             m.d.sync += ro_group.eq(ro_group + 1)
@@ -599,19 +603,21 @@ class Core(wiring.Component):
                 with m.State(f"{name}_START"):
                     if not out_layer:
                         m.d.comb += [U[l].rd.addr.eq(group), A[l + 1].rd.addr.eq(group)]
-                    m.d.sync += [pending.eq(in_mask), first.eq(1), dv.eq(0)]
+                    first_idx, first_any, first_rest = lowest_set(in_mask)
+                    m.d.sync += [cand.eq(first_idx), cand_v.eq(first_any), pending.eq(first_rest),
+                                 first.eq(1), dv.eq(0)]
                     m.next = f"{name}_ACC"
                 with m.State(f"{name}_ACC"):
                     m.d.comb += [lsel.eq(l), asel.eq(min(l + 1, L))]
-                    with m.If(low_any):
-                        m.d.comb += Wm.rd.addr.eq((group << cb[l]) | low_idx)
-                        m.d.sync += [pending.eq(pending & (pending - 1)), d_idx.eq(low_idx)]
-                    m.d.sync += [dv.eq(low_any), first.eq(0)]
+                    with m.If(cand_v):
+                        m.d.comb += Wm.rd.addr.eq((group << cb[l]) | cand)
+                        m.d.sync += [cand.eq(next_idx), cand_v.eq(next_any), pending.eq(next_rest)]
+                    m.d.sync += [dv.eq(cand_v), d_idx.eq(cand), first.eq(0)]
                     m.d.sync += [acc[p].eq(acc_next[p]) for p in range(P)]
                     if not out_layer:
                         with m.If(first):
                             m.d.sync += trace_word.eq(a_rd)
-                    with m.If(~low_any & ~dv & ~first):
+                    with m.If(~cand_v & ~dv & ~first):
                         m.next = f"{name}_FIN"
                 with m.State(f"{name}_FIN"):
                     m.d.comb += lsel.eq(l)
@@ -686,8 +692,7 @@ class Core(wiring.Component):
                 # weight pass of word group c over the inputs with a nonzero trace: handed
                 # to the engine (skipped when d = 0), then on to the next group's M pass
                 with m.State(f"WP{l}_JOB"):
-                    m.d.comb += [hid_eng.layer.eq(l), hid_eng.group.eq(group), hid_eng.mask.eq(nz[l]),
-                                 hid_eng.shift.eq(hid_shift)]
+                    m.d.comb += [hid_eng.layer.eq(l), hid_eng.group.eq(group), hid_eng.shift.eq(hid_shift)]
                     m.d.comb += [hid_eng.factor[p].eq(d[p]) for p in range(P)]
                     d_any = Cat(*(v != 0 for v in d)).any()
                     with m.If(hid_eng.ready | ~d_any):

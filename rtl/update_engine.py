@@ -7,8 +7,8 @@ the learning-rate shift.  The engine then works on its own while the sequencer g
 (with the next group's feedback pass): the two use different memories, so learning costs
 the slower of the two, not their sum.
 
-A job scans its mask with a bit scan (zero traces cost nothing) and issues one weight word
-per cycle into a pipeline, so that no path runs from a memory through a multiplier into a
+A job scans its layer's mask with a bit scan (:mod:`rtl.bit_scan`; zero traces cost
+nothing) and issues one weight word per cycle into a pipeline, so that no path runs from a memory through a multiplier into a
 memory, nor through the barrel shifter and the saturating subtract in one cycle:
 
 ====== ==================================================================================
@@ -21,28 +21,23 @@ issue  weight word ``(c << col_bits) | i`` and trace word ``i // P`` addressed
 4      ``W = sat_w(W - step)`` written back
 ====== ==================================================================================
 
+The masks (which presynaptic traces are nonzero) do not change while learning runs, so
+the engine keeps each layer's first index and the rest of its mask in registers, made one
+cycle after the mask: a job starts visiting on the cycle after it is accepted, and no
+address depends on the job hand-over.
+
 Every stage carries its layer, group and index, so the next job is accepted as soon as the
 last product of the previous one has been taken (the factor register is then free).  A
 pass never visits one address twice and two jobs never share a group, so a write-back can
 never race a read.
 """
 
-from amaranth.hdl import Array, Cat, Const, Mux, Signal, signed
+from amaranth.hdl import Array, Cat, Signal, signed
 
+from .bit_scan import lowest_set
 from .update_rule import apply_step, update_step
 
-__all__ = ["UpdateEngine", "lowest_set"]
-
-
-def lowest_set(v):
-    """``(index, any)`` of the lowest set bit of ``v``: a balanced tree, log2 depth."""
-    n = len(v)
-    if n == 1:
-        return Const(0, 1), v[0]
-    h = 1 << ((n - 1).bit_length() - 1)
-    il, al = lowest_set(v[:h])
-    ih, ah = lowest_set(v[h:])
-    return Mux(al, il, ih + h), al | ah
+__all__ = ["UpdateEngine"]
 
 
 class UpdateEngine:
@@ -58,6 +53,9 @@ class UpdateEngine:
     weights, traces : list of rtl.core._Mem
         For each layer the engine serves (job layer ``0 .. len(weights) - 1``): the weight
         memory it updates and the trace memory of that layer's inputs.
+    masks : list of Value
+        For each layer: which of its inputs have a nonzero trace.  Must hold still from one
+        cycle before a job of that layer is accepted until the job is done.
     col_bits : list of int
         Column address bits of each weight memory.
     mask_bits : int
@@ -68,7 +66,7 @@ class UpdateEngine:
     Attributes
     ----------
     go : Signal, in
-        Accept the job on ``layer``, ``group``, ``mask``, ``shift``, ``factor``; assert only
+        Accept the job on ``layer``, ``group``, ``shift``, ``factor``; assert only
         when ``ready``.
     ready : Value
         A job can be accepted this cycle.
@@ -78,7 +76,7 @@ class UpdateEngine:
 
     STAGES = 3                       # registered stages between the read data and the write
 
-    def __init__(self, m, name, *, cfg, weights, traces, col_bits, mask_bits, max_groups):
+    def __init__(self, m, name, *, cfg, weights, traces, masks, col_bits, mask_bits, max_groups):
         P, wb, tb = cfg.lanes, cfg.weight_bits, cfg.trace_bits
         lp = (P - 1).bit_length()
         n = len(weights)
@@ -91,22 +89,32 @@ class UpdateEngine:
         self.go = sig(1, "go")
         self.layer = sig(range(max(n, 2)), "job_layer")
         self.group = sig(range(max_groups + 1), "job_group")
-        self.mask = sig(mask_bits, "job_mask")
         self.shift = sig(6, "job_shift")
         self.factor = [sig(signed(18), f"job_factor_{p}") for p in range(P)]
 
-        # scan
-        self.run = run = sig(1, "run")          # scanning, or the last read is in stage 1
+        # scan (rtl/bit_scan.py): each layer's first visit made ahead, then a registered
+        # candidate refilled from the rest of the mask
+        first_idx = [sig(range(mask_bits), f"first_idx_{l}") for l in range(n)]
+        first_any = [sig(1, f"first_any_{l}") for l in range(n)]
+        first_rest = [sig(mask_bits, f"first_rest_{l}") for l in range(n)]
+        for l in range(n):
+            fi, fa, fr = lowest_set(masks[l])
+            m.d.sync += [first_idx[l].eq(fi), first_any[l].eq(fa), first_rest[l].eq(fr)]
+        self.run = run = sig(1, "run")          # a job is open
         self.pending = pending = sig(mask_bits, "pending")
-        self.low_idx, self.low_any = low_idx, low_any = lowest_set(pending)
+        self.cand = cand = sig(range(mask_bits), "cand")
+        cand_v = sig(1, "cand_v")
+        next_idx, next_any, next_rest = lowest_set(pending)
         self.cur_layer = cur_layer = sig(range(max(n, 2)), "layer")
         self.cur_group = cur_group = sig(range(max_groups + 1), "group")
         shift = sig(6, "shift")
         factor = [sig(signed(18), f"factor_{p}") for p in range(P)]
         idx = sig(range(mask_bits), "idx")       # stage 1 index
         v1 = sig(1, "v1")                        # stage 1 (read data) valid
-        self.issue = run & low_any & ~self.go
-        self.ready = ~run | (~low_any & ~v1)
+        self.issue = run & cand_v
+        # free when nothing is left to visit and the last read is past stage 1, whose
+        # product is the last use of ``factor``
+        self.ready = ~run | (~cand_v & ~v1)
 
         # pipeline registers
         S = self.STAGES
@@ -130,15 +138,17 @@ class UpdateEngine:
         a_rd = Array(tm.rd.data for tm in traces)[cur_layer] if n > 1 else traces[0].rd.data
         a_lane = a_rd.word_select(idx[:lp], tb) if lp else a_rd[:tb]
 
+        sel = (lambda regs: Array(regs)[self.layer]) if n > 1 else (lambda regs: regs[0])
         with m.If(self.go):
             m.d.sync += [run.eq(1), cur_layer.eq(self.layer), cur_group.eq(self.group),
-                         pending.eq(self.mask), shift.eq(self.shift)]
+                         cand.eq(sel(first_idx)), cand_v.eq(sel(first_any)),
+                         pending.eq(sel(first_rest)), shift.eq(self.shift)]
             m.d.sync += [factor[p].eq(self.factor[p]) for p in range(P)]
         with m.Elif(self.ready):
             m.d.sync += run.eq(0)
-        m.d.sync += v1.eq(self.issue)
         with m.If(self.issue):
-            m.d.sync += [pending.eq(pending & (pending - 1)), idx.eq(low_idx)]
+            m.d.sync += [cand.eq(next_idx), cand_v.eq(next_any), pending.eq(next_rest)]
+        m.d.sync += [v1.eq(self.issue), idx.eq(cand)]
         m.d.sync += [v[0].eq(v1), pidx[0].eq(idx), pw_[0].eq(w_rd), pl[0].eq(cur_layer),
                      pg[0].eq(cur_group)]
         for regs in (v, pidx, pw_, pl, pg):
@@ -156,8 +166,8 @@ class UpdateEngine:
         m, lp = self._m, self._lp
         for l, (wm, tm, cb) in enumerate(zip(self._weights, self._traces, self._col_bits)):
             with m.If(self.issue & (self.cur_layer == l)):
-                m.d.comb += [wm.rd.addr.eq((self.cur_group << cb) | self.low_idx),
-                             tm.rd.addr.eq(self.low_idx >> lp)]
+                m.d.comb += [wm.rd.addr.eq((self.cur_group << cb) | self.cand),
+                             tm.rd.addr.eq(self.cand >> lp)]
             with m.If(self.v[-1] & (self.pl[-1] == l)):
                 m.d.comb += [wm.wr.addr.eq((self.pg[-1] << cb) | self.idx[-1]), wm.wr.en.eq(1),
                              wm.wr.data.eq(self.new_word)]
