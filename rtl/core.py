@@ -37,7 +37,7 @@ from golden.core import FixedCore
 from .arith import saturate
 from .error import output_error
 from .feedback import baseline_update, feedback_update, top_down_signal
-from .neuron import fire, reset_leak, surrogate
+from .neuron import check_fire_range, fire, reset_leak, surrogate
 from .noise import LfsrBank
 from .protocol import Mem, Op, Status
 from .trace import trace_step
@@ -62,6 +62,7 @@ def check_rtl_config(cfg):
         raise ValueError(f"output_bits must be at most {32 - cfg.timesteps.bit_length()} so that a "
                          f"sample's total over {cfg.timesteps} steps fits one 32-bit word, "
                          f"got {cfg.output_bits}")
+    check_fire_range(cfg)
     for name, n in (("n_inputs", cfg.n_inputs), *((f"hidden[{k}]", h) for k, h in enumerate(cfg.hidden))):
         if n > 4096:
             raise ValueError(f"{name} must be at most 4096 (16-bit addresses), got {n}")
@@ -70,24 +71,12 @@ def check_rtl_config(cfg):
 class _Mem:
     """A memory with one sync read port and one write port, addressed by the sequencer."""
 
-    def __init__(self, m, name, lane_bits, lanes, depth, init=None, signed_lanes=True):
+    def __init__(self, m, name, lane_bits, lanes, depth, init=None):
         self.lane_bits, self.lanes, self.depth = lane_bits, lanes, depth
-        self.signed_lanes = signed_lanes
         mem = Memory(shape=unsigned(lane_bits * lanes), depth=depth, init=init or [])
         m.submodules[name] = mem
         self.rd = mem.read_port()
         self.wr = mem.write_port()
-
-    def lane(self, word, p):
-        v = word[p * self.lane_bits:(p + 1) * self.lane_bits]
-        return v.as_signed() if self.signed_lanes else v
-
-    def rlane(self, p):
-        return self.lane(self.rd.data, p)
-
-    def rlane_dyn(self, sel):
-        v = self.rd.data.word_select(sel, self.lane_bits)
-        return v.as_signed() if self.signed_lanes else v
 
 
 def _pack(rows, lane_bits, P, groups, col_bits, cols):
@@ -156,8 +145,8 @@ class Core(wiring.Component):
         MF = [_Mem(m, f"feedback_{l}", fbb, P, G[l + 1] << kb,
                    _pack(golden_init.feedback[l], fbb, P, G[l + 1], kb, nout)) for l in range(L)]
         U = [_Mem(m, f"membrane_{l}", mb, P, G[l + 1]) for l in range(L)]
-        PSI = [_Mem(m, f"surrogate_{l}", psib, P, G[l + 1], signed_lanes=False) for l in range(L)]
-        A = [_Mem(m, f"trace_{l}", tb, P, G[l], signed_lanes=False) for l in range(L + 1)]
+        PSI = [_Mem(m, f"surrogate_{l}", psib, P, G[l + 1]) for l in range(L)]
+        A = [_Mem(m, f"trace_{l}", tb, P, G[l]) for l in range(L + 1)]
 
         m.submodules.lfsr = lfsr = LfsrBank(cfg)
 
@@ -211,7 +200,8 @@ class Core(wiring.Component):
         # --- shared lane datapaths ------------------------------------------------------------
         # One copy of each lane's arithmetic serves every layer: the per-layer states only
         # choose the layer (``lsel``) whose memory words feed it and whose memory takes the
-        # result.  This keeps the design (and its Verilator model) small.
+        # result.  This keeps the design (and its Verilator model) small.  Both are registers,
+        # set by the pass's START state, so no state decode sits before the wide multiplexers.
         lsel = Signal(range(L + 1))       # layer of the current pass (L: the readout)
         asel = Signal(range(L + 1))       # trace memory read by the current pass
 
@@ -219,7 +209,6 @@ class Core(wiring.Component):
             return group[:_bits(G[l])] if G[l] > 1 else Const(0, 1)
 
         w_rd = Array([W[l].rd.data for l in range(L)] + [WO.rd.data])[lsel]
-        u_rd = Array([U[l].rd.data for l in range(L)] + [Const(0, P * mb)])[lsel]
         m_rd = Array([MF[l].rd.data for l in range(L)] + [Const(0, P * fbb)])[lsel]
         a_rd = Array([A[l].rd.data for l in range(L + 1)])[asel]
         s_prev = Array([spikes[l].word_select(gsel_of(l + 1), P) for l in range(L)] + [Const(0, P)])[lsel]
@@ -231,12 +220,16 @@ class Core(wiring.Component):
             v = word[p * bits:(p + 1) * bits]
             return v.as_signed() if signed_ else v
 
-        # forward accumulate: acc = (first ? reset_leak(u, s_prev) : acc) + (dv ? w : 0)
+        # forward accumulate: acc = (first ? reset_leak(u, s_prev) : acc) + (dv ? w : 0).
+        # The membrane word is read a cycle ahead (in the state before START) and registered
+        # in START, so that no carry chain starts at a BRAM output.
+        u_word = Signal(P * mb)
         acc_next = [Signal(signed(accw), name=f"acc_next_{p}") for p in range(P)]
         is_out = lsel == L
+        # (In the first cycle no weight is in the data stage yet: START clears ``dv``.)
         for p in range(P):
-            base = Mux(first, Mux(is_out, 0, reset_leak(cfg, lane_of(u_rd, mb, p), s_prev[p])), acc[p])
-            m.d.comb += acc_next[p].eq(base + Mux(dv, lane_of(w_rd, wb, p), 0))
+            start = Mux(is_out, 0, reset_leak(cfg, lane_of(u_word, mb, p), s_prev[p]))
+            m.d.comb += acc_next[p].eq(Mux(first, start, acc[p] + Mux(dv, lane_of(w_rd, wb, p), 0)))
         # forward finish of a hidden group, in two stages.  FIN: saturate the membrane and
         # fire (the spikes must be ready for the next layer's scan); the cycle after FIN,
         # whatever state it is (the next group's or layer's START): surrogate and trace,
@@ -272,6 +265,30 @@ class Core(wiring.Component):
                                  A[l + 1].wr.data.eq(fin_tr)]
                     gs = fin_g[:_bits(G[l + 1])] if G[l + 1] > 1 else Const(0, 1)
                     m.d.sync += nz[l + 1].word_select(gs, P).eq(fin_nz)
+        # input trace unit: a_0 = trace_step(a_0, x), one word per cycle, beside the forward
+        # pass (which never touches trace_0).  Issue, registered read data, update + write.
+        # Started by STEP_CHECK; the step's end (STEP_END) waits for it.
+        tr_run = Signal()
+        tr_cnt = Signal(range(G[0] + 1))
+        tr_v = Signal(2)                  # read data / update stage valid
+        tr_i1 = Signal(range(G[0] + 1))
+        tr_i2 = Signal(range(G[0] + 1))
+        tr_word = Signal(P * tb)
+        tr_busy = tr_run | tr_v.any()
+        m.d.sync += [tr_v.eq(Cat(tr_run, tr_v[0])), tr_i1.eq(tr_cnt), tr_i2.eq(tr_i1),
+                     tr_word.eq(A[0].rd.data)]
+        with m.If(tr_run):
+            m.d.comb += A[0].rd.addr.eq(tr_cnt)
+            m.d.sync += tr_cnt.eq(tr_cnt + 1)
+            with m.If(tr_cnt == G[0] - 1):
+                m.d.sync += tr_run.eq(0)
+        with m.If(tr_v[1]):
+            tsel = tr_i2[:_bits(G[0])] if G[0] > 1 else Const(0, 1)
+            xs = xbits.word_select(tsel, P)
+            new = [trace_step(cfg, tr_word[p * tb:(p + 1) * tb], xs[p]) for p in range(P)]
+            m.d.comb += [A[0].wr.addr.eq(tr_i2), A[0].wr.en.eq(1), A[0].wr.data.eq(Cat(*new))]
+            m.d.sync += nz[0].word_select(tsel, P).eq(Cat(*(v != 0 for v in new)))
+
         # feedback pass: gacc += M e_k (old M); M = momentum update (valid lanes only).
         # The word read from the feedback BRAM is registered first (with e_k and oc_k of
         # its class), so that neither the M*e multiply-accumulate nor the momentum update
@@ -329,6 +346,7 @@ class Core(wiring.Component):
         resp_status = Signal(4)
         resp_count = Signal(24)
         resp_value = Signal(32)
+        acc_word = Signal(P * max(wb, fbb, mb, tb))   # host access: the memory word read
         resp_idx = Signal(range(nout + 3))
         pred = Signal(range(nout))
         best = Signal(signed(tw))
@@ -458,8 +476,9 @@ class Core(wiring.Component):
                     m.next = "RESPOND"
                 with m.Else():
                     m.d.sync += [nsteps.eq(nsteps + 1), group.eq(0), dv.eq(0),
-                                 xbits.eq(Cat(*x_words)[:cfg.n_inputs])]
-                    m.next = "TRACE0"
+                                 xbits.eq(Cat(*x_words)[:cfg.n_inputs]), tr_run.eq(1), tr_cnt.eq(0)]
+                    m.d.comb += U[0].rd.addr.eq(0)          # read ahead for FWD0_START
+                    m.next = "FWD0_START"
 
             with m.State("RX_ADDR"):
                 m.d.comb += self.i_stream.ready.eq(1)
@@ -495,27 +514,28 @@ class Core(wiring.Component):
                         m.d.comb += A[l].rd.addr.eq(row_word)
                     m.next = "ACCESS2"
 
-            # host access, cycle 2: read value or read-modify-write one lane
+            # host access, cycle 2: read-modify-write one lane, or register the word read
+            # (the lane is picked in cycle 3: no lane multiplexer hangs on a BRAM output)
             with m.State("ACCESS2"):
                 is_write = op == Op.WRITE
                 value = Signal(signed(33))
                 with m.Switch(mem_sel):
                     for l in range(L):
                         with m.Case(Mem.W1 + l):
-                            m.d.comb += [value.eq(W[l].rlane_dyn(row_lane)),
-                                         W[l].wr.addr.eq((row_word << cb[l]) | addr_col),
+                            m.d.comb += [W[l].wr.addr.eq((row_word << cb[l]) | addr_col),
                                          W[l].wr.data.eq(lane_replace(W[l].rd.data, wb, row_lane, data_word)),
                                          W[l].wr.en.eq(is_write)]
+                            m.d.sync += acc_word.eq(W[l].rd.data)
                         with m.Case(Mem.M1 + l):
-                            m.d.comb += [value.eq(MF[l].rlane_dyn(row_lane)),
-                                         MF[l].wr.addr.eq((row_word << kb) | addr_col),
+                            m.d.comb += [MF[l].wr.addr.eq((row_word << kb) | addr_col),
                                          MF[l].wr.data.eq(lane_replace(MF[l].rd.data, fbb, row_lane, data_word)),
                                          MF[l].wr.en.eq(is_write)]
+                            m.d.sync += acc_word.eq(MF[l].rd.data)
                     with m.Case(Mem.W_OUT):
-                        m.d.comb += [value.eq(WO.rlane_dyn(row_lane)),
-                                     WO.wr.addr.eq((row_word << cb[L]) | addr_col),
+                        m.d.comb += [WO.wr.addr.eq((row_word << cb[L]) | addr_col),
                                      WO.wr.data.eq(lane_replace(WO.rd.data, wb, row_lane, data_word)),
                                      WO.wr.en.eq(is_write)]
+                        m.d.sync += acc_word.eq(WO.rd.data)
                     with m.Case(Mem.BASELINE):
                         m.d.comb += value.eq(b[addr_row[:kb]])
                         with m.If(is_write):
@@ -527,7 +547,7 @@ class Core(wiring.Component):
                         with m.Switch(addr_col):
                             for l in range(L):
                                 with m.Case(l):
-                                    m.d.comb += value.eq(U[l].rlane_dyn(row_lane))
+                                    m.d.sync += acc_word.eq(U[l].rd.data)
                     with m.Case(Mem.SPIKE):
                         with m.Switch(addr_col):
                             for l in range(L):
@@ -537,7 +557,7 @@ class Core(wiring.Component):
                         with m.Switch(addr_col):
                             for l in range(L + 1):
                                 with m.Case(l):
-                                    m.d.comb += value.eq(A[l].rlane_dyn(row_lane))
+                                    m.d.sync += acc_word.eq(A[l].rd.data)
                     with m.Case(Mem.PARAM):
                         m.d.comb += value.eq(Mux(addr_row == 0, hid_lr, ro_lr))
                         with m.If(is_write & (addr_row == 0)):
@@ -545,6 +565,24 @@ class Core(wiring.Component):
                         with m.If(is_write & (addr_row == 1)):
                             m.d.sync += ro_lr.eq(data_word)
                 m.d.sync += resp_value.eq(value[:32])
+                m.next = "ACCESS3"
+
+            # host access, cycle 3: the lane of a memory word read in cycle 2
+            with m.State("ACCESS3"):
+                is_write = op == Op.WRITE
+
+                def lane_value(bits, signed_=True):
+                    v = acc_word.word_select(row_lane, bits)
+                    return v.as_signed() if signed_ else v
+                with m.Switch(mem_sel):
+                    with m.Case(*(Mem.W1 + l for l in range(L)), Mem.W_OUT):
+                        m.d.sync += resp_value.eq(lane_value(wb))
+                    with m.Case(*(Mem.M1 + l for l in range(L))):
+                        m.d.sync += resp_value.eq(lane_value(fbb))
+                    with m.Case(Mem.MEMBRANE):
+                        m.d.sync += resp_value.eq(lane_value(mb))
+                    with m.Case(Mem.TRACE):
+                        m.d.sync += resp_value.eq(lane_value(tb, False))
                 m.d.sync += respond(Status.OK, Mux(is_write, 0, 1))
                 m.next = "RESPOND"
 
@@ -575,23 +613,6 @@ class Core(wiring.Component):
                         m.next = "IDLE"
 
             # ---------------------------------------------------------------- time step
-            # input trace: a_0 = trace_step(a_0, x), one word per cycle
-            with m.State("TRACE0"):
-                with m.If(group < G[0]):
-                    m.d.comb += A[0].rd.addr.eq(group)
-                    m.d.sync += [group.eq(group + 1), d_idx.eq(group)]
-                m.d.sync += dv.eq(group < G[0])
-                with m.If(dv):
-                    c = d_idx
-                    xs = xbits.word_select(c[:_bits(G[0])] if G[0] > 1 else 0, P)
-                    new = [trace_step(cfg, A[0].rlane(p), xs[p]) for p in range(P)]
-                    m.d.comb += [A[0].wr.addr.eq(c), A[0].wr.en.eq(1), A[0].wr.data.eq(Cat(*new))]
-                    m.d.sync += nz[0].word_select(c[:_bits(G[0])] if G[0] > 1 else 0, P).eq(
-                        Cat(*(v != 0 for v in new)))
-                with m.If((group == G[0]) & ~dv):
-                    m.d.sync += [group.eq(0), dv.eq(0)]
-                    m.next = "FWD0_START"
-
             # forward pass, one hidden layer at a time, then the readout
             for l in range(L + 1):
                 out_layer = l == L
@@ -602,13 +623,13 @@ class Core(wiring.Component):
                 gsel = gsel_of(l + 1)
                 with m.State(f"{name}_START"):
                     if not out_layer:
-                        m.d.comb += [U[l].rd.addr.eq(group), A[l + 1].rd.addr.eq(group)]
+                        m.d.comb += A[l + 1].rd.addr.eq(group)
+                        m.d.sync += u_word.eq(U[l].rd.data)   # read in the state before
                     first_idx, first_any, first_rest = lowest_set(in_mask)
                     m.d.sync += [cand.eq(first_idx), cand_v.eq(first_any), pending.eq(first_rest),
-                                 first.eq(1), dv.eq(0)]
+                                 first.eq(1), dv.eq(0), lsel.eq(l), asel.eq(min(l + 1, L))]
                     m.next = f"{name}_ACC"
                 with m.State(f"{name}_ACC"):
-                    m.d.comb += [lsel.eq(l), asel.eq(min(l + 1, L))]
                     with m.If(cand_v):
                         m.d.comb += Wm.rd.addr.eq((group << cb[l]) | cand)
                         m.d.sync += [cand.eq(next_idx), cand_v.eq(next_any), pending.eq(next_rest)]
@@ -620,7 +641,6 @@ class Core(wiring.Component):
                     with m.If(~cand_v & ~dv & ~first):
                         m.next = f"{name}_FIN"
                 with m.State(f"{name}_FIN"):
-                    m.d.comb += lsel.eq(l)
                     if not out_layer:
                         m.d.comb += lfsr.step.eq(train)
                         m.d.sync += [spikes[l].word_select(gsel, P).eq(fin_s),
@@ -635,38 +655,45 @@ class Core(wiring.Component):
                                     if k < nout:
                                         ov = saturate(acc[p], ob)
                                         m.d.sync += [o[k].eq(ov), total[k].eq(total[k] + ov)]
+                    if not out_layer:                   # read ahead for the next START
+                        with m.If(group == G[l + 1] - 1):
+                            if l + 1 < L:
+                                m.d.comb += U[l + 1].rd.addr.eq(0)
+                        with m.Else():
+                            m.d.comb += U[l].rd.addr.eq(group + 1)
                     with m.If(group == G[l + 1] - 1):
                         m.d.sync += group.eq(0)
                         if out_layer:
-                            with m.If(train):
-                                m.next = "ERROR"
-                            with m.Else():
-                                m.d.sync += respond(Status.OK)
-                                m.next = "RESPOND"
+                            m.next = "STEP_END"
                         else:
                             m.next = nxt
                     with m.Else():
                         m.d.sync += group.eq(group + 1)
                         m.next = f"{name}_START"
 
-            # learning: error, centred output and baseline for every class at once
-            with m.State("ERROR"):
-                for k in range(nout):
-                    ock = o[k] - b[k]
-                    m.d.sync += [e[k].eq(output_error(cfg, o[k], label == k)), oc[k].eq(ock),
-                                 b[k].eq(baseline_update(cfg, b[k], ock))]
-                m.d.sync += [group.eq(0), ro_active.eq(1), ro_group.eq(0)]
-                m.next = "MP0_START"
+            # the forward pass is done once the input trace unit is; then inference answers,
+            # and learning starts: error, centred output and baseline for every class at once
+            with m.State("STEP_END"):
+                with m.If(~tr_busy & ~train):
+                    m.d.sync += respond(Status.OK)
+                    m.next = "RESPOND"
+                with m.If(~tr_busy & train):
+                    for k in range(nout):
+                        ock = o[k] - b[k]
+                        m.d.sync += [e[k].eq(output_error(cfg, o[k], label == k)), oc[k].eq(ock),
+                                     b[k].eq(baseline_update(cfg, b[k], ock))]
+                    m.d.sync += [group.eq(0), ro_active.eq(1), ro_group.eq(0)]
+                    m.next = "MP0_START"
 
             for l in range(L):
                 nxt = "DRAIN" if l == L - 1 else f"MP{l + 1}_START"
                 # M pass of word group c: g += M e (old M), M = momentum update
                 with m.State(f"MP{l}_START"):
                     m.d.comb += PSI[l].rd.addr.eq(group)
-                    m.d.sync += [kcnt.eq(0), dv.eq(0), fb_v.eq(0), first.eq(1)] + [a.eq(0) for a in gacc]
+                    m.d.sync += [kcnt.eq(0), dv.eq(0), fb_v.eq(0), first.eq(1), lsel.eq(l)]
+                    m.d.sync += [a.eq(0) for a in gacc]
                     m.next = f"MP{l}_RUN"
                 with m.State(f"MP{l}_RUN"):
-                    m.d.comb += lsel.eq(l)
                     with m.If(first):
                         m.d.sync += psi_word.eq(PSI[l].rd.data)
                     with m.If(kcnt < nout):

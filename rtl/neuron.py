@@ -6,9 +6,11 @@ the FSM then adds one weight per active input and calls ``fire`` on the exact su
 
 from amaranth.hdl import Mux
 
+from golden.arith import smax, smin
+
 from .arith import decay, saturate
 
-__all__ = ["reset_leak", "fire", "surrogate"]
+__all__ = ["reset_leak", "fire", "check_fire_range", "surrogate"]
 
 
 def reset_leak(cfg, u_prev, s_prev):
@@ -17,11 +19,28 @@ def reset_leak(cfg, u_prev, s_prev):
 
 
 def fire(cfg, acc, noise_on, z_positive):
-    """``(u, s)`` from the exact accumulator: saturate, add +/-sigma when ``noise_on``, compare."""
+    """``(u, s)`` from the exact accumulator: ``u = sat(acc)``, ``s = u + noise >= V_th``.
+
+    The spike compares ``acc`` itself with ``V_th - noise`` (one carry chain, not three in
+    a row).  That is the same bit: saturation is monotone and ``V_th - noise`` lies strictly
+    inside the membrane range (:func:`check_fire_range`), so ``sat(acc) >= c`` exactly when
+    ``acc >= c``.
+    """
     u = saturate(acc, cfg.membrane_bits)
     sigma = cfg.sigma
-    noisy = u + Mux(noise_on, Mux(z_positive, sigma, -sigma), 0)
-    return u, noisy >= cfg.threshold
+    level = Mux(noise_on, Mux(z_positive, cfg.threshold - sigma, cfg.threshold + sigma), cfg.threshold)
+    return u, acc >= level
+
+
+def check_fire_range(cfg):
+    """Refuse a configuration whose firing levels ``V_th`` and ``V_th +- sigma`` do not lie
+    in ``(smin, smax]`` of the membrane width (then :func:`fire`'s shortcut would differ)."""
+    lo, hi = smin(cfg.membrane_bits), smax(cfg.membrane_bits)
+    for name, level in (("threshold", cfg.threshold), ("threshold - sigma", cfg.threshold - cfg.sigma),
+                        ("threshold + sigma", cfg.threshold + cfg.sigma)):
+        if not lo < level <= hi:
+            raise ValueError(f"{name} = {level} must lie in ({lo}, {hi}] for membrane_bits = "
+                             f"{cfg.membrane_bits}")
 
 
 def surrogate(cfg, u):

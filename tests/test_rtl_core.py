@@ -120,3 +120,14 @@ def test_host_writes_take_effect():
     cmds += state_reads(cfg)
     board, _ = _run(cfg, cmds, idle=0.0, backpressure=0.0)
     assert board.model.cfg.hidden_lr_shift == 2 and board.model.cfg.readout_lr_shift == 7
+
+
+def test_fire_range_guard_names_the_level():
+    """The spike compare's shortcut needs V_th +- sigma inside the membrane range; the
+    shared validation keeps it there, and the guard refuses anything else by name."""
+    from types import SimpleNamespace
+
+    from rtl.neuron import check_fire_range
+    check_fire_range(preset("digits"))
+    with pytest.raises(ValueError, match=r"threshold \+ sigma = 16 must lie in \(-16, 15\]"):
+        check_fire_range(SimpleNamespace(membrane_bits=5, threshold=8, sigma=8))
