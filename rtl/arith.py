@@ -8,7 +8,7 @@ from amaranth.hdl import Cat, Const, Mux, unsigned
 
 from golden.arith import smax, smin
 
-__all__ = ["saturate", "saturate_unsigned", "decay", "round_shift", "round_shift_var"]
+__all__ = ["saturate", "saturate_unsigned", "decay", "round_shift", "round_half", "round_shift_var"]
 
 
 def saturate(x, bits):
@@ -40,7 +40,11 @@ def round_shift(x, r):
     return (x + (1 << (r - 1))) >> r
 
 
+def round_half(x, r, max_shift=31):
+    """``x + (2**r >> 1)``: the rounding half of :func:`round_shift_var` (its first stage)."""
+    return x + ((Const(1, unsigned(max_shift + 1)) << r) >> 1)
+
+
 def round_shift_var(x, r, max_shift=31):
     """``(x + (2**r >> 1)) >> r`` for a run-time shift amount ``r`` (a Value, 0..max_shift)."""
-    half = (Const(1, unsigned(max_shift + 1)) << r) >> 1
-    return (x + half) >> r
+    return round_half(x, r, max_shift) >> r

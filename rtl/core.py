@@ -211,10 +211,19 @@ class Core(wiring.Component):
         w_rd = Array([W[l].rd.data for l in range(L)] + [WO.rd.data])[lsel]
         m_rd = Array([MF[l].rd.data for l in range(L)] + [Const(0, P * fbb)])[lsel]
         a_rd = Array([A[l].rd.data for l in range(L + 1)])[asel]
-        s_prev = Array([spikes[l].word_select(gsel_of(l + 1), P) for l in range(L)] + [Const(0, P)])[lsel]
-        z_word = Array([zbits[l].word_select(gsel_of(l + 1), P) for l in range(L)] + [Const(0, P)])[lsel]
-        gv_word = Array([valid_bits(sizes[l + 1], G[l + 1]).word_select(gsel_of(l + 1), P)
-                         for l in range(L + 1)])[lsel]
+        # the current group's bits of the bit-vector registers, picked in START / MP_START
+        s_prev = Signal(P)                # last step's spikes (forward)
+        z_word = Signal(P)                # this step's noise signs (feedback pass)
+        gv_word = Signal(P)               # which lanes hold a neuron
+
+        def group_bits(l):
+            """Loads of ``s_prev``, ``z_word`` and ``gv_word`` for group ``group`` of layer
+            ``l`` (``L``: the readout)."""
+            gs = gsel_of(l + 1)
+            loads = [gv_word.eq(valid_bits(sizes[l + 1], G[l + 1]).word_select(gs, P))]
+            if l < L:
+                loads += [s_prev.eq(spikes[l].word_select(gs, P)), z_word.eq(zbits[l].word_select(gs, P))]
+            return loads
 
         def lane_of(word, bits, p, signed_=True):
             v = word[p * bits:(p + 1) * bits]
@@ -628,6 +637,7 @@ class Core(wiring.Component):
                     first_idx, first_any, first_rest = lowest_set(in_mask)
                     m.d.sync += [cand.eq(first_idx), cand_v.eq(first_any), pending.eq(first_rest),
                                  first.eq(1), dv.eq(0), lsel.eq(l), asel.eq(min(l + 1, L))]
+                    m.d.sync += group_bits(l)
                     m.next = f"{name}_ACC"
                 with m.State(f"{name}_ACC"):
                     with m.If(cand_v):
@@ -691,6 +701,7 @@ class Core(wiring.Component):
                 with m.State(f"MP{l}_START"):
                     m.d.comb += PSI[l].rd.addr.eq(group)
                     m.d.sync += [kcnt.eq(0), dv.eq(0), fb_v.eq(0), first.eq(1), lsel.eq(l)]
+                    m.d.sync += group_bits(l)
                     m.d.sync += [a.eq(0) for a in gacc]
                     m.next = f"MP{l}_RUN"
                 with m.State(f"MP{l}_RUN"):

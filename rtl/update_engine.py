@@ -8,8 +8,8 @@ the learning-rate shift.  The engine then works on its own while the sequencer g
 the slower of the two, not their sum.
 
 A job scans its layer's mask with a bit scan (:mod:`rtl.bit_scan`; zero traces cost
-nothing) and issues one weight word per cycle into a pipeline, so that no path runs from a memory through a multiplier into a
-memory, nor through the barrel shifter and the saturating subtract in one cycle:
+nothing) and issues one weight word per cycle into a pipeline in which every stage has at
+most one carry chain or one shifter between registers:
 
 ====== ==================================================================================
 stage  work
@@ -17,9 +17,14 @@ stage  work
 issue  weight word ``(c << col_bits) | i`` and trace word ``i // P`` addressed
 1      read data: the weight word and the trace lane ``a_i`` (the multiplier operand) registered
 2      products ``factor_p * a_i`` registered (MULT18X18D, both operands registers)
-3      ``step = round_shift(product, shift)`` registered (barrel shifter)
-4      ``W = sat_w(W - step)`` written back
+3      ``product + (2**shift >> 1)`` registered (the rounding half)
+4      ``step = that >> shift`` registered (barrel shifter)
+5      ``W - step`` registered (exact)
+6      ``W = sat_w(W - step)`` written back
 ====== ==================================================================================
+
+The stages after 2 cost no cycles but the last job's drain: a new job only waits for the
+previous one's last product (stage 2).
 
 The masks (which presynaptic traces are nonzero) do not change while learning runs, so
 the engine keeps each layer's first index and the rest of its mask in registers, made one
@@ -35,7 +40,7 @@ never race a read.
 from amaranth.hdl import Array, Cat, Signal, signed
 
 from .bit_scan import lowest_set
-from .update_rule import apply_step, update_step
+from .update_rule import saturate_weight, step_round, step_shift, subtract_step
 
 __all__ = ["UpdateEngine"]
 
@@ -74,7 +79,7 @@ class UpdateEngine:
         No job is running and the pipeline is empty (every write has happened).
     """
 
-    STAGES = 3                       # registered stages between the read data and the write
+    STAGES = 5                       # registered stages between the read data and the write
 
     def __init__(self, m, name, *, cfg, weights, traces, masks, col_bits, mask_bits, max_groups):
         P, wb, tb = cfg.lanes, cfg.weight_bits, cfg.trace_bits
@@ -126,8 +131,10 @@ class UpdateEngine:
         a_op = [sig(tb, f"a_{p}") for p in range(P)]
         prod_w = 18 + tb + 1
         prod = [sig(signed(prod_w), f"prod_{p}") for p in range(P)]
-        prod_shift = sig(6, "prod_shift")    # the shift travels with the products
+        sh = [sig(6, f"shift_{s}") for s in range(2)]   # the shift travels with the products
+        rnd = [sig(signed(prod_w + 1), f"round_{p}") for p in range(P)]
         step = [sig(signed(prod_w + 1), f"step_{p}") for p in range(P)]
+        diff = [sig(signed(prod_w + 2), f"diff_{p}") for p in range(P)]
         self.new_word = new_word = sig(P * wb, "new_word")
         self.idle = ~run & ~Cat(v1, *v).any()
 
@@ -154,10 +161,12 @@ class UpdateEngine:
         for regs in (v, pidx, pw_, pl, pg):
             m.d.sync += [regs[s].eq(regs[s - 1]) for s in range(1, S)]
         m.d.sync += [a_op[p].eq(a_lane) for p in range(P)]
-        m.d.sync += [prod[p].eq(factor[p] * a_op[p]) for p in range(P)] + [prod_shift.eq(shift)]
-        m.d.sync += [step[p].eq(update_step(prod[p], prod_shift)) for p in range(P)]
+        m.d.sync += [prod[p].eq(factor[p] * a_op[p]) for p in range(P)] + [sh[0].eq(shift)]
+        m.d.sync += [rnd[p].eq(step_round(prod[p], sh[0])) for p in range(P)] + [sh[1].eq(sh[0])]
+        m.d.sync += [step[p].eq(step_shift(rnd[p], sh[1])) for p in range(P)]
+        m.d.sync += [diff[p].eq(subtract_step(lane(pw_[3], wb, p).as_signed(), step[p])) for p in range(P)]
         for p in range(P):
-            m.d.comb += lane(new_word, wb, p).eq(apply_step(cfg, lane(pw_[-1], wb, p).as_signed(), step[p]))
+            m.d.comb += lane(new_word, wb, p).eq(saturate_weight(cfg, diff[p]))
 
     def ports(self):
         """Drive the engine's read and write ports.  Call after the sequencer's own

@@ -1,13 +1,16 @@
 """Three-factor and readout weight-update lanes (twin of :mod:`golden.update_rule`).
 
-The weight update ``W = sat_w(W - round_shift(prod, shift))`` is split in two functions so
-that the core can register between them: ``update_step`` (the rounding shift by a run-time
-amount, a barrel shifter) and ``apply_step`` (subtract and saturate).
+The weight update ``W = sat_w(W - round_shift(prod, shift))`` is split into four steps so
+that the update engine can register between each: ``step_round`` (add the rounding half
+for the run-time shift), ``step_shift`` (the barrel shifter), ``subtract_step`` (exact)
+and ``saturate_weight``.  Their composition is ``round_shift_var`` and ``saturate`` of
+:mod:`rtl.arith`, which :mod:`golden.update_rule` specifies.
 """
 
-from .arith import round_shift, round_shift_var, saturate
+from .arith import round_half, round_shift, saturate
 
-__all__ = ["neuron_factor", "factor_from_product", "update_step", "apply_step"]
+__all__ = ["neuron_factor", "factor_from_product", "step_round", "step_shift", "subtract_step",
+           "saturate_weight"]
 
 
 def neuron_factor(cfg, g, psi):
@@ -20,11 +23,21 @@ def factor_from_product(cfg, product):
     return saturate(round_shift(product, cfg.surrogate_frac_bits), cfg.signal_bits)
 
 
-def update_step(product, shift):
-    """``round_shift(product, shift)`` with a run-time ``shift``."""
-    return round_shift_var(product, shift)
+def step_round(product, shift):
+    """``product + (2**shift >> 1)``."""
+    return round_half(product, shift)
 
 
-def apply_step(cfg, w, step):
-    """``sat_w(w - step)``."""
-    return saturate(w - step, cfg.weight_bits)
+def step_shift(rounded, shift):
+    """``rounded >> shift``: with :func:`step_round`, ``round_shift(product, shift)``."""
+    return rounded >> shift
+
+
+def subtract_step(w, step):
+    """``w - step``, exact."""
+    return w - step
+
+
+def saturate_weight(cfg, diff):
+    """``sat_w(diff)``."""
+    return saturate(diff, cfg.weight_bits)
