@@ -36,11 +36,12 @@ from golden.core import FixedCore
 
 from .arith import saturate
 from .error import output_error
-from .feedback import baseline_update, feedback_update, top_down_signal
-from .neuron import check_fire_range, fire, reset_leak, surrogate
+from .feedback import baseline_update, feedback_apply, feedback_decay, feedback_step, top_down_signal
+from .neuron import (check_fire_range, fire, reset_leak_decay, soft_reset, surrogate_distance,
+                     surrogate_from_distance)
 from .noise import LfsrBank
 from .protocol import Mem, Op, Status
-from .trace import trace_step
+from .trace import trace_add_spike, trace_decay
 from .bit_scan import lowest_set
 from .update_engine import UpdateEngine
 from .update_rule import factor_from_product
@@ -216,10 +217,10 @@ class Core(wiring.Component):
         z_word = Signal(P)                # this step's noise signs (feedback pass)
         gv_word = Signal(P)               # which lanes hold a neuron
 
-        def group_bits(l):
-            """Loads of ``s_prev``, ``z_word`` and ``gv_word`` for group ``group`` of layer
-            ``l`` (``L``: the readout)."""
-            gs = gsel_of(l + 1)
+        def group_bits(l, g=group):
+            """Loads of ``s_prev``, ``z_word`` and ``gv_word`` for group ``g`` of layer ``l``
+            (``L``: the readout)."""
+            gs = g[:_bits(G[l + 1])] if G[l + 1] > 1 else Const(0, 1)
             loads = [gv_word.eq(valid_bits(sizes[l + 1], G[l + 1]).word_select(gs, P))]
             if l < L:
                 loads += [s_prev.eq(spikes[l].word_select(gs, P)), z_word.eq(zbits[l].word_select(gs, P))]
@@ -229,73 +230,85 @@ class Core(wiring.Component):
             v = word[p * bits:(p + 1) * bits]
             return v.as_signed() if signed_ else v
 
-        # forward accumulate: acc = (first ? reset_leak(u, s_prev) : acc) + (dv ? w : 0).
-        # The membrane word is read a cycle ahead (in the state before START) and registered
-        # in START, so that no carry chain starts at a BRAM output.
+        # forward accumulate: acc = sum of the active inputs' weights, then + reset_leak(u, s)
+        # in ACC's last cycle (integer sums: the order does not change a bit).  The start
+        # value is made beside the scan, one carry chain per cycle: the membrane word is read
+        # in the state before START and registered in START; ACC's first cycle subtracts the
+        # reset, its second decays.  ACC lasts at least three cycles, so it is ready.
         u_word = Signal(P * mb)
+        rl_a = [Signal(signed(mb + 1), name=f"reset_{p}") for p in range(P)]
+        rl = [Signal(signed(mb + 1), name=f"start_{p}") for p in range(P)]
+        second = Signal()                 # ACC's second cycle
+        acc_done = ~cand_v & ~dv & ~first & ~second
         acc_next = [Signal(signed(accw), name=f"acc_next_{p}") for p in range(P)]
         is_out = lsel == L
-        # (In the first cycle no weight is in the data stage yet: START clears ``dv``.)
         for p in range(P):
-            start = Mux(is_out, 0, reset_leak(cfg, lane_of(u_word, mb, p), s_prev[p]))
-            m.d.comb += acc_next[p].eq(Mux(first, start, acc[p] + Mux(dv, lane_of(w_rd, wb, p), 0)))
-        # forward finish of a hidden group, in two stages.  FIN: saturate the membrane and
-        # fire (the spikes must be ready for the next layer's scan); the cycle after FIN,
-        # whatever state it is (the next group's or layer's START): surrogate and trace,
-        # and the writes of membrane, surrogate and trace.  That cycle never touches the
-        # same words (START reads the next group's), so the split costs no cycle.
+            m.d.sync += [rl_a[p].eq(soft_reset(cfg, lane_of(u_word, mb, p), s_prev[p])),
+                         rl[p].eq(Mux(is_out, 0, reset_leak_decay(cfg, rl_a[p])))]
+            add = Mux(acc_done, rl[p], Mux(dv, lane_of(w_rd, wb, p), 0))
+            m.d.comb += acc_next[p].eq(Mux(first, 0, acc[p] + add))
+        # forward finish of a hidden group, in three stages.  FIN: saturate the membrane and
+        # fire (the spikes must be ready for the next layer's scan).  Stage 2, the cycle after
+        # FIN: the membrane write, and the first halves of the surrogate (|u - V_th|) and of
+        # the trace (its decay).  Stage 3: their second halves and the surrogate and trace
+        # writes.  Those two cycles (the next group's first ACC cycles, or the next layer's
+        # START and first ACC cycle) only read the next group's words, so no cycle is added.
         fin_u = Signal(P * mb)
         fin_s = Signal(P)
         for p in range(P):
             u, sp = fire(cfg, acc[p], train, lfsr.bits[p])
             m.d.comb += [fin_u[p * mb:(p + 1) * mb].eq(u), fin_s[p].eq(sp & gv_word[p])]
-        fin_v = Signal()                  # stage 2 of FIN valid
-        fin_l = Signal(range(max(L, 2)))  # its layer
-        fin_g = Signal(range(max(G) + 1)) # its group
+        fin_v = Signal(2)                 # stage 2, stage 3 valid
+        fin_l = [Signal(range(max(L, 2)), name=f"fin_l_{k}") for k in range(2)]
+        fin_g = [Signal(range(max(G) + 1), name=f"fin_g_{k}") for k in range(2)]
+        fin_s_r = [Signal(P, name=f"fin_s_{k}") for k in range(2)]
         fin_u_r = Signal(P * mb)
-        fin_s_r = Signal(P)
         fin_tw = Signal(P * tb)           # the group's old trace word
-        fin_psi = Signal(P * psib)
-        fin_tr = Signal(P * tb)
-        for p in range(P):
-            m.d.comb += [fin_psi[p * psib:(p + 1) * psib].eq(surrogate(cfg, lane_of(fin_u_r, mb, p))),
-                         fin_tr[p * tb:(p + 1) * tb].eq(
-                             trace_step(cfg, fin_tw[p * tb:(p + 1) * tb], fin_s_r[p]))]
+        fin_dist = [Signal(mb + 1, name=f"fin_dist_{p}") for p in range(P)]
+        fin_dec = [Signal(tb, name=f"fin_decay_{p}") for p in range(P)]
+        m.d.sync += [fin_v[1].eq(fin_v[0]), fin_l[1].eq(fin_l[0]), fin_g[1].eq(fin_g[0]),
+                     fin_s_r[1].eq(fin_s_r[0])]
+        m.d.sync += [fin_dist[p].eq(surrogate_distance(cfg, lane_of(fin_u_r, mb, p))) for p in range(P)]
+        m.d.sync += [fin_dec[p].eq(trace_decay(cfg, fin_tw[p * tb:(p + 1) * tb])) for p in range(P)]
+        fin_psi = Cat(*(surrogate_from_distance(cfg, fin_dist[p]) for p in range(P)))
+        fin_tr = Cat(*(trace_add_spike(cfg, fin_dec[p], fin_s_r[1][p]) for p in range(P)))
         fin_nz = Cat(*(fin_tr[p * tb:(p + 1) * tb] != 0 for p in range(P)))
-        m.d.sync += fin_v.eq(0)
+        m.d.sync += fin_v[0].eq(0)
 
-        def fin_stage2():
-            """The writes of FIN's second stage (after the sequencer: takes precedence)."""
+        def fin_writes():
+            """The writes of FIN's stages 2 and 3 (after the sequencer: they take precedence)."""
             for l in range(L):
-                with m.If(fin_v & (fin_l == l)):
-                    m.d.comb += [U[l].wr.addr.eq(fin_g), U[l].wr.en.eq(1), U[l].wr.data.eq(fin_u_r),
-                                 PSI[l].wr.addr.eq(fin_g), PSI[l].wr.en.eq(1), PSI[l].wr.data.eq(fin_psi),
-                                 A[l + 1].wr.addr.eq(fin_g), A[l + 1].wr.en.eq(1),
+                with m.If(fin_v[0] & (fin_l[0] == l)):
+                    m.d.comb += [U[l].wr.addr.eq(fin_g[0]), U[l].wr.en.eq(1), U[l].wr.data.eq(fin_u_r)]
+                with m.If(fin_v[1] & (fin_l[1] == l)):
+                    m.d.comb += [PSI[l].wr.addr.eq(fin_g[1]), PSI[l].wr.en.eq(1), PSI[l].wr.data.eq(fin_psi),
+                                 A[l + 1].wr.addr.eq(fin_g[1]), A[l + 1].wr.en.eq(1),
                                  A[l + 1].wr.data.eq(fin_tr)]
-                    gs = fin_g[:_bits(G[l + 1])] if G[l + 1] > 1 else Const(0, 1)
+                    gs = fin_g[1][:_bits(G[l + 1])] if G[l + 1] > 1 else Const(0, 1)
                     m.d.sync += nz[l + 1].word_select(gs, P).eq(fin_nz)
         # input trace unit: a_0 = trace_step(a_0, x), one word per cycle, beside the forward
-        # pass (which never touches trace_0).  Issue, registered read data, update + write.
+        # pass (which never touches trace_0).  Issue, registered read data, decay, add + write.
         # Started by STEP_CHECK; the step's end (STEP_END) waits for it.
         tr_run = Signal()
         tr_cnt = Signal(range(G[0] + 1))
-        tr_v = Signal(2)                  # read data / update stage valid
-        tr_i1 = Signal(range(G[0] + 1))
-        tr_i2 = Signal(range(G[0] + 1))
+        tr_v = Signal(3)                  # read data / decay / update stage valid
+        tr_i = [Signal(range(G[0] + 1), name=f"tr_idx_{k}") for k in range(3)]
         tr_word = Signal(P * tb)
+        tr_dec = [Signal(tb, name=f"tr_decay_{p}") for p in range(P)]
         tr_busy = tr_run | tr_v.any()
-        m.d.sync += [tr_v.eq(Cat(tr_run, tr_v[0])), tr_i1.eq(tr_cnt), tr_i2.eq(tr_i1),
-                     tr_word.eq(A[0].rd.data)]
+        m.d.sync += [tr_v.eq(Cat(tr_run, tr_v[:2])), tr_i[0].eq(tr_cnt), tr_i[1].eq(tr_i[0]),
+                     tr_i[2].eq(tr_i[1]), tr_word.eq(A[0].rd.data)]
+        m.d.sync += [tr_dec[p].eq(trace_decay(cfg, tr_word[p * tb:(p + 1) * tb])) for p in range(P)]
         with m.If(tr_run):
             m.d.comb += A[0].rd.addr.eq(tr_cnt)
             m.d.sync += tr_cnt.eq(tr_cnt + 1)
             with m.If(tr_cnt == G[0] - 1):
                 m.d.sync += tr_run.eq(0)
-        with m.If(tr_v[1]):
-            tsel = tr_i2[:_bits(G[0])] if G[0] > 1 else Const(0, 1)
+        with m.If(tr_v[2]):
+            tsel = tr_i[2][:_bits(G[0])] if G[0] > 1 else Const(0, 1)
             xs = xbits.word_select(tsel, P)
-            new = [trace_step(cfg, tr_word[p * tb:(p + 1) * tb], xs[p]) for p in range(P)]
-            m.d.comb += [A[0].wr.addr.eq(tr_i2), A[0].wr.en.eq(1), A[0].wr.data.eq(Cat(*new))]
+            new = [trace_add_spike(cfg, tr_dec[p], xs[p]) for p in range(P)]
+            m.d.comb += [A[0].wr.addr.eq(tr_i[2]), A[0].wr.en.eq(1), A[0].wr.data.eq(Cat(*new))]
             m.d.sync += nz[0].word_select(tsel, P).eq(Cat(*(v != 0 for v in new)))
 
         # feedback pass: gacc += M e_k (old M); M = momentum update (valid lanes only).
@@ -307,18 +320,28 @@ class Core(wiring.Component):
         fb_v = Signal()                   # stage-2 valid
         fb_k = Signal(range(nout))        # stage-2 class index
         fb_m = Signal(P * fbb)            # stage-2 M word (old values)
-        fb_oc = Signal(signed(ob + 1))    # stage-2 centred output o_k - b_k
+        stepw = ob + 2
+        fb_step = Signal(signed(stepw))   # stage-2 (o_k - b_k) >> shift, and its negation
+        fb_nstep = Signal(signed(stepw))
+        fb2_v = Signal()                  # stage 3: decayed M and signed step registered
+        fb2_k = Signal(range(nout))
+        fb2_m = Signal(P * fbb)
+        fb2_dec = [Signal(signed(fbb + 1), name=f"fb_decay_{p}") for p in range(P)]
+        fb2_step = [Signal(signed(stepw), name=f"fb_step_{p}") for p in range(P)]
         fb_x = [Signal(signed(max(fbb, sb)), name=f"fb_x_{p}") for p in range(P)]
         fb_y = [Signal(signed(max(eb, psib + 1)), name=f"fb_y_{p}") for p in range(P)]
         fb_prod = [Signal(signed(len(fb_x[0]) + len(fb_y[0])), name=f"fb_prod_{p}") for p in range(P)]
         gacc_next = [Signal(signed(gaccw), name=f"gacc_next_{p}") for p in range(P)]
         m_new = Signal(P * fbb)
+        gpsi = [Signal(signed(len(fb_prod[0])), name=f"gpsi_{p}") for p in range(P)]
+        m.d.sync += [fb2_v.eq(fb_v), fb2_k.eq(fb_k), fb2_m.eq(fb_m)]
         for p in range(P):
-            mold = lane_of(fb_m, fbb, p)
             m.d.comb += [fb_prod[p].eq(fb_x[p] * fb_y[p]),
-                         gacc_next[p].eq(gacc[p] + fb_prod[p]),
-                         m_new[p * fbb:(p + 1) * fbb].eq(
-                             Mux(gv_word[p], feedback_update(cfg, mold, z_word[p], fb_oc), mold))]
+                         gacc_next[p].eq(gacc[p] + fb_prod[p])]
+            m.d.sync += [fb2_dec[p].eq(feedback_decay(cfg, lane_of(fb_m, fbb, p))),
+                         fb2_step[p].eq(Mux(z_word[p], fb_step, fb_nstep))]
+            m.d.comb += m_new[p * fbb:(p + 1) * fbb].eq(
+                Mux(gv_word[p], feedback_apply(cfg, fb2_dec[p], fb2_step[p]), lane_of(fb2_m, fbb, p)))
         # --- weight-update engines (rtl/update_engine.py) --------------------------------
         # The hidden engine takes one job per word group from the feedback passes; the
         # readout engine runs the readout update, one job per output word group, from the
@@ -630,33 +653,45 @@ class Core(wiring.Component):
                 nxt = "OUT_START" if l == L - 1 else f"FWD{l + 1}_START"
                 name = "OUT" if out_layer else f"FWD{l}"
                 gsel = gsel_of(l + 1)
-                with m.State(f"{name}_START"):
+                first_idx, first_any, first_rest = lowest_set(in_mask)
+
+                def start_group(g, l=l, out_layer=out_layer, first_idx=first_idx,
+                                first_any=first_any, first_rest=first_rest):
+                    """Set up the pass over group ``g``: its scan, its group bits, its trace
+                    word read and the membrane word read the cycle before."""
                     if not out_layer:
-                        m.d.comb += A[l + 1].rd.addr.eq(group)
-                        m.d.sync += u_word.eq(U[l].rd.data)   # read in the state before
-                    first_idx, first_any, first_rest = lowest_set(in_mask)
+                        m.d.comb += A[l + 1].rd.addr.eq(g)
+                        m.d.sync += u_word.eq(U[l].rd.data)
                     m.d.sync += [cand.eq(first_idx), cand_v.eq(first_any), pending.eq(first_rest),
                                  first.eq(1), dv.eq(0), lsel.eq(l), asel.eq(min(l + 1, L))]
-                    m.d.sync += group_bits(l)
+                    m.d.sync += group_bits(l, g)
+                with m.State(f"{name}_START"):     # a layer's first group
+                    start_group(group)
                     m.next = f"{name}_ACC"
                 with m.State(f"{name}_ACC"):
                     with m.If(cand_v):
                         m.d.comb += Wm.rd.addr.eq((group << cb[l]) | cand)
                         m.d.sync += [cand.eq(next_idx), cand_v.eq(next_any), pending.eq(next_rest)]
-                    m.d.sync += [dv.eq(cand_v), d_idx.eq(cand), first.eq(0)]
+                    m.d.sync += [dv.eq(cand_v), d_idx.eq(cand), first.eq(0), second.eq(first)]
                     m.d.sync += [acc[p].eq(acc_next[p]) for p in range(P)]
                     if not out_layer:
                         with m.If(first):
                             m.d.sync += trace_word.eq(a_rd)
-                    with m.If(~cand_v & ~dv & ~first):
+                    with m.If(acc_done):
                         m.next = f"{name}_FIN"
+                        if not out_layer:           # read ahead for FIN's start of the next group
+                            with m.If(group != G[l + 1] - 1):
+                                m.d.comb += U[l].rd.addr.eq(group + 1)
+                # FIN also starts the layer's next group (the scan mask is the same for every
+                # group of a layer); a layer's first group needs START, because its mask, the
+                # previous layer's spikes, is only complete after that layer's last FIN.
                 with m.State(f"{name}_FIN"):
                     if not out_layer:
                         m.d.comb += lfsr.step.eq(train)
                         m.d.sync += [spikes[l].word_select(gsel, P).eq(fin_s),
                                      zbits[l].word_select(gsel, P).eq(lfsr.bits)]
-                        m.d.sync += [fin_v.eq(1), fin_l.eq(l), fin_g.eq(group), fin_u_r.eq(fin_u),
-                                     fin_s_r.eq(fin_s), fin_tw.eq(trace_word)]
+                        m.d.sync += [fin_v[0].eq(1), fin_l[0].eq(l), fin_g[0].eq(group), fin_u_r.eq(fin_u),
+                                     fin_s_r[0].eq(fin_s), fin_tw.eq(trace_word)]
                     else:
                         for cc in range(G[L + 1]):
                             with m.If(group == cc):
@@ -665,21 +700,18 @@ class Core(wiring.Component):
                                     if k < nout:
                                         ov = saturate(acc[p], ob)
                                         m.d.sync += [o[k].eq(ov), total[k].eq(total[k] + ov)]
-                    if not out_layer:                   # read ahead for the next START
-                        with m.If(group == G[l + 1] - 1):
-                            if l + 1 < L:
-                                m.d.comb += U[l + 1].rd.addr.eq(0)
-                        with m.Else():
-                            m.d.comb += U[l].rd.addr.eq(group + 1)
                     with m.If(group == G[l + 1] - 1):
                         m.d.sync += group.eq(0)
                         if out_layer:
                             m.next = "STEP_END"
                         else:
+                            if l + 1 < L:               # read ahead for the next layer's START
+                                m.d.comb += U[l + 1].rd.addr.eq(0)
                             m.next = nxt
                     with m.Else():
                         m.d.sync += group.eq(group + 1)
-                        m.next = f"{name}_START"
+                        start_group(group + 1)
+                        m.next = f"{name}_ACC"
 
             # the forward pass is done once the input trace unit is; then inference answers,
             # and learning starts: error, centred output and baseline for every class at once
@@ -698,11 +730,14 @@ class Core(wiring.Component):
             for l in range(L):
                 nxt = "DRAIN" if l == L - 1 else f"MP{l + 1}_START"
                 # M pass of word group c: g += M e (old M), M = momentum update
-                with m.State(f"MP{l}_START"):
-                    m.d.comb += PSI[l].rd.addr.eq(group)
+                def start_mp(g, l=l):
+                    """Set up the M pass of group ``g``: its surrogate word read, its group bits."""
+                    m.d.comb += PSI[l].rd.addr.eq(g)
                     m.d.sync += [kcnt.eq(0), dv.eq(0), fb_v.eq(0), first.eq(1), lsel.eq(l)]
-                    m.d.sync += group_bits(l)
+                    m.d.sync += group_bits(l, g)
                     m.d.sync += [a.eq(0) for a in gacc]
+                with m.State(f"MP{l}_START"):      # a layer's first group
+                    start_mp(group)
                     m.next = f"MP{l}_RUN"
                 with m.State(f"MP{l}_RUN"):
                     with m.If(first):
@@ -711,24 +746,31 @@ class Core(wiring.Component):
                         m.d.comb += MF[l].rd.addr.eq((group << kb) | kcnt)
                         m.d.sync += [kcnt.eq(kcnt + 1), d_k.eq(kcnt)]
                     m.d.sync += [dv.eq(kcnt < nout), first.eq(0)]
-                    m.d.sync += [fb_v.eq(dv), fb_k.eq(d_k), fb_m.eq(m_rd), fb_oc.eq(oc[d_k])]
+                    step_k = feedback_step(cfg, oc[d_k])
+                    m.d.sync += [fb_v.eq(dv), fb_k.eq(d_k), fb_m.eq(m_rd), fb_step.eq(step_k),
+                                 fb_nstep.eq(-step_k)]
                     m.d.sync += [fb_x[p].eq(lane_of(m_rd, fbb, p)) for p in range(P)]
                     m.d.sync += [fb_y[p].eq(e[d_k]) for p in range(P)]
                     with m.If(fb_v):
                         m.d.sync += [gacc[p].eq(gacc_next[p]) for p in range(P)]
-                        m.d.comb += [MF[l].wr.addr.eq((group << kb) | fb_k), MF[l].wr.en.eq(1),
+                    with m.If(fb2_v):
+                        m.d.comb += [MF[l].wr.addr.eq((group << kb) | fb2_k), MF[l].wr.en.eq(1),
                                      MF[l].wr.data.eq(m_new)]
-                    with m.If((kcnt == nout) & ~dv & ~fb_v & ~first):
+                    with m.If((kcnt == nout) & ~dv & ~fb_v & ~fb2_v & ~first):
                         m.next = f"MP{l}_G"
                 with m.State(f"MP{l}_G"):
                     m.d.sync += [fb_x[p].eq(top_down_signal(cfg, gacc[p])) for p in range(P)]
                     m.d.sync += [fb_y[p].eq(psi_word[p * psib:(p + 1) * psib]) for p in range(P)]
                     m.next = f"MP{l}_D"
-                with m.State(f"MP{l}_D"):
-                    m.d.sync += [d[p].eq(factor_from_product(cfg, fb_prod[p])) for p in range(P)]
+                with m.State(f"MP{l}_D"):       # the product g * psi registered ...
+                    m.d.sync += [gpsi[p].eq(fb_prod[p]) for p in range(P)]
+                    m.next = f"MP{l}_D2"
+                with m.State(f"MP{l}_D2"):      # ... then rounded and saturated into d
+                    m.d.sync += [d[p].eq(factor_from_product(cfg, gpsi[p])) for p in range(P)]
                     m.next = f"WP{l}_JOB"
                 # weight pass of word group c over the inputs with a nonzero trace: handed
-                # to the engine (skipped when d = 0), then on to the next group's M pass
+                # to the engine (skipped when d = 0), then on to the next group's M pass,
+                # which this state also starts
                 with m.State(f"WP{l}_JOB"):
                     m.d.comb += [hid_eng.layer.eq(l), hid_eng.group.eq(group), hid_eng.shift.eq(hid_shift)]
                     m.d.comb += [hid_eng.factor[p].eq(d[p]) for p in range(P)]
@@ -740,7 +782,8 @@ class Core(wiring.Component):
                             m.next = nxt
                         with m.Else():
                             m.d.sync += group.eq(group + 1)
-                            m.next = f"MP{l}_START"
+                            start_mp(group + 1)
+                            m.next = f"MP{l}_RUN"
 
             # the step ends when the engines have written their last weights
             with m.State("DRAIN"):
@@ -749,5 +792,5 @@ class Core(wiring.Component):
                     m.next = "RESPOND"
         hid_eng.ports()
         ro_eng.ports()
-        fin_stage2()
+        fin_writes()
         return m

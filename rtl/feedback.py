@@ -8,14 +8,29 @@ from amaranth.hdl import Mux
 
 from .arith import decay, round_shift, saturate
 
-__all__ = ["feedback_update", "top_down_signal", "baseline_update"]
+__all__ = ["feedback_update", "feedback_decay", "feedback_step", "feedback_apply", "top_down_signal",
+           "baseline_update"]
 
 
 def feedback_update(cfg, M, z_positive, oc):
     """``sat_fb(decay(M, kM) + z * (oc >> feedback_input_shift))``."""
-    step = oc >> cfg.feedback_input_shift
-    return saturate(decay(M, cfg.feedback_decay_shift) + Mux(z_positive, step, -step),
-                    cfg.feedback_bits)
+    step = feedback_step(cfg, oc)
+    return feedback_apply(cfg, feedback_decay(cfg, M), Mux(z_positive, step, -step))
+
+
+def feedback_decay(cfg, M):
+    """``decay(M, kM)``: the momentum part of :func:`feedback_update`."""
+    return decay(M, cfg.feedback_decay_shift)
+
+
+def feedback_step(cfg, oc):
+    """``oc >> feedback_input_shift``: the new-information part, before its sign ``z``."""
+    return oc >> cfg.feedback_input_shift
+
+
+def feedback_apply(cfg, decayed, signed_step):
+    """``sat_fb(decayed + signed_step)``."""
+    return saturate(decayed + signed_step, cfg.feedback_bits)
 
 
 def top_down_signal(cfg, acc):

@@ -10,12 +10,23 @@ from golden.arith import smax, smin
 
 from .arith import decay, saturate
 
-__all__ = ["reset_leak", "fire", "check_fire_range", "surrogate"]
+__all__ = ["reset_leak", "soft_reset", "reset_leak_decay", "fire", "check_fire_range", "surrogate",
+           "surrogate_distance", "surrogate_from_distance"]
 
 
 def reset_leak(cfg, u_prev, s_prev):
     """Start value of the input-current accumulator."""
-    return decay(u_prev - Mux(s_prev, cfg.threshold, 0), cfg.leak_shift)
+    return reset_leak_decay(cfg, soft_reset(cfg, u_prev, s_prev))
+
+
+def soft_reset(cfg, u_prev, s_prev):
+    """``u_prev - V_th * s_prev``: the first half of :func:`reset_leak`."""
+    return u_prev - Mux(s_prev, cfg.threshold, 0)
+
+
+def reset_leak_decay(cfg, reset):
+    """``decay(reset, leak_shift)``: the second half of :func:`reset_leak`."""
+    return decay(reset, cfg.leak_shift)
 
 
 def fire(cfg, acc, noise_on, z_positive):
@@ -45,8 +56,17 @@ def check_fire_range(cfg):
 
 def surrogate(cfg, u):
     """Triangle surrogate ``max(0, V_th - |u - V_th|) >> (frac_bits - surrogate_frac_bits)``."""
+    return surrogate_from_distance(cfg, surrogate_distance(cfg, u))
+
+
+def surrogate_distance(cfg, u):
+    """``|u - V_th|`` (both differences side by side, one chain deep)."""
     vth = cfg.threshold
-    diff = u - vth
-    t = vth - Mux(diff < 0, -diff, diff)
+    return Mux(u < vth, vth - u, u - vth)
+
+
+def surrogate_from_distance(cfg, dist):
+    """``max(0, V_th - dist) >> (frac_bits - surrogate_frac_bits)``, in ``surrogate_frac_bits + 1`` bits."""
+    t = cfg.threshold - dist
     shift = cfg.frac_bits - cfg.surrogate_frac_bits
     return Mux(t > 0, t >> shift, 0)[:cfg.surrogate_frac_bits + 1]
