@@ -135,7 +135,8 @@ def build(board="ulx3s", device="85F", config="digits", freq_mhz=50.0, out=None,
     _progress(f"[1/4] elaborate: {board} {device}, config {config}, {freq_mhz:g} MHz -> {out}", quiet)
     platform = platform_for(board, device)
     top = ULX3STop(cfg, freq_hz=freq_mhz * 1e6, baud=baud or DEFAULT_BAUD)
-    nextpnr_opts = ["--report", "report.json", "--timing-allow-fail"]
+    # router2 converges where router1 loops on congested regions (seen on this design)
+    nextpnr_opts = ["--report", "report.json", "--timing-allow-fail", "--router", "router2"]
     if seed is not None:
         nextpnr_opts += ["--seed", str(seed)]
     # abc9: yosys maps the logic with the cells' real delays (timing-driven LUT mapping)

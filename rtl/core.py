@@ -44,7 +44,7 @@ from .protocol import Mem, Op, Status
 from .trace import trace_add_spike, trace_decay
 from .bit_scan import lowest_set
 from .update_engine import UpdateEngine
-from .update_rule import factor_from_product
+from .update_rule import factor_from_product, factor_is_zero
 
 __all__ = ["Core", "check_rtl_config"]
 
@@ -334,10 +334,12 @@ class Core(wiring.Component):
         gacc_next = [Signal(signed(gaccw), name=f"gacc_next_{p}") for p in range(P)]
         m_new = Signal(P * fbb)
         gpsi = [Signal(signed(len(fb_prod[0])), name=f"gpsi_{p}") for p in range(P)]
+        d_any = Signal()                  # some d of the group is nonzero (registered with d)
+        fb_first = Signal()               # stage 2 holds class 0: the accumulation starts
         m.d.sync += [fb2_v.eq(fb_v), fb2_k.eq(fb_k), fb2_m.eq(fb_m)]
         for p in range(P):
             m.d.comb += [fb_prod[p].eq(fb_x[p] * fb_y[p]),
-                         gacc_next[p].eq(gacc[p] + fb_prod[p])]
+                         gacc_next[p].eq(Mux(fb_first, 0, gacc[p]) + fb_prod[p])]
             m.d.sync += [fb2_dec[p].eq(feedback_decay(cfg, lane_of(fb_m, fbb, p))),
                          fb2_step[p].eq(Mux(z_word[p], fb_step, fb_nstep))]
             m.d.comb += m_new[p * fbb:(p + 1) * fbb].eq(
@@ -735,7 +737,6 @@ class Core(wiring.Component):
                     m.d.comb += PSI[l].rd.addr.eq(g)
                     m.d.sync += [kcnt.eq(0), dv.eq(0), fb_v.eq(0), first.eq(1), lsel.eq(l)]
                     m.d.sync += group_bits(l, g)
-                    m.d.sync += [a.eq(0) for a in gacc]
                 with m.State(f"MP{l}_START"):      # a layer's first group
                     start_mp(group)
                     m.next = f"MP{l}_RUN"
@@ -748,7 +749,7 @@ class Core(wiring.Component):
                     m.d.sync += [dv.eq(kcnt < nout), first.eq(0)]
                     step_k = feedback_step(cfg, oc[d_k])
                     m.d.sync += [fb_v.eq(dv), fb_k.eq(d_k), fb_m.eq(m_rd), fb_step.eq(step_k),
-                                 fb_nstep.eq(-step_k)]
+                                 fb_nstep.eq(-step_k), fb_first.eq(d_k == 0)]
                     m.d.sync += [fb_x[p].eq(lane_of(m_rd, fbb, p)) for p in range(P)]
                     m.d.sync += [fb_y[p].eq(e[d_k]) for p in range(P)]
                     with m.If(fb_v):
@@ -767,6 +768,7 @@ class Core(wiring.Component):
                     m.next = f"MP{l}_D2"
                 with m.State(f"MP{l}_D2"):      # ... then rounded and saturated into d
                     m.d.sync += [d[p].eq(factor_from_product(cfg, gpsi[p])) for p in range(P)]
+                    m.d.sync += d_any.eq(~Cat(*(factor_is_zero(cfg, v) for v in gpsi)).all())
                     m.next = f"WP{l}_JOB"
                 # weight pass of word group c over the inputs with a nonzero trace: handed
                 # to the engine (skipped when d = 0), then on to the next group's M pass,
@@ -774,7 +776,6 @@ class Core(wiring.Component):
                 with m.State(f"WP{l}_JOB"):
                     m.d.comb += [hid_eng.layer.eq(l), hid_eng.group.eq(group), hid_eng.shift.eq(hid_shift)]
                     m.d.comb += [hid_eng.factor[p].eq(d[p]) for p in range(P)]
-                    d_any = Cat(*(v != 0 for v in d)).any()
                     with m.If(hid_eng.ready | ~d_any):
                         m.d.comb += hid_eng.go.eq(d_any)
                         with m.If(group == G[l + 1] - 1):

@@ -145,14 +145,14 @@ class UpdateEngine:
         a_rd = Array(tm.rd.data for tm in traces)[cur_layer] if n > 1 else traces[0].rd.data
         a_lane = a_rd.word_select(idx[:lp], tb) if lp else a_rd[:tb]
 
+        # While ready, the job registers follow the job inputs (nothing uses them then), so
+        # that ``go`` itself only drives ``run`` and ``cand_v``: a small fan-out.
         sel = (lambda regs: Array(regs)[self.layer]) if n > 1 else (lambda regs: regs[0])
-        with m.If(self.go):
-            m.d.sync += [run.eq(1), cur_layer.eq(self.layer), cur_group.eq(self.group),
-                         cand.eq(sel(first_idx)), cand_v.eq(sel(first_any)),
+        with m.If(self.ready):
+            m.d.sync += [run.eq(self.go), cur_layer.eq(self.layer), cur_group.eq(self.group),
+                         cand.eq(sel(first_idx)), cand_v.eq(self.go & sel(first_any)),
                          pending.eq(sel(first_rest)), shift.eq(self.shift)]
             m.d.sync += [factor[p].eq(self.factor[p]) for p in range(P)]
-        with m.Elif(self.ready):
-            m.d.sync += run.eq(0)
         with m.If(self.issue):
             m.d.sync += [cand.eq(next_idx), cand_v.eq(next_any), pending.eq(next_rest)]
         m.d.sync += [v1.eq(self.issue), idx.eq(cand)]

@@ -9,7 +9,7 @@ and ``saturate_weight``.  Their composition is ``round_shift_var`` and ``saturat
 
 from .arith import round_half, round_shift, saturate
 
-__all__ = ["neuron_factor", "factor_from_product", "step_round", "step_shift", "subtract_step",
+__all__ = ["neuron_factor", "factor_from_product", "factor_is_zero", "step_round", "step_shift", "subtract_step",
            "saturate_weight"]
 
 
@@ -21,6 +21,14 @@ def neuron_factor(cfg, g, psi):
 def factor_from_product(cfg, product):
     """``d`` from the product ``g * psi`` (the core multiplies in a registered stage)."""
     return saturate(round_shift(product, cfg.surrogate_frac_bits), cfg.signal_bits)
+
+
+def factor_is_zero(cfg, product):
+    """Whether :func:`factor_from_product` of ``product`` is 0, with one compare per bound:
+    saturation keeps 0 and nothing else at 0, and ``round_shift(x, r) == 0`` exactly when
+    ``-2**(r-1) <= x < 2**(r-1)``."""
+    half = 1 << (cfg.surrogate_frac_bits - 1)
+    return (product >= -half) & (product < half)
 
 
 def step_round(product, shift):
