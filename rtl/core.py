@@ -393,6 +393,8 @@ class Core(wiring.Component):
         row_lane = addr_row[:lp] if lp else Const(0, 1)
         row_word = addr_row[lp:] if lp else addr_row
         acc_valid = Signal()
+        acc_ok = Signal()                 # registered: the access is valid (and writable)
+        val_ok_r = Signal()               # registered: the value fits the entry
         acc_writable = Signal()
         wval = data_word.as_signed()
         val_ok = Signal()
@@ -530,22 +532,29 @@ class Core(wiring.Component):
                     m.next = "ACCESS"
 
             # host access, cycle 1: check, issue the read of the word holding the entry
+            # host access, cycle 1: the address and value checks registered (they are
+            # several compares deep); cycle 2: act on them and read the word of the entry
             with m.State("ACCESS"):
+                m.d.sync += [acc_ok.eq(acc_valid & ((op != Op.WRITE) | acc_writable)),
+                             val_ok_r.eq(val_ok)]
+                m.next = "ACCESS1"
+            with m.State("ACCESS1"):
                 is_write = op == Op.WRITE
-                with m.If(~acc_valid | (is_write & ~acc_writable)):
+                # the reads are harmless when the checks fail: the addresses never wait on them
+                for l in range(L):
+                    m.d.comb += [W[l].rd.addr.eq((row_word << cb[l]) | addr_col),
+                                 MF[l].rd.addr.eq((row_word << kb) | addr_col),
+                                 U[l].rd.addr.eq(row_word)]
+                m.d.comb += WO.rd.addr.eq((row_word << cb[L]) | addr_col)
+                for l in range(L + 1):
+                    m.d.comb += A[l].rd.addr.eq(row_word)
+                with m.If(~acc_ok):
                     m.d.sync += respond(Status.ERR_ADDR)
                     m.next = "RESPOND"
-                with m.Elif(is_write & ~val_ok):
+                with m.Elif(is_write & ~val_ok_r):
                     m.d.sync += respond(Status.ERR_VALUE)
                     m.next = "RESPOND"
                 with m.Else():
-                    for l in range(L):
-                        m.d.comb += [W[l].rd.addr.eq((row_word << cb[l]) | addr_col),
-                                     MF[l].rd.addr.eq((row_word << kb) | addr_col),
-                                     U[l].rd.addr.eq(row_word)]
-                    m.d.comb += WO.rd.addr.eq((row_word << cb[L]) | addr_col)
-                    for l in range(L + 1):
-                        m.d.comb += A[l].rd.addr.eq(row_word)
                     m.next = "ACCESS2"
 
             # host access, cycle 2: read-modify-write one lane, or register the word read
