@@ -230,23 +230,24 @@ class Core(wiring.Component):
             v = word[p * bits:(p + 1) * bits]
             return v.as_signed() if signed_ else v
 
-        # forward accumulate: acc = sum of the active inputs' weights, then + reset_leak(u, s)
-        # in ACC's last cycle (integer sums: the order does not change a bit).  The start
-        # value is made beside the scan, one carry chain per cycle: the membrane word is read
-        # in the state before START and registered in START; ACC's first cycle subtracts the
-        # reset, its second decays.  ACC lasts at least three cycles, so it is ready.
+        # forward accumulate: acc = reset_leak(u, s_prev) + the active inputs' weights.  The
+        # weight word read is registered before the adder (``w_word``, ``dv2``).  The start
+        # value is made one carry chain per cycle beside the scan: the membrane word is read
+        # in the state before START/FIN and registered there; ACC's first cycle subtracts the
+        # reset, its second decays into ``acc``, before the first weight arrives (cycle 3).
         u_word = Signal(P * mb)
+        w_word = Signal(P * wb)
+        dv2 = Signal()
         rl_a = [Signal(signed(mb + 1), name=f"reset_{p}") for p in range(P)]
-        rl = [Signal(signed(mb + 1), name=f"start_{p}") for p in range(P)]
         second = Signal()                 # ACC's second cycle
-        acc_done = ~cand_v & ~dv & ~first & ~second
+        acc_done = ~cand_v & ~dv & ~first & ~second     # the last weight is being added
         acc_next = [Signal(signed(accw), name=f"acc_next_{p}") for p in range(P)]
         is_out = lsel == L
+        m.d.sync += [w_word.eq(w_rd), dv2.eq(dv)]
         for p in range(P):
-            m.d.sync += [rl_a[p].eq(soft_reset(cfg, lane_of(u_word, mb, p), s_prev[p])),
-                         rl[p].eq(Mux(is_out, 0, reset_leak_decay(cfg, rl_a[p])))]
-            add = Mux(acc_done, rl[p], Mux(dv, lane_of(w_rd, wb, p), 0))
-            m.d.comb += acc_next[p].eq(Mux(first, 0, acc[p] + add))
+            m.d.sync += rl_a[p].eq(soft_reset(cfg, lane_of(u_word, mb, p), s_prev[p]))
+            start = Mux(is_out, 0, reset_leak_decay(cfg, rl_a[p]))
+            m.d.comb += acc_next[p].eq(Mux(second, start, acc[p] + Mux(dv2, lane_of(w_word, wb, p), 0)))
         # forward finish of a hidden group, in three stages.  FIN: saturate the membrane and
         # fire (the spikes must be ready for the next layer's scan).  Stage 2, the cycle after
         # FIN: the membrane write, and the first halves of the surrogate (|u - V_th|) and of
