@@ -114,7 +114,7 @@ def _progress(msg, quiet):
 
 
 def build(board="ulx3s", device="85F", config="digits", freq_mhz=50.0, out=None, *,
-          quiet=False, cfg=None, baud=None, seed=None, abc9=True):
+          quiet=False, cfg=None, baud=None, seed=None, abc9=True, router="router2"):
     """Run the whole flow; returns the summary dictionary (also written to summary.json).
 
     Raises :class:`ToolMissing` when a YoWASP tool is not installed.
@@ -135,8 +135,8 @@ def build(board="ulx3s", device="85F", config="digits", freq_mhz=50.0, out=None,
     _progress(f"[1/4] elaborate: {board} {device}, config {config}, {freq_mhz:g} MHz -> {out}", quiet)
     platform = platform_for(board, device)
     top = ULX3STop(cfg, freq_hz=freq_mhz * 1e6, baud=baud or DEFAULT_BAUD)
-    # router2 converges where router1 loops on congested regions (seen on this design)
-    nextpnr_opts = ["--report", "report.json", "--timing-allow-fail", "--router", "router2"]
+    # router2 converged on the 85F where router1 looped on congested regions
+    nextpnr_opts = ["--report", "report.json", "--timing-allow-fail", "--router", router]
     if seed is not None:
         nextpnr_opts += ["--seed", str(seed)]
     # abc9: yosys maps the logic with the cells' real delays (timing-driven LUT mapping)
