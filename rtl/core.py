@@ -187,7 +187,6 @@ class Core(wiring.Component):
         group = Signal(range(max(G) + 1))
         kcnt = Signal(range(nout + 1))
         dv = Signal()                     # data stage valid
-        d_idx = Signal(range(pw))         # data stage: input index i
         d_k = Signal(range(nout))         # data stage: class index k
         first = Signal()                  # data stage: first cycle of a group
         accw = mb + _bits(max(sizes) + 1) + 3
@@ -684,7 +683,7 @@ class Core(wiring.Component):
                     with m.If(cand_v):
                         m.d.comb += Wm.rd.addr.eq((group << cb[l]) | cand)
                         m.d.sync += [cand.eq(next_idx), cand_v.eq(next_any), pending.eq(next_rest)]
-                    m.d.sync += [dv.eq(cand_v), d_idx.eq(cand), first.eq(0), second.eq(first)]
+                    m.d.sync += [dv.eq(cand_v), first.eq(0), second.eq(first)]
                     m.d.sync += [acc[p].eq(acc_next[p]) for p in range(P)]
                     if not out_layer:
                         with m.If(first):
