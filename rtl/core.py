@@ -42,7 +42,7 @@ from .neuron import (check_fire_range, fire, reset_leak_decay, soft_reset, surro
 from .noise import LfsrBank
 from .protocol import Mem, Op, Status
 from .trace import trace_add_spike, trace_decay
-from .bit_scan import lowest_set
+from .bit_scan import BitScan
 from .update_engine import UpdateEngine
 from .update_rule import factor_from_product, factor_is_zero
 
@@ -179,11 +179,13 @@ class Core(wiring.Component):
         m.d.comb += [self.active.eq(active), self.training.eq(active & train)]
 
         # --- sequencer registers ----------------------------------------------------------
-        pw = max(len(s) for s in [xbits, *spikes, *nz])
-        pending = Signal(pw)              # the scan of a forward pass (rtl/bit_scan.py)
-        cand = Signal(range(pw))
-        cand_v = Signal()
-        next_idx, next_any, next_rest = lowest_set(pending)
+        # the scan of a forward pass (rtl/bit_scan.py): layer l walks its inputs' spikes
+        fwd_scan = BitScan(m, "fwd_scan", [xbits, *spikes])
+        cand, cand_v = fwd_scan.cand, fwd_scan.cand_v
+        settled = Signal()                # a START state's second cycle or later
+        scan_layer = Signal(range(L + 1))  # the layer whose mask the scan loads (a register)
+        m.d.comb += fwd_scan.select.eq(scan_layer)
+        last_grp = Signal()               # registered: ``group`` is the layer's last
         group = Signal(range(max(G) + 1))
         kcnt = Signal(range(nout + 1))
         dv = Signal()                     # data stage valid
@@ -384,6 +386,9 @@ class Core(wiring.Component):
         resp_idx = Signal(range(nout + 3))
         pred = Signal(range(nout))
         best = Signal(signed(tw))
+        arg_v = Signal()                  # argmax: a candidate total is registered
+        arg_k = Signal(range(nout))
+        arg_total = Signal(signed(tw))
 
         def respond(status, count=0):
             return [resp_status.eq(status), resp_count.eq(count), resp_idx.eq(0)]
@@ -449,7 +454,57 @@ class Core(wiring.Component):
 
         m.d.comb += self.o_stream.payload.eq(0)
 
-        with m.FSM(name="seq"):
+        # host writes of register entries: enable pulses registered in ACCESS1 (they are
+        # high exactly in ACCESS2), so no state or address decode sits before the enables
+        lfsr_we, hid_lr_we, ro_lr_we = Signal(), Signal(), Signal()
+        base_we = Signal(nout)
+        host_base = Signal(signed(ob))
+        host_lfsr = Signal(cfg.lfsr_bits)
+        host_param = Signal(5)
+        m.d.sync += [lfsr_we.eq(0), hid_lr_we.eq(0), ro_lr_we.eq(0), base_we.eq(0)]
+        lfsr_step = Signal()              # registered: high exactly in a hidden layer's FIN
+        m.d.sync += lfsr_step.eq(0)
+        m.d.comb += [lfsr.sel.eq(addr_row), lfsr.wdata.eq(data_word), lfsr.we.eq(lfsr_we),
+                     lfsr.step.eq(lfsr_step)]
+        with m.If(hid_lr_we):
+            m.d.sync += hid_lr.eq(data_word)
+        with m.If(ro_lr_we):
+            m.d.sync += ro_lr.eq(data_word)
+        for k in range(nout):
+            with m.If(base_we[k]):
+                m.d.sync += b[k].eq(data_word)
+
+        # The weight and feedback memories' write address and data: the host's lane write
+        # (ACCESS2 only enables it) unless a pipeline's registered valid takes the port, so
+        # that no state decode reaches these wide multiplexers.
+        for l in range(L):
+            m.d.comb += [W[l].wr.addr.eq((row_word << cb[l]) | addr_col),
+                         W[l].wr.data.eq(lane_replace(W[l].rd.data, wb, row_lane, data_word)),
+                         MF[l].wr.addr.eq((row_word << kb) | addr_col),
+                         MF[l].wr.data.eq(lane_replace(MF[l].rd.data, fbb, row_lane, data_word))]
+        m.d.comb += [WO.wr.addr.eq((row_word << cb[L]) | addr_col),
+                     WO.wr.data.eq(lane_replace(WO.rd.data, wb, row_lane, data_word))]
+
+        # host READ: the addressed word, registered every cycle (ACCESS3 uses the one that
+        # ACCESS1's address read), picked by one-hot source registers decoded from the
+        # command's memory and column, which hold still through the access
+        def spike_word(l):
+            gs = row_word[:_bits(G[l + 1])] if G[l + 1] > 1 else Const(0, 1)
+            return spikes[l].word_select(gs, P)
+        sources = ([(mem_sel == Mem.W1 + l, W[l].rd.data) for l in range(L)]
+                   + [(mem_sel == Mem.M1 + l, MF[l].rd.data) for l in range(L)]
+                   + [(mem_sel == Mem.W_OUT, WO.rd.data)]
+                   + [((mem_sel == Mem.MEMBRANE) & (addr_col == l), U[l].rd.data) for l in range(L)]
+                   + [((mem_sel == Mem.SPIKE) & (addr_col == l), spike_word(l)) for l in range(L)]
+                   + [((mem_sel == Mem.TRACE) & (addr_col == l), A[l].rd.data) for l in range(L + 1)])
+        host_src = Signal(len(sources))
+        m.d.sync += host_src.eq(Cat(*(cond for cond, _ in sources)))
+        picked = 0
+        for i, (_, word) in enumerate(sources):
+            picked = picked | Mux(host_src[i], word, 0)
+        m.d.sync += acc_word.eq(picked)
+
+        with m.FSM(name="seq") as seq_fsm:
             # ---------------------------------------------------------------- commands
             with m.State("IDLE"):
                 m.d.comb += self.i_stream.ready.eq(1)
@@ -477,7 +532,7 @@ class Core(wiring.Component):
                             m.next = "RX_SPIKES"
                         with m.Case(Op.END):
                             with m.If(active):
-                                m.d.sync += [kcnt.eq(1), pred.eq(0), best.eq(total[0])]
+                                m.d.sync += [kcnt.eq(1), pred.eq(0), best.eq(total[0]), arg_v.eq(0)]
                                 m.next = "ARGMAX"
                             with m.Else():
                                 m.d.sync += respond(Status.ERR_STATE)
@@ -511,7 +566,7 @@ class Core(wiring.Component):
                     m.d.sync += respond(Status.ERR_STATE)
                     m.next = "RESPOND"
                 with m.Else():
-                    m.d.sync += [nsteps.eq(nsteps + 1), group.eq(0), dv.eq(0),
+                    m.d.sync += [nsteps.eq(nsteps + 1), group.eq(0), dv.eq(0), scan_layer.eq(0),
                                  xbits.eq(Cat(*x_words)[:cfg.n_inputs]), tr_run.eq(1), tr_cnt.eq(0)]
                     m.d.comb += U[0].rd.addr.eq(0)          # read ahead for FWD0_START
                     m.next = "FWD0_START"
@@ -555,7 +610,15 @@ class Core(wiring.Component):
                     m.d.sync += respond(Status.ERR_VALUE)
                     m.next = "RESPOND"
                 with m.Else():
+                    m.d.sync += [lfsr_we.eq(is_write & (mem_sel == Mem.LFSR)),
+                                 hid_lr_we.eq(is_write & (mem_sel == Mem.PARAM) & (addr_row == 0)),
+                                 ro_lr_we.eq(is_write & (mem_sel == Mem.PARAM) & (addr_row == 1))]
+                    m.d.sync += [base_we[k].eq(is_write & (mem_sel == Mem.BASELINE) & (addr_row == k))
+                                 for k in range(nout)]
                     m.next = "ACCESS2"
+                # the values of register entries, picked by the row (for a read's answer)
+                m.d.sync += [host_base.eq(b[addr_row[:kb]]), host_lfsr.eq(lfsr.rdata),
+                             host_param.eq(Mux(addr_row == 0, hid_lr, ro_lr))]
 
             # host access, cycle 2: read-modify-write one lane, or register the word read
             # (the lane is picked in cycle 3: no lane multiplexer hangs on a BRAM output)
@@ -564,49 +627,18 @@ class Core(wiring.Component):
                 value = Signal(signed(33))
                 with m.Switch(mem_sel):
                     for l in range(L):
-                        with m.Case(Mem.W1 + l):
-                            m.d.comb += [W[l].wr.addr.eq((row_word << cb[l]) | addr_col),
-                                         W[l].wr.data.eq(lane_replace(W[l].rd.data, wb, row_lane, data_word)),
-                                         W[l].wr.en.eq(is_write)]
-                            m.d.sync += acc_word.eq(W[l].rd.data)
+                        with m.Case(Mem.W1 + l):       # (address and data: host_write_ports)
+                            m.d.comb += W[l].wr.en.eq(is_write)
                         with m.Case(Mem.M1 + l):
-                            m.d.comb += [MF[l].wr.addr.eq((row_word << kb) | addr_col),
-                                         MF[l].wr.data.eq(lane_replace(MF[l].rd.data, fbb, row_lane, data_word)),
-                                         MF[l].wr.en.eq(is_write)]
-                            m.d.sync += acc_word.eq(MF[l].rd.data)
+                            m.d.comb += MF[l].wr.en.eq(is_write)
                     with m.Case(Mem.W_OUT):
-                        m.d.comb += [WO.wr.addr.eq((row_word << cb[L]) | addr_col),
-                                     WO.wr.data.eq(lane_replace(WO.rd.data, wb, row_lane, data_word)),
-                                     WO.wr.en.eq(is_write)]
-                        m.d.sync += acc_word.eq(WO.rd.data)
+                        m.d.comb += WO.wr.en.eq(is_write)
                     with m.Case(Mem.BASELINE):
-                        m.d.comb += value.eq(b[addr_row[:kb]])
-                        with m.If(is_write):
-                            m.d.sync += b[addr_row[:kb]].eq(data_word)
+                        m.d.comb += value.eq(host_base)
                     with m.Case(Mem.LFSR):
-                        m.d.comb += [lfsr.sel.eq(addr_row), value.eq(lfsr.rdata),
-                                     lfsr.wdata.eq(data_word), lfsr.we.eq(is_write)]
-                    with m.Case(Mem.MEMBRANE):
-                        with m.Switch(addr_col):
-                            for l in range(L):
-                                with m.Case(l):
-                                    m.d.sync += acc_word.eq(U[l].rd.data)
-                    with m.Case(Mem.SPIKE):
-                        with m.Switch(addr_col):
-                            for l in range(L):
-                                with m.Case(l):
-                                    m.d.comb += value.eq(spikes[l].bit_select(addr_row, 1))
-                    with m.Case(Mem.TRACE):
-                        with m.Switch(addr_col):
-                            for l in range(L + 1):
-                                with m.Case(l):
-                                    m.d.sync += acc_word.eq(A[l].rd.data)
+                        m.d.comb += value.eq(host_lfsr)
                     with m.Case(Mem.PARAM):
-                        m.d.comb += value.eq(Mux(addr_row == 0, hid_lr, ro_lr))
-                        with m.If(is_write & (addr_row == 0)):
-                            m.d.sync += hid_lr.eq(data_word)
-                        with m.If(is_write & (addr_row == 1)):
-                            m.d.sync += ro_lr.eq(data_word)
+                        m.d.comb += value.eq(host_param)
                 m.d.sync += resp_value.eq(value[:32])
                 m.next = "ACCESS3"
 
@@ -626,17 +658,23 @@ class Core(wiring.Component):
                         m.d.sync += resp_value.eq(lane_value(mb))
                     with m.Case(Mem.TRACE):
                         m.d.sync += resp_value.eq(lane_value(tb, False))
+                    with m.Case(Mem.SPIKE):
+                        m.d.sync += resp_value.eq(lane_value(1, False))
                 m.d.sync += respond(Status.OK, Mux(is_write, 0, 1))
                 m.next = "RESPOND"
 
+            # argmax over the totals, first maximum wins: the candidate total is picked into
+            # a register one cycle, compared with the best the next (no mux before the compare)
             with m.State("ARGMAX"):
-                with m.If(kcnt == nout):
+                m.d.sync += [arg_v.eq(kcnt < nout), arg_k.eq(kcnt),
+                             arg_total.eq(total[kcnt[:kb] if nout > 1 else 0])]
+                with m.If(kcnt < nout):
+                    m.d.sync += kcnt.eq(kcnt + 1)
+                with m.If(arg_v & (arg_total > best)):
+                    m.d.sync += [best.eq(arg_total), pred.eq(arg_k)]
+                with m.If((kcnt == nout) & ~arg_v):
                     m.d.sync += [active.eq(0), *respond(Status.OK, 1 + nout)]
                     m.next = "RESPOND"
-                with m.Else():
-                    with m.If(total[kcnt[:kb] if nout > 1 else 0] > best):
-                        m.d.sync += [best.eq(total[kcnt[:kb]]), pred.eq(kcnt)]
-                    m.d.sync += kcnt.eq(kcnt + 1)
 
             with m.State("RESPOND"):
                 hdr = Cat(resp_count, resp_status, op)
@@ -660,36 +698,41 @@ class Core(wiring.Component):
             for l in range(L + 1):
                 out_layer = l == L
                 Wm = WO if out_layer else W[l]
-                in_mask = xbits if l == 0 else spikes[l - 1]
                 nxt = "OUT_START" if l == L - 1 else f"FWD{l + 1}_START"
                 name = "OUT" if out_layer else f"FWD{l}"
                 gsel = gsel_of(l + 1)
-                first_idx, first_any, first_rest = lowest_set(in_mask)
 
-                def start_group(g, l=l, out_layer=out_layer, first_idx=first_idx,
-                                first_any=first_any, first_rest=first_rest):
+                def start_group(g, l=l, out_layer=out_layer):
                     """Set up the pass over group ``g``: its scan, its group bits, its trace
                     word read and the membrane word read the cycle before."""
                     if not out_layer:
                         m.d.comb += A[l + 1].rd.addr.eq(g)
                         m.d.sync += u_word.eq(U[l].rd.data)
-                    m.d.sync += [cand.eq(first_idx), cand_v.eq(first_any), pending.eq(first_rest),
-                                 first.eq(1), dv.eq(0), lsel.eq(l), asel.eq(min(l + 1, L))]
+                    m.d.comb += fwd_scan.load.eq(1)
+                    m.d.sync += [first.eq(1), dv.eq(0), lsel.eq(l), asel.eq(min(l + 1, L))]
                     m.d.sync += group_bits(l, g)
-                with m.State(f"{name}_START"):     # a layer's first group
-                    start_group(group)
-                    m.next = f"{name}_ACC"
+                # a layer's first group waits for the scan's snapshot of its mask (written
+                # by the state before: STEP_CHECK, or the previous layer's last FIN); the
+                # membrane word read ahead is word 0, which the idle read port keeps reading
+                with m.State(f"{name}_START"):
+                    m.d.sync += settled.eq(1)
+                    with m.If(settled & fwd_scan.primed):
+                        m.d.sync += settled.eq(0)
+                        start_group(group)
+                        m.next = f"{name}_ACC"
                 with m.State(f"{name}_ACC"):
                     with m.If(cand_v):
-                        m.d.comb += Wm.rd.addr.eq((group << cb[l]) | cand)
-                        m.d.sync += [cand.eq(next_idx), cand_v.eq(next_any), pending.eq(next_rest)]
-                    m.d.sync += [dv.eq(cand_v), first.eq(0), second.eq(first)]
+                        m.d.comb += [Wm.rd.addr.eq((group << cb[l]) | cand), fwd_scan.take.eq(1)]
+                    m.d.sync += [dv.eq(cand_v), first.eq(0), second.eq(first),
+                                 last_grp.eq(group == G[l + 1] - 1)]
                     m.d.sync += [acc[p].eq(acc_next[p]) for p in range(P)]
                     if not out_layer:
                         with m.If(first):
                             m.d.sync += trace_word.eq(a_rd)
                     with m.If(acc_done):
                         m.next = f"{name}_FIN"
+                        if not out_layer:
+                            m.d.sync += lfsr_step.eq(train)   # high in FIN, the layer's noise draw
                         if not out_layer:           # read ahead for FIN's start of the next group
                             with m.If(group != G[l + 1] - 1):
                                 m.d.comb += U[l].rd.addr.eq(group + 1)
@@ -698,7 +741,6 @@ class Core(wiring.Component):
                 # previous layer's spikes, is only complete after that layer's last FIN.
                 with m.State(f"{name}_FIN"):
                     if not out_layer:
-                        m.d.comb += lfsr.step.eq(train)
                         m.d.sync += [spikes[l].word_select(gsel, P).eq(fin_s),
                                      zbits[l].word_select(gsel, P).eq(lfsr.bits)]
                         m.d.sync += [fin_v[0].eq(1), fin_l[0].eq(l), fin_g[0].eq(group), fin_u_r.eq(fin_u),
@@ -711,8 +753,8 @@ class Core(wiring.Component):
                                     if k < nout:
                                         ov = saturate(acc[p], ob)
                                         m.d.sync += [o[k].eq(ov), total[k].eq(total[k] + ov)]
-                    with m.If(group == G[l + 1] - 1):
-                        m.d.sync += group.eq(0)
+                    with m.If(last_grp):
+                        m.d.sync += [group.eq(0), scan_layer.eq(0 if out_layer else l + 1)]
                         if out_layer:
                             m.next = "STEP_END"
                         else:
@@ -755,7 +797,7 @@ class Core(wiring.Component):
                     with m.If(kcnt < nout):
                         m.d.comb += MF[l].rd.addr.eq((group << kb) | kcnt)
                         m.d.sync += [kcnt.eq(kcnt + 1), d_k.eq(kcnt)]
-                    m.d.sync += [dv.eq(kcnt < nout), first.eq(0)]
+                    m.d.sync += [dv.eq(kcnt < nout), first.eq(0), last_grp.eq(group == G[l + 1] - 1)]
                     step_k = feedback_step(cfg, oc[d_k])
                     m.d.sync += [fb_v.eq(dv), fb_k.eq(d_k), fb_m.eq(m_rd), fb_step.eq(step_k),
                                  fb_nstep.eq(-step_k), fb_first.eq(d_k == 0)]
@@ -763,9 +805,6 @@ class Core(wiring.Component):
                     m.d.sync += [fb_y[p].eq(e[d_k]) for p in range(P)]
                     with m.If(fb_v):
                         m.d.sync += [gacc[p].eq(gacc_next[p]) for p in range(P)]
-                    with m.If(fb2_v):
-                        m.d.comb += [MF[l].wr.addr.eq((group << kb) | fb2_k), MF[l].wr.en.eq(1),
-                                     MF[l].wr.data.eq(m_new)]
                     with m.If((kcnt == nout) & ~dv & ~fb_v & ~fb2_v & ~first):
                         m.next = f"MP{l}_G"
                 with m.State(f"MP{l}_G"):
@@ -787,7 +826,7 @@ class Core(wiring.Component):
                     m.d.comb += [hid_eng.factor[p].eq(d[p]) for p in range(P)]
                     with m.If(hid_eng.ready | ~d_any):
                         m.d.comb += hid_eng.go.eq(d_any)
-                        with m.If(group == G[l + 1] - 1):
+                        with m.If(last_grp):
                             m.d.sync += group.eq(0)
                             m.next = nxt
                         with m.Else():
@@ -800,6 +839,14 @@ class Core(wiring.Component):
                 with m.If(learning_done):
                     m.d.sync += respond(Status.OK)
                     m.next = "RESPOND"
+        # one flip-flop per state: yosys does not re-encode a state register that has an
+        # initial value by itself, and the binary state's decode sat in front of wide enables
+        seq_fsm.state.attrs["fsm_encoding"] = "one-hot"
+        # the feedback pass's write-back (fb2_v is only set inside MP passes)
+        for l in range(L):
+            with m.If(fb2_v & (lsel == l)):
+                m.d.comb += [MF[l].wr.addr.eq((group << kb) | fb2_k), MF[l].wr.en.eq(1),
+                             MF[l].wr.data.eq(m_new)]
         hid_eng.ports()
         ro_eng.ports()
         fin_writes()

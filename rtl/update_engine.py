@@ -27,9 +27,9 @@ The stages after 2 cost no cycles but the last job's drain: a new job only waits
 previous one's last product (stage 2).
 
 The masks (which presynaptic traces are nonzero) do not change while learning runs, so
-the engine keeps each layer's first index and the rest of its mask in registers, made one
-cycle after the mask: a job starts visiting on the cycle after it is accepted, and no
-address depends on the job hand-over.
+the engine's :class:`rtl.bit_scan.BitScan` keeps a snapshot of each layer's scan: a job
+starts visiting on the cycle after it is accepted (``ready`` waits until the snapshot is
+the mask's own), and no address depends on the job hand-over.
 
 Every stage carries its layer, group and index, so the next job is accepted as soon as the
 last product of the previous one has been taken (the factor register is then free).  A
@@ -39,7 +39,7 @@ never race a read.
 
 from amaranth.hdl import Array, Cat, Signal, signed
 
-from .bit_scan import lowest_set
+from .bit_scan import BitScan
 from .update_rule import saturate_weight, step_round, step_shift, subtract_step
 
 __all__ = ["UpdateEngine"]
@@ -97,19 +97,11 @@ class UpdateEngine:
         self.shift = sig(6, "job_shift")
         self.factor = [sig(signed(18), f"job_factor_{p}") for p in range(P)]
 
-        # scan (rtl/bit_scan.py): each layer's first visit made ahead, then a registered
-        # candidate refilled from the rest of the mask
-        first_idx = [sig(range(mask_bits), f"first_idx_{l}") for l in range(n)]
-        first_any = [sig(1, f"first_any_{l}") for l in range(n)]
-        first_rest = [sig(mask_bits, f"first_rest_{l}") for l in range(n)]
-        for l in range(n):
-            fi, fa, fr = lowest_set(masks[l])
-            m.d.sync += [first_idx[l].eq(fi), first_any[l].eq(fa), first_rest[l].eq(fr)]
+        # scan (rtl/bit_scan.py): loaded from the job's layer's snapshot while ready
+        self.scan = scan = BitScan(m, f"{name}_scan", masks)
         self.run = run = sig(1, "run")          # a job is open
-        self.pending = pending = sig(mask_bits, "pending")
-        self.cand = cand = sig(range(mask_bits), "cand")
-        cand_v = sig(1, "cand_v")
-        next_idx, next_any, next_rest = lowest_set(pending)
+        self.cand = cand = scan.cand
+        cand_v = scan.cand_v
         self.cur_layer = cur_layer = sig(range(max(n, 2)), "layer")
         self.cur_group = cur_group = sig(range(max_groups + 1), "group")
         shift = sig(6, "shift")
@@ -119,7 +111,7 @@ class UpdateEngine:
         self.issue = run & cand_v
         # free when nothing is left to visit and the last read is past stage 1, whose
         # product is the last use of ``factor``
-        self.ready = ~run | (~cand_v & ~v1)
+        self.ready = (~run | (~cand_v & ~v1)) & scan.primed
 
         # pipeline registers
         S = self.STAGES
@@ -147,14 +139,12 @@ class UpdateEngine:
 
         # While ready, the job registers follow the job inputs (nothing uses them then), so
         # that ``go`` itself only drives ``run`` and ``cand_v``: a small fan-out.
-        sel = (lambda regs: Array(regs)[self.layer]) if n > 1 else (lambda regs: regs[0])
+        m.d.comb += [scan.select.eq(self.layer), scan.load.eq(self.ready), scan.go.eq(self.go),
+                     scan.take.eq(self.issue)]
         with m.If(self.ready):
             m.d.sync += [run.eq(self.go), cur_layer.eq(self.layer), cur_group.eq(self.group),
-                         cand.eq(sel(first_idx)), cand_v.eq(self.go & sel(first_any)),
-                         pending.eq(sel(first_rest)), shift.eq(self.shift)]
+                         shift.eq(self.shift)]
             m.d.sync += [factor[p].eq(self.factor[p]) for p in range(P)]
-        with m.If(self.issue):
-            m.d.sync += [cand.eq(next_idx), cand_v.eq(next_any), pending.eq(next_rest)]
         m.d.sync += [v1.eq(self.issue), idx.eq(cand)]
         m.d.sync += [v[0].eq(v1), pidx[0].eq(idx), pw_[0].eq(w_rd), pl[0].eq(cur_layer),
                      pg[0].eq(cur_group)]

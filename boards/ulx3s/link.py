@@ -410,4 +410,7 @@ class HostLink(wiring.Component):
                     m.d.comb += rsp_done.eq(t_core)
                     m.next = "IDLE"
         m.d.comb += tx_busy.eq(~txfsm.ongoing("IDLE"))
+        # one flip-flop per state (yosys keeps a state register with an initial value binary)
+        for fsm in (rxfsm, txfsm):
+            fsm.state.attrs["fsm_encoding"] = "one-hot"
         return m
