@@ -325,6 +325,12 @@ class Core(wiring.Component):
         stepw = ob + 2
         fb_step = Signal(signed(stepw))   # stage-2 (o_k - b_k) >> shift, and its negation
         fb_nstep = Signal(signed(stepw))
+        # every class's step and its negation, registered from ``oc`` (set in STEP_END, two
+        # cycles before the first M pass reads them): the pass only multiplexes them
+        oc_step = Array(Signal(signed(stepw), name=f"oc_step_{k}") for k in range(nout))
+        oc_nstep = Array(Signal(signed(stepw), name=f"oc_nstep_{k}") for k in range(nout))
+        m.d.sync += [oc_step[k].eq(feedback_step(cfg, oc[k])) for k in range(nout)]
+        m.d.sync += [oc_nstep[k].eq(-feedback_step(cfg, oc[k])) for k in range(nout)]
         fb2_v = Signal()                  # stage 3: decayed M and signed step registered
         fb2_k = Signal(range(nout))
         fb2_m = Signal(P * fbb)
@@ -798,9 +804,8 @@ class Core(wiring.Component):
                         m.d.comb += MF[l].rd.addr.eq((group << kb) | kcnt)
                         m.d.sync += [kcnt.eq(kcnt + 1), d_k.eq(kcnt)]
                     m.d.sync += [dv.eq(kcnt < nout), first.eq(0), last_grp.eq(group == G[l + 1] - 1)]
-                    step_k = feedback_step(cfg, oc[d_k])
-                    m.d.sync += [fb_v.eq(dv), fb_k.eq(d_k), fb_m.eq(m_rd), fb_step.eq(step_k),
-                                 fb_nstep.eq(-step_k), fb_first.eq(d_k == 0)]
+                    m.d.sync += [fb_v.eq(dv), fb_k.eq(d_k), fb_m.eq(m_rd), fb_step.eq(oc_step[d_k]),
+                                 fb_nstep.eq(oc_nstep[d_k]), fb_first.eq(d_k == 0)]
                     m.d.sync += [fb_x[p].eq(lane_of(m_rd, fbb, p)) for p in range(P)]
                     m.d.sync += [fb_y[p].eq(e[d_k]) for p in range(P)]
                     with m.If(fb_v):
