@@ -187,6 +187,8 @@ class Core(wiring.Component):
         m.d.comb += fwd_scan.select.eq(scan_layer)
         last_grp = Signal()               # registered: ``group`` is the layer's last
         group = Signal(range(max(G) + 1))
+        gnext = Signal.like(group)        # registered ``group + 1`` (group holds still in a pass)
+        m.d.sync += gnext.eq(group + 1)
         kcnt = Signal(range(nout + 1))
         dv = Signal()                     # data stage valid
         d_k = Signal(range(nout))         # data stage: class index k
@@ -469,8 +471,21 @@ class Core(wiring.Component):
         host_param = Signal(5)
         m.d.sync += [lfsr_we.eq(0), hid_lr_we.eq(0), ro_lr_we.eq(0), base_we.eq(0)]
         lfsr_step = Signal()              # registered: high exactly in a hidden layer's FIN
+        # the sample's totals add the outputs of a readout group the cycle after its FIN
+        # (saturating the accumulator and adding are two carry chains)
+        tot_add = Signal(G[L + 1])
+        m.d.sync += tot_add.eq(0)
+        for cc in range(G[L + 1]):
+            with m.If(tot_add[cc]):
+                m.d.sync += [total[k].eq(total[k] + o[k]) for k in range(cc * P, min(nout, cc * P + P))]
         m.d.sync += lfsr_step.eq(0)
-        m.d.comb += [lfsr.sel.eq(addr_row), lfsr.wdata.eq(data_word), lfsr.we.eq(lfsr_we),
+        # register copies of the row for the LFSR bank and the baseline multiplexer, so that
+        # ``addr_row`` (which also addresses every memory) fans out less
+        row_k = Signal(kb)
+        row_lfsr = Signal.like(lfsr.sel)
+        row_is0 = Signal()
+        m.d.sync += [row_k.eq(addr_row[:kb]), row_lfsr.eq(addr_row), row_is0.eq(addr_row == 0)]
+        m.d.comb += [lfsr.sel.eq(row_lfsr), lfsr.wdata.eq(data_word), lfsr.we.eq(lfsr_we),
                      lfsr.step.eq(lfsr_step)]
         with m.If(hid_lr_we):
             m.d.sync += hid_lr.eq(data_word)
@@ -530,9 +545,6 @@ class Core(wiring.Component):
                             with m.Else():
                                 m.d.sync += [active.eq(1), train.eq(word[27]), label.eq(lab),
                                              nsteps.eq(0), *respond(Status.OK)]
-                                m.d.sync += [s.eq(0) for s in spikes]
-                                m.d.sync += [t.eq(0) for t in total]
-                                m.d.sync += [n.eq(0) for n in nz]
                                 m.next = "CLEAR"
                         with m.Case(Op.STEP):
                             m.next = "RX_SPIKES"
@@ -551,6 +563,9 @@ class Core(wiring.Component):
 
             # START clears membranes and traces: one word per memory per cycle
             with m.State("CLEAR"):
+                m.d.sync += [s.eq(0) for s in spikes]
+                m.d.sync += [t.eq(0) for t in total]
+                m.d.sync += [n.eq(0) for n in nz]
                 for l in range(L):
                     m.d.comb += [U[l].wr.addr.eq(group), U[l].wr.en.eq(group < G[l + 1])]
                 for l in range(L + 1):
@@ -623,8 +638,8 @@ class Core(wiring.Component):
                                  for k in range(nout)]
                     m.next = "ACCESS2"
                 # the values of register entries, picked by the row (for a read's answer)
-                m.d.sync += [host_base.eq(b[addr_row[:kb]]), host_lfsr.eq(lfsr.rdata),
-                             host_param.eq(Mux(addr_row == 0, hid_lr, ro_lr))]
+                m.d.sync += [host_base.eq(b[row_k]), host_lfsr.eq(lfsr.rdata),
+                             host_param.eq(Mux(row_is0, hid_lr, ro_lr))]
 
             # host access, cycle 2: read-modify-write one lane, or register the word read
             # (the lane is picked in cycle 3: no lane multiplexer hangs on a BRAM output)
@@ -741,7 +756,7 @@ class Core(wiring.Component):
                             m.d.sync += lfsr_step.eq(train)   # high in FIN, the layer's noise draw
                         if not out_layer:           # read ahead for FIN's start of the next group
                             with m.If(group != G[l + 1] - 1):
-                                m.d.comb += U[l].rd.addr.eq(group + 1)
+                                m.d.comb += U[l].rd.addr.eq(gnext)
                 # FIN also starts the layer's next group (the scan mask is the same for every
                 # group of a layer); a layer's first group needs START, because its mask, the
                 # previous layer's spikes, is only complete after that layer's last FIN.
@@ -754,11 +769,11 @@ class Core(wiring.Component):
                     else:
                         for cc in range(G[L + 1]):
                             with m.If(group == cc):
+                                m.d.sync += tot_add[cc].eq(1)     # the totals, a cycle later
                                 for p in range(P):
                                     k = cc * P + p
                                     if k < nout:
-                                        ov = saturate(acc[p], ob)
-                                        m.d.sync += [o[k].eq(ov), total[k].eq(total[k] + ov)]
+                                        m.d.sync += o[k].eq(saturate(acc[p], ob))
                     with m.If(last_grp):
                         m.d.sync += [group.eq(0), scan_layer.eq(0 if out_layer else l + 1)]
                         if out_layer:
@@ -768,8 +783,8 @@ class Core(wiring.Component):
                                 m.d.comb += U[l + 1].rd.addr.eq(0)
                             m.next = nxt
                     with m.Else():
-                        m.d.sync += group.eq(group + 1)
-                        start_group(group + 1)
+                        m.d.sync += group.eq(gnext)
+                        start_group(gnext)
                         m.next = f"{name}_ACC"
 
             # the forward pass is done once the input trace unit is; then inference answers,
@@ -835,8 +850,8 @@ class Core(wiring.Component):
                             m.d.sync += group.eq(0)
                             m.next = nxt
                         with m.Else():
-                            m.d.sync += group.eq(group + 1)
-                            start_mp(group + 1)
+                            m.d.sync += group.eq(gnext)
+                            start_mp(gnext)
                             m.next = f"MP{l}_RUN"
 
             # the step ends when the engines have written their last weights

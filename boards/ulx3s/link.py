@@ -314,24 +314,30 @@ class HostLink(wiring.Component):
             m.d.sync += idle.eq(idle + 1)
 
         # ---------------- forwarder ----------------
+        # The entry at rd_ptr is read (ent_ok: the read data is it), then registered
+        # (ent_word, ent_v) before any decision: no logic hangs on the block RAM's output.
+        # One entry per three cycles, far above the UART's pace.
         ent_ok = Signal()
         advance = Signal()
+        ent_word = Signal(34)
+        ent_v = Signal()
         m.d.comb += [rd.addr.eq(rd_ptr[:abits]), rd.en.eq(1)]
-        m.d.sync += ent_ok.eq((rd_ptr != commit_ptr) & ~advance)
-        is_marker = rd.data[33]
+        m.d.sync += [ent_ok.eq((rd_ptr != commit_ptr) & ~advance), ent_word.eq(rd.data),
+                     ent_v.eq(ent_ok & ~advance)]
+        is_marker = ent_word[33]
         outstanding = Signal(range(depth + 1))
         rsp_done = Signal()
         tx_busy = Signal()
         link_valid = Signal()
         link_take = Signal()
-        with m.If(ent_ok & ~is_marker):
-            m.d.comb += [self.cmd.valid.eq(1), self.cmd.payload.eq(rd.data[:32]),
+        with m.If(ent_v & ~is_marker):
+            m.d.comb += [self.cmd.valid.eq(1), self.cmd.payload.eq(ent_word[:32]),
                          advance.eq(self.cmd.ready)]
-        with m.If(ent_ok & is_marker & (outstanding == 0) & ~tx_busy):
+        with m.If(ent_v & is_marker & (outstanding == 0) & ~tx_busy):
             m.d.comb += [link_valid.eq(1), advance.eq(link_take)]
         with m.If(advance):
             m.d.sync += rd_ptr.eq(rd_ptr + 1)
-        inc = advance & ~is_marker & rd.data[32]
+        inc = advance & ~is_marker & ent_word[32]
         with m.If(inc & ~rsp_done):
             m.d.sync += outstanding.eq(outstanding + 1)
         with m.Elif(rsp_done & ~inc):
@@ -357,12 +363,12 @@ class HostLink(wiring.Component):
                     m.next = "SYNC"
                 with m.Elif(link_valid):
                     m.d.comb += link_take.eq(1)
-                    with m.If(rd.data[32]):
+                    with m.If(ent_word[32]):
                         m.d.sync += [t_type.eq(PacketType.PONG), t_len.eq(len(info)),
                                      t_word.eq(info[0]), t_idx.eq(1)]
                     with m.Else():
                         m.d.sync += [t_type.eq(PacketType.ERROR), t_len.eq(1),
-                                     t_word.eq(rd.data[:32])]
+                                     t_word.eq(ent_word[:32])]
                     m.d.sync += t_core.eq(0)
                     m.next = "SYNC"
             with m.State("SYNC"):
