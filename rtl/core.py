@@ -169,6 +169,8 @@ class Core(wiring.Component):
         train = Signal()
         label = Signal(range(nout))
         nsteps = Signal(range(cfg.timesteps + 1))
+        steps_full = Signal()             # registered nsteps == timesteps (STEP_CHECK is
+        m.d.sync += steps_full.eq(nsteps == cfg.timesteps)   # at least 2 cycles after a change)
         hid_lr = Signal(5, init=cfg.hidden_lr_shift)
         ro_lr = Signal(5, init=cfg.readout_lr_shift)
         hid_base = cfg.signal_frac_bits + cfg.trace_frac_bits - cfg.frac_bits
@@ -403,7 +405,8 @@ class Core(wiring.Component):
 
         # --- host access decode -------------------------------------------------------------------
         mem_sel = head[24:28]
-        row_lane = addr_row[:lp] if lp else Const(0, 1)
+        row_lane = Signal(max(lp, 1))     # a register copy: the lane picks are wide
+        m.d.sync += row_lane.eq(addr_row[:lp] if lp else 0)
         row_word = addr_row[lp:] if lp else addr_row
         acc_valid = Signal()
         acc_ok = Signal()                 # registered: the access is valid (and writable)
@@ -411,45 +414,35 @@ class Core(wiring.Component):
         acc_writable = Signal()
         wval = data_word.as_signed()
         val_ok = Signal()
-        with m.Switch(mem_sel):
-            for l in range(3):
-                with m.Case(Mem.W1 + l):
-                    if l < L:
-                        m.d.comb += [acc_valid.eq((addr_row < sizes[l + 1]) & (addr_col < sizes[l])),
-                                     acc_writable.eq(1),
-                                     val_ok.eq((wval >= smin(wb)) & (wval <= smax(wb)))]
-            with m.Case(Mem.W_OUT):
-                m.d.comb += [acc_valid.eq((addr_row < nout) & (addr_col < sizes[L])),
-                             acc_writable.eq(1), val_ok.eq((wval >= smin(wb)) & (wval <= smax(wb)))]
-            for l in range(3):
-                with m.Case(Mem.M1 + l):
-                    if l < L:
-                        m.d.comb += [acc_valid.eq((addr_row < sizes[l + 1]) & (addr_col < nout)),
-                                     acc_writable.eq(1),
-                                     val_ok.eq((wval >= smin(fbb)) & (wval <= smax(fbb)))]
-            with m.Case(Mem.BASELINE):
-                m.d.comb += [acc_valid.eq((addr_row < nout) & (addr_col == 0)), acc_writable.eq(1),
-                             val_ok.eq((wval >= smin(ob)) & (wval <= smax(ob)))]
-            with m.Case(Mem.LFSR):
-                m.d.comb += [acc_valid.eq((addr_row < P) & (addr_col == 0)), acc_writable.eq(1),
-                             val_ok.eq((data_word != 0) & ((data_word >> cfg.lfsr_bits) == 0)
-                                       if cfg.lfsr_bits < 32 else data_word != 0)]
-            with m.Case(Mem.MEMBRANE, Mem.SPIKE):
-                cond = 0
-                for l in range(L):
-                    cond = cond | ((addr_col == l) & (addr_row < sizes[l + 1]))
-                m.d.comb += acc_valid.eq(cond)
-            with m.Case(Mem.TRACE):
-                cond = 0
-                for l in range(L + 1):
-                    cond = cond | ((addr_col == l) & (addr_row < sizes[l]))
-                m.d.comb += acc_valid.eq(cond)
-            with m.Case(Mem.PARAM):
-                hlo, hhi = max(0, -hid_base), min(24, 31 - hid_base)
-                rlo, rhi = max(0, -ro_base), min(24, 31 - ro_base)
-                m.d.comb += [acc_valid.eq((addr_row < 2) & (addr_col == 0)), acc_writable.eq(1),
-                             val_ok.eq(Mux(addr_row == 0, (wval >= hlo) & (wval <= hhi),
-                                           (wval >= rlo) & (wval <= rhi)))]
+        # the checks as a sum of products over a one-hot register of the memory selector
+        # (decoded from the command header, which holds still through the access)
+        msel = Signal(16)
+        m.d.sync += msel.eq(1 << mem_sel)
+
+        def in_range(bits):
+            return (wval >= smin(bits)) & (wval <= smax(bits))
+        hlo, hhi = max(0, -hid_base), min(24, 31 - hid_base)
+        rlo, rhi = max(0, -ro_base), min(24, 31 - ro_base)
+        lfsr_ok = ((data_word != 0) & ((data_word >> cfg.lfsr_bits) == 0)
+                   if cfg.lfsr_bits < 32 else data_word != 0)
+        checks = []                       # (memory, entry exists, writable, value fits)
+        for l in range(L):
+            checks.append((Mem.W1 + l, (addr_row < sizes[l + 1]) & (addr_col < sizes[l]), True, in_range(wb)))
+            checks.append((Mem.M1 + l, (addr_row < sizes[l + 1]) & (addr_col < nout), True, in_range(fbb)))
+        checks += [
+            (Mem.W_OUT, (addr_row < nout) & (addr_col < sizes[L]), True, in_range(wb)),
+            (Mem.BASELINE, (addr_row < nout) & (addr_col == 0), True, in_range(ob)),
+            (Mem.LFSR, (addr_row < P) & (addr_col == 0), True, lfsr_ok),
+            (Mem.PARAM, (addr_row < 2) & (addr_col == 0), True,
+             Mux(addr_row == 0, (wval >= hlo) & (wval <= hhi), (wval >= rlo) & (wval <= rhi))),
+        ]
+        hidden_entry = Cat(*((addr_col == l) & (addr_row < sizes[l + 1]) for l in range(L))).any()
+        checks += [(Mem.MEMBRANE, hidden_entry, False, 0), (Mem.SPIKE, hidden_entry, False, 0),
+                   (Mem.TRACE, Cat(*((addr_col == l) & (addr_row < sizes[l]) for l in range(L + 1))).any(),
+                    False, 0)]
+        m.d.comb += [acc_valid.eq(Cat(*(msel[k] & ok for k, ok, _, _ in checks)).any()),
+                     acc_writable.eq(Cat(*(msel[k] for k, _, w, _ in checks if w)).any()),
+                     val_ok.eq(Cat(*(msel[k] & v for k, _, w, v in checks if w)).any())]
 
         def lane_replace(word, lane_bits, lane, value):
             return Cat(*(Mux(lane == p, value[:lane_bits], word[p * lane_bits:(p + 1) * lane_bits])
@@ -495,16 +488,25 @@ class Core(wiring.Component):
             with m.If(base_we[k]):
                 m.d.sync += b[k].eq(data_word)
 
-        # The weight and feedback memories' write address and data: the host's lane write
-        # (ACCESS2 only enables it) unless a pipeline's registered valid takes the port, so
-        # that no state decode reaches these wide multiplexers.
+        # Host access to the block RAMs: the word read (address out in ACCESS1 and ACCESS2)
+        # is registered on its own first (a BRAM's data arrives late in the cycle), for the
+        # READ answer and for a WRITE, which replaces one lane of it and writes it back in
+        # ACCESS3.  The write address and data are the host's unless a pipeline's registered
+        # valid takes the port (update engines, feedback write-back); ACCESS3 only enables.
+        def bram_word(mem, name):
+            r = Signal.like(mem.rd.data, name=f"host_{name}")
+            m.d.sync += r.eq(mem.rd.data)
+            return r
+        host_w = [bram_word(W[l], f"w{l}") for l in range(L)]
+        host_m = [bram_word(MF[l], f"m{l}") for l in range(L)]
+        host_wo = bram_word(WO, "wo")
         for l in range(L):
             m.d.comb += [W[l].wr.addr.eq((row_word << cb[l]) | addr_col),
-                         W[l].wr.data.eq(lane_replace(W[l].rd.data, wb, row_lane, data_word)),
+                         W[l].wr.data.eq(lane_replace(host_w[l], wb, row_lane, data_word)),
                          MF[l].wr.addr.eq((row_word << kb) | addr_col),
-                         MF[l].wr.data.eq(lane_replace(MF[l].rd.data, fbb, row_lane, data_word))]
+                         MF[l].wr.data.eq(lane_replace(host_m[l], fbb, row_lane, data_word))]
         m.d.comb += [WO.wr.addr.eq((row_word << cb[L]) | addr_col),
-                     WO.wr.data.eq(lane_replace(WO.rd.data, wb, row_lane, data_word))]
+                     WO.wr.data.eq(lane_replace(host_wo, wb, row_lane, data_word))]
 
         # host READ: the addressed word, registered every cycle (ACCESS3 uses the one that
         # ACCESS1's address read), picked by one-hot source registers decoded from the
@@ -512,9 +514,11 @@ class Core(wiring.Component):
         def spike_word(l):
             gs = row_word[:_bits(G[l + 1])] if G[l + 1] > 1 else Const(0, 1)
             return spikes[l].word_select(gs, P)
-        sources = ([(mem_sel == Mem.W1 + l, W[l].rd.data) for l in range(L)]
-                   + [(mem_sel == Mem.M1 + l, MF[l].rd.data) for l in range(L)]
-                   + [(mem_sel == Mem.W_OUT, WO.rd.data)]
+        # the read addresses stay out in ACCESS1 and ACCESS2, so the LUT-RAM words are
+        # still there in ACCESS3, when acc_word takes the pick
+        sources = ([(mem_sel == Mem.W1 + l, host_w[l]) for l in range(L)]
+                   + [(mem_sel == Mem.M1 + l, host_m[l]) for l in range(L)]
+                   + [(mem_sel == Mem.W_OUT, host_wo)]
                    + [((mem_sel == Mem.MEMBRANE) & (addr_col == l), U[l].rd.data) for l in range(L)]
                    + [((mem_sel == Mem.SPIKE) & (addr_col == l), spike_word(l)) for l in range(L)]
                    + [((mem_sel == Mem.TRACE) & (addr_col == l), A[l].rd.data) for l in range(L + 1)])
@@ -583,7 +587,7 @@ class Core(wiring.Component):
                         m.next = "STEP_CHECK"
 
             with m.State("STEP_CHECK"):
-                with m.If(~active | (nsteps == cfg.timesteps)):
+                with m.If(~active | steps_full):
                     m.d.sync += respond(Status.ERR_STATE)
                     m.next = "RESPOND"
                 with m.Else():
@@ -614,9 +618,7 @@ class Core(wiring.Component):
                 m.d.sync += [acc_ok.eq(acc_valid & ((op != Op.WRITE) | acc_writable)),
                              val_ok_r.eq(val_ok)]
                 m.next = "ACCESS1"
-            with m.State("ACCESS1"):
-                is_write = op == Op.WRITE
-                # the reads are harmless when the checks fail: the addresses never wait on them
+            def host_reads():
                 for l in range(L):
                     m.d.comb += [W[l].rd.addr.eq((row_word << cb[l]) | addr_col),
                                  MF[l].rd.addr.eq((row_word << kb) | addr_col),
@@ -624,6 +626,11 @@ class Core(wiring.Component):
                 m.d.comb += WO.rd.addr.eq((row_word << cb[L]) | addr_col)
                 for l in range(L + 1):
                     m.d.comb += A[l].rd.addr.eq(row_word)
+
+            with m.State("ACCESS1"):
+                is_write = op == Op.WRITE
+                # the reads are harmless when the checks fail: the addresses never wait on them
+                host_reads()
                 with m.If(~acc_ok):
                     m.d.sync += respond(Status.ERR_ADDR)
                     m.next = "RESPOND"
@@ -647,13 +654,6 @@ class Core(wiring.Component):
                 is_write = op == Op.WRITE
                 value = Signal(signed(33))
                 with m.Switch(mem_sel):
-                    for l in range(L):
-                        with m.Case(Mem.W1 + l):       # (address and data: host_write_ports)
-                            m.d.comb += W[l].wr.en.eq(is_write)
-                        with m.Case(Mem.M1 + l):
-                            m.d.comb += MF[l].wr.en.eq(is_write)
-                    with m.Case(Mem.W_OUT):
-                        m.d.comb += WO.wr.en.eq(is_write)
                     with m.Case(Mem.BASELINE):
                         m.d.comb += value.eq(host_base)
                     with m.Case(Mem.LFSR):
@@ -661,10 +661,20 @@ class Core(wiring.Component):
                     with m.Case(Mem.PARAM):
                         m.d.comb += value.eq(host_param)
                 m.d.sync += resp_value.eq(value[:32])
+                host_reads()
                 m.next = "ACCESS3"
 
-            # host access, cycle 3: the lane of a memory word read in cycle 2
+            # host access, cycle 3: acc_word takes the addressed word (see host_src)
             with m.State("ACCESS3"):
+                is_write = op == Op.WRITE
+                for l in range(L):
+                    m.d.comb += [W[l].wr.en.eq(is_write & msel[Mem.W1 + l]),
+                                 MF[l].wr.en.eq(is_write & msel[Mem.M1 + l])]
+                m.d.comb += WO.wr.en.eq(is_write & msel[Mem.W_OUT])
+                m.next = "ACCESS4"
+
+            # host access, cycle 4: the lane of that word
+            with m.State("ACCESS4"):
                 is_write = op == Op.WRITE
 
                 def lane_value(bits, signed_=True):

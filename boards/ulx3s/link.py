@@ -216,7 +216,8 @@ class HostLink(wiring.Component):
         m.d.comb += committed.eq(commit_ptr - rd_ptr)
 
         timed_out = Signal()
-        m.d.comb += timed_out.eq((idle == self.timeout_cycles) & ~got)
+        idle_full = Signal()        # registered idle == timeout_cycles (no wide compare here)
+        m.d.comb += timed_out.eq(idle_full & ~got)
 
         def error(code):
             m.d.sync += [mark_word.eq(code | (ptype << 8) | (plen << 16)), mark_pong.eq(0)]
@@ -309,9 +310,9 @@ class HostLink(wiring.Component):
 
         # inter-byte timeout inside a packet
         with m.If(rxfsm.ongoing("HUNT") | rxfsm.ongoing("MARK") | got | timed_out):
-            m.d.sync += idle.eq(0)
+            m.d.sync += [idle.eq(0), idle_full.eq(self.timeout_cycles == 0)]
         with m.Else():
-            m.d.sync += idle.eq(idle + 1)
+            m.d.sync += [idle.eq(idle + 1), idle_full.eq(idle == self.timeout_cycles - 1)]
 
         # ---------------- forwarder ----------------
         # The entry at rd_ptr is read (ent_ok: the read data is it), then registered

@@ -95,7 +95,9 @@ class LinkedCore(wiring.Component):
 
         def stretch(pulse, cycles):
             cnt = Signal(range(cycles + 1))
-            with m.If(pulse):
+            pulse_r = Signal()            # registered: the pulse's decode stays in its block
+            m.d.sync += pulse_r.eq(pulse)
+            with m.If(pulse_r):
                 m.d.sync += cnt.eq(cycles)
             with m.Elif(cnt != 0):
                 m.d.sync += cnt.eq(cnt - 1)
