@@ -37,7 +37,7 @@ from pathlib import Path
 
 from golden.config import PRESETS, preset
 
-__all__ = ["DEVICES", "build", "summarize", "find_tools", "main", "ToolMissing"]
+__all__ = ["DEVICES", "build", "summarize", "find_tools", "main", "ToolMissing", "mark_no_rw_check"]
 
 DEVICES = ("12F", "25F", "45F", "85F")
 BOARDS = ("ulx3s",)
@@ -108,6 +108,45 @@ def format_summary(s):
     return "\n".join(lines)
 
 
+def mark_no_rw_check(text):
+    """``(text, n)``: RTLIL ``text`` with the ``n`` read ports of the memories that carry
+    the ``no_rw_check`` attribute marked "undefined on a read/write collision"
+    (``COLLISION_X_MASK`` all ones).
+
+    Amaranth emits synchronous read ports with "old data on a collision", which yosys
+    emulates around an ECP5 block RAM (its two ports do not promise it) with a flip-flop
+    per data bit and address compares on the write path; yosys applies its own
+    ``no_rw_check`` attribute only to read ports it builds itself.  The core's memories
+    are never read and written at one address in one cycle (rtl/core.py; checked by
+    tests/test_rtl_core.py), so the emulation is dead weight.
+    """
+    out, marked, module_mems = [], 0, set()
+    pending_attr = False
+    memid = None
+    for line in text.splitlines(keepends=True):
+        stripped = line.strip()
+        if stripped.startswith("module "):
+            module_mems, memid = set(), None
+        if stripped.startswith("attribute "):
+            pending_attr = pending_attr or stripped.startswith("attribute \\no_rw_check")
+        elif stripped.startswith("memory "):
+            if pending_attr:
+                module_mems.add(stripped.split()[-1])
+            pending_attr = False
+        else:                               # any other statement ends the attribute run
+            pending_attr = False
+        if stripped.startswith("cell "):
+            memid = None
+        elif stripped.startswith("parameter \\MEMID "):
+            memid = stripped.split(None, 2)[2].strip('"').replace("\\\\", "\\")
+        elif stripped.startswith("parameter \\COLLISION_X_MASK ") and memid in module_mems:
+            width = int(stripped.split()[-1].split("'")[0])
+            line = line[:line.index("\\COLLISION_X_MASK")] + f"\\COLLISION_X_MASK {width}'{'1' * width}\n"
+            marked += 1
+        out.append(line)
+    return "".join(out), marked
+
+
 def _progress(msg, quiet):
     if not quiet:
         print(msg, file=sys.stderr, flush=True)
@@ -144,6 +183,9 @@ def build(board="ulx3s", device="85F", config="digits", freq_mhz=50.0, out=None,
                           synth_opts=["-abc9"] if abc9 else [],
                           add_preferences=top.lpf_preferences)
     plan.extract(str(out))
+    rtlil_path = out / "top.il"
+    text, _ = mark_no_rw_check(rtlil_path.read_text())
+    rtlil_path.write_text(text)
     seconds["elaborate"] = time.perf_counter() - t0
 
     env = {**os.environ, **tools}

@@ -72,12 +72,24 @@ def check_rtl_config(cfg):
 class _Mem:
     """A memory with one sync read port and one write port, addressed by the sequencer."""
 
-    def __init__(self, m, name, lane_bits, lanes, depth, init=None):
+    def __init__(self, m, name, lane_bits, lanes, depth, init=None, no_rw_check=False):
         self.lane_bits, self.lanes, self.depth = lane_bits, lanes, depth
-        mem = Memory(shape=unsigned(lane_bits * lanes), depth=depth, init=init or [])
+        # no_rw_check (the block RAMs): no read whose data is used hits the word written in
+        # the same cycle (each pass visits an address once; the host reads, then writes),
+        # so yosys need not emulate read-first behaviour around them (a flip-flop per data
+        # bit and address compares on the write path; rtl/build.py:mark_no_rw_check).
+        # tests/test_rtl_core.py checks the premise with ``live``.
+        mem = Memory(shape=unsigned(lane_bits * lanes), depth=depth, init=init or [],
+                     attrs={"no_rw_check": 1} if no_rw_check else {})
         m.submodules[name] = mem
+        self.no_rw_check = no_rw_check
         self.rd = mem.read_port()
         self.wr = mem.write_port()
+        self.live = Signal(name=f"{name}_read_live")   # a read whose data is used is out
+
+    def read(self, m, addr):
+        """Read the word at ``addr`` (its data arrives the next cycle)."""
+        m.d.comb += [self.rd.addr.eq(addr), self.live.eq(1)]
 
 
 def _pack(rows, lane_bits, P, groups, col_bits, cols):
@@ -139,15 +151,22 @@ class Core(wiring.Component):
 
         # --- storage --------------------------------------------------------------------
         W = [_Mem(m, f"weights_{l}", wb, P, G[l + 1] << cb[l],
-                  _pack(golden_init.weights[l], wb, P, G[l + 1], cb[l], sizes[l]))
+                  _pack(golden_init.weights[l], wb, P, G[l + 1], cb[l], sizes[l]), no_rw_check=True)
              for l in range(L)]
         WO = _Mem(m, "readout", wb, P, G[L + 1] << cb[L],
-                  _pack(golden_init.weights[L], wb, P, G[L + 1], cb[L], sizes[L]))
+                  _pack(golden_init.weights[L], wb, P, G[L + 1], cb[L], sizes[L]), no_rw_check=True)
         MF = [_Mem(m, f"feedback_{l}", fbb, P, G[l + 1] << kb,
-                   _pack(golden_init.feedback[l], fbb, P, G[l + 1], kb, nout)) for l in range(L)]
+                   _pack(golden_init.feedback[l], fbb, P, G[l + 1], kb, nout), no_rw_check=True)
+              for l in range(L)]
         U = [_Mem(m, f"membrane_{l}", mb, P, G[l + 1]) for l in range(L)]
         PSI = [_Mem(m, f"surrogate_{l}", psib, P, G[l + 1]) for l in range(L)]
         A = [_Mem(m, f"trace_{l}", tb, P, G[l]) for l in range(L + 1)]
+        # by name, for tests that watch the ports (sim/pysim.py); set by each elaboration
+        self.memories = {**{f"weights_{l}": W[l] for l in range(L)}, "readout": WO,
+                         **{f"feedback_{l}": MF[l] for l in range(L)},
+                         **{f"membrane_{l}": U[l] for l in range(L)},
+                         **{f"surrogate_{l}": PSI[l] for l in range(L)},
+                         **{f"trace_{l}": A[l] for l in range(L + 1)}}
 
         m.submodules.lfsr = lfsr = LfsrBank(cfg)
 
@@ -306,7 +325,7 @@ class Core(wiring.Component):
                      tr_i[2].eq(tr_i[1]), tr_word.eq(A[0].rd.data)]
         m.d.sync += [tr_dec[p].eq(trace_decay(cfg, tr_word[p * tb:(p + 1) * tb])) for p in range(P)]
         with m.If(tr_run):
-            m.d.comb += A[0].rd.addr.eq(tr_cnt)
+            A[0].read(m, tr_cnt)
             m.d.sync += tr_cnt.eq(tr_cnt + 1)
             with m.If(tr_cnt == G[0] - 1):
                 m.d.sync += tr_run.eq(0)
@@ -491,8 +510,8 @@ class Core(wiring.Component):
         # Host access to the block RAMs: the word read (address out in ACCESS1 and ACCESS2)
         # is registered on its own first (a BRAM's data arrives late in the cycle), for the
         # READ answer and for a WRITE, which replaces one lane of it and writes it back in
-        # ACCESS3.  The write address and data are the host's unless a pipeline's registered
-        # valid takes the port (update engines, feedback write-back); ACCESS3 only enables.
+        # ACCESS4.  The write address and data are the host's unless a pipeline's registered
+        # valid takes the port (update engines, feedback write-back); ACCESS4 only enables.
         def bram_word(mem, name):
             r = Signal.like(mem.rd.data, name=f"host_{name}")
             m.d.sync += r.eq(mem.rd.data)
@@ -500,13 +519,20 @@ class Core(wiring.Component):
         host_w = [bram_word(W[l], f"w{l}") for l in range(L)]
         host_m = [bram_word(MF[l], f"m{l}") for l in range(L)]
         host_wo = bram_word(WO, "wo")
+        # the word to write back, with the entry's lane replaced, registered too (ACCESS3
+        # makes it, ACCESS4 writes it): it holds the selected memory's word in its layout
+        host_wword = Signal(P * max(wb, fbb))
+        wwords = ([(Mem.W1 + l, lane_replace(host_w[l], wb, row_lane, data_word)) for l in range(L)]
+                  + [(Mem.M1 + l, lane_replace(host_m[l], fbb, row_lane, data_word)) for l in range(L)]
+                  + [(Mem.W_OUT, lane_replace(host_wo, wb, row_lane, data_word))])
+        wpicked = 0
+        for k, word in wwords:
+            wpicked = wpicked | Mux(msel[k], word, 0)
+        m.d.sync += host_wword.eq(wpicked)
         for l in range(L):
-            m.d.comb += [W[l].wr.addr.eq((row_word << cb[l]) | addr_col),
-                         W[l].wr.data.eq(lane_replace(host_w[l], wb, row_lane, data_word)),
-                         MF[l].wr.addr.eq((row_word << kb) | addr_col),
-                         MF[l].wr.data.eq(lane_replace(host_m[l], fbb, row_lane, data_word))]
-        m.d.comb += [WO.wr.addr.eq((row_word << cb[L]) | addr_col),
-                     WO.wr.data.eq(lane_replace(host_wo, wb, row_lane, data_word))]
+            m.d.comb += [W[l].wr.addr.eq((row_word << cb[l]) | addr_col), W[l].wr.data.eq(host_wword),
+                         MF[l].wr.addr.eq((row_word << kb) | addr_col), MF[l].wr.data.eq(host_wword)]
+        m.d.comb += [WO.wr.addr.eq((row_word << cb[L]) | addr_col), WO.wr.data.eq(host_wword)]
 
         # host READ: the addressed word, registered every cycle (ACCESS3 uses the one that
         # ACCESS1's address read), picked by one-hot source registers decoded from the
@@ -593,7 +619,7 @@ class Core(wiring.Component):
                 with m.Else():
                     m.d.sync += [nsteps.eq(nsteps + 1), group.eq(0), dv.eq(0), scan_layer.eq(0),
                                  xbits.eq(Cat(*x_words)[:cfg.n_inputs]), tr_run.eq(1), tr_cnt.eq(0)]
-                    m.d.comb += U[0].rd.addr.eq(0)          # read ahead for FWD0_START
+                    U[0].read(m, 0)                         # read ahead for FWD0_START
                     m.next = "FWD0_START"
 
             with m.State("RX_ADDR"):
@@ -620,12 +646,12 @@ class Core(wiring.Component):
                 m.next = "ACCESS1"
             def host_reads():
                 for l in range(L):
-                    m.d.comb += [W[l].rd.addr.eq((row_word << cb[l]) | addr_col),
-                                 MF[l].rd.addr.eq((row_word << kb) | addr_col),
-                                 U[l].rd.addr.eq(row_word)]
-                m.d.comb += WO.rd.addr.eq((row_word << cb[L]) | addr_col)
+                    W[l].read(m, (row_word << cb[l]) | addr_col)
+                    MF[l].read(m, (row_word << kb) | addr_col)
+                    U[l].read(m, row_word)
+                WO.read(m, (row_word << cb[L]) | addr_col)
                 for l in range(L + 1):
-                    m.d.comb += A[l].rd.addr.eq(row_word)
+                    A[l].read(m, row_word)
 
             with m.State("ACCESS1"):
                 is_write = op == Op.WRITE
@@ -666,16 +692,15 @@ class Core(wiring.Component):
 
             # host access, cycle 3: acc_word takes the addressed word (see host_src)
             with m.State("ACCESS3"):
-                is_write = op == Op.WRITE
-                for l in range(L):
-                    m.d.comb += [W[l].wr.en.eq(is_write & msel[Mem.W1 + l]),
-                                 MF[l].wr.en.eq(is_write & msel[Mem.M1 + l])]
-                m.d.comb += WO.wr.en.eq(is_write & msel[Mem.W_OUT])
                 m.next = "ACCESS4"
 
             # host access, cycle 4: the lane of that word
             with m.State("ACCESS4"):
                 is_write = op == Op.WRITE
+                for l in range(L):
+                    m.d.comb += [W[l].wr.en.eq(is_write & msel[Mem.W1 + l]),
+                                 MF[l].wr.en.eq(is_write & msel[Mem.M1 + l])]
+                m.d.comb += WO.wr.en.eq(is_write & msel[Mem.W_OUT])
 
                 def lane_value(bits, signed_=True):
                     v = acc_word.word_select(row_lane, bits)
@@ -737,23 +762,26 @@ class Core(wiring.Component):
                     """Set up the pass over group ``g``: its scan, its group bits, its trace
                     word read and the membrane word read the cycle before."""
                     if not out_layer:
-                        m.d.comb += A[l + 1].rd.addr.eq(g)
+                        A[l + 1].read(m, g)
                         m.d.sync += u_word.eq(U[l].rd.data)
                     m.d.comb += fwd_scan.load.eq(1)
                     m.d.sync += [first.eq(1), dv.eq(0), lsel.eq(l), asel.eq(min(l + 1, L))]
                     m.d.sync += group_bits(l, g)
                 # a layer's first group waits for the scan's snapshot of its mask (written
-                # by the state before: STEP_CHECK, or the previous layer's last FIN); the
-                # membrane word read ahead is word 0, which the idle read port keeps reading
+                # by the state before: STEP_CHECK, or the previous layer's last FIN), reading
+                # the membrane's word 0 ahead all the while
                 with m.State(f"{name}_START"):
                     m.d.sync += settled.eq(1)
+                    if not out_layer:
+                        U[l].read(m, 0)             # the membrane word read ahead: group 0
                     with m.If(settled & fwd_scan.primed):
                         m.d.sync += settled.eq(0)
                         start_group(group)
                         m.next = f"{name}_ACC"
                 with m.State(f"{name}_ACC"):
                     with m.If(cand_v):
-                        m.d.comb += [Wm.rd.addr.eq((group << cb[l]) | cand), fwd_scan.take.eq(1)]
+                        Wm.read(m, (group << cb[l]) | cand)
+                        m.d.comb += fwd_scan.take.eq(1)
                     m.d.sync += [dv.eq(cand_v), first.eq(0), second.eq(first),
                                  last_grp.eq(group == G[l + 1] - 1)]
                     m.d.sync += [acc[p].eq(acc_next[p]) for p in range(P)]
@@ -766,7 +794,7 @@ class Core(wiring.Component):
                             m.d.sync += lfsr_step.eq(train)   # high in FIN, the layer's noise draw
                         if not out_layer:           # read ahead for FIN's start of the next group
                             with m.If(group != G[l + 1] - 1):
-                                m.d.comb += U[l].rd.addr.eq(gnext)
+                                U[l].read(m, gnext)
                 # FIN also starts the layer's next group (the scan mask is the same for every
                 # group of a layer); a layer's first group needs START, because its mask, the
                 # previous layer's spikes, is only complete after that layer's last FIN.
@@ -790,7 +818,7 @@ class Core(wiring.Component):
                             m.next = "STEP_END"
                         else:
                             if l + 1 < L:               # read ahead for the next layer's START
-                                m.d.comb += U[l + 1].rd.addr.eq(0)
+                                U[l + 1].read(m, 0)
                             m.next = nxt
                     with m.Else():
                         m.d.sync += group.eq(gnext)
@@ -816,7 +844,7 @@ class Core(wiring.Component):
                 # M pass of word group c: g += M e (old M), M = momentum update
                 def start_mp(g, l=l):
                     """Set up the M pass of group ``g``: its surrogate word read, its group bits."""
-                    m.d.comb += PSI[l].rd.addr.eq(g)
+                    PSI[l].read(m, g)
                     m.d.sync += [kcnt.eq(0), dv.eq(0), fb_v.eq(0), first.eq(1), lsel.eq(l)]
                     m.d.sync += group_bits(l, g)
                 with m.State(f"MP{l}_START"):      # a layer's first group
@@ -826,7 +854,7 @@ class Core(wiring.Component):
                     with m.If(first):
                         m.d.sync += psi_word.eq(PSI[l].rd.data)
                     with m.If(kcnt < nout):
-                        m.d.comb += MF[l].rd.addr.eq((group << kb) | kcnt)
+                        MF[l].read(m, (group << kb) | kcnt)
                         m.d.sync += [kcnt.eq(kcnt + 1), d_k.eq(kcnt)]
                     m.d.sync += [dv.eq(kcnt < nout), first.eq(0), last_grp.eq(group == G[l + 1] - 1)]
                     m.d.sync += [fb_v.eq(dv), fb_k.eq(d_k), fb_m.eq(m_rd), fb_step.eq(oc_step[d_k]),

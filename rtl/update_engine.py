@@ -165,8 +165,8 @@ class UpdateEngine:
         m, lp = self._m, self._lp
         for l, (wm, tm, cb) in enumerate(zip(self._weights, self._traces, self._col_bits)):
             with m.If(self.issue & (self.cur_layer == l)):
-                m.d.comb += [wm.rd.addr.eq((self.cur_group << cb) | self.cand),
-                             tm.rd.addr.eq(self.cand >> lp)]
+                wm.read(m, (self.cur_group << cb) | self.cand)
+                tm.read(m, self.cand >> lp)
             with m.If(self.v[-1] & (self.pl[-1] == l)):
                 m.d.comb += [wm.wr.addr.eq((self.pg[-1] << cb) | self.idx[-1]), wm.wr.en.eq(1),
                              wm.wr.data.eq(self.new_word)]

@@ -11,8 +11,14 @@ from amaranth.sim import Simulator
 __all__ = ["run_commands"]
 
 
-def run_commands(dut, commands, scoreboard, *, seed=0, idle=0.0, backpressure=0.0):
+def run_commands(dut, commands, scoreboard, *, seed=0, idle=0.0, backpressure=0.0,
+                 collisions=None):
     """Send ``commands`` to ``dut``, checking every response word with ``scoreboard``.
+
+    With a list as ``collisions``, every clock edge at which one of the core's
+    ``no_rw_check`` memories (``dut.memories``) is written at the address that a live read
+    (one whose data is used) reads is appended to it as ``(memory name, address, cycle)``:
+    the core promises that this never happens (rtl/build.py:mark_no_rw_check).
 
     Returns the number of clock cycles simulated.
     """
@@ -41,9 +47,22 @@ def run_commands(dut, commands, scoreboard, *, seed=0, idle=0.0, backpressure=0.
                 scoreboard.check(payload)
         ctx.set(dut.o_stream.ready, 0)
 
+    async def watch(ctx):
+        mems = [(name, mem) for name, mem in dut.memories.items() if mem.no_rw_check]
+        sigs = [s for _, mem in mems for s in (mem.live, mem.rd.addr, mem.wr.en, mem.wr.addr)]
+        cycle = 0
+        async for _, _, *vals in ctx.tick().sample(*sigs):
+            for k, (name, _) in enumerate(mems):
+                live, raddr, wen, waddr = vals[4 * k:4 * k + 4]
+                if live and wen and raddr == waddr:
+                    collisions.append((name, raddr, cycle))
+            cycle += 1
+
     sim = Simulator(dut)
     sim.add_clock(1e-8)
     sim.add_testbench(driver)
     sim.add_testbench(monitor)
+    if collisions is not None:
+        sim.add_process(watch)
     sim.run()
     return cycles[0]

@@ -135,3 +135,30 @@ def test_build_default_config(tmp_path):
 def test_build_device_matrix(tmp_path, device):
     s = rb.build("ulx3s", device, "digits", 50.0, tmp_path / device, quiet=True)
     _check_summary(s, tmp_path / device, device, "digits")
+
+
+def test_mark_no_rw_check_marks_only_the_attributed_memories():
+    """The RTLIL patch sets COLLISION_X_MASK on the read ports of memories that carry the
+    ``no_rw_check`` attribute (every write port's bit), and on no others."""
+    from amaranth.back import rtlil
+    from amaranth.hdl import Module
+    from amaranth.lib.memory import Memory
+
+    m = Module()
+    for name, attrs in (("marked", {"no_rw_check": 1}), ("plain", {})):
+        mem = Memory(shape=8, depth=16, init=[], attrs=attrs)
+        m.submodules[name] = mem
+        mem.read_port()
+        mem.write_port()
+        mem.write_port()
+    text, n = rb.mark_no_rw_check(rtlil.convert(m, ports=[]))
+    assert n == 1
+    masks = {}
+    memid = None
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("parameter \\MEMID"):
+            memid = line.split('"')[1]
+        elif line.startswith("parameter \\COLLISION_X_MASK"):
+            masks[memid] = line.split()[-1]
+    assert masks == {"\\\\marked": "2'11", "\\\\plain": "2'00"}

@@ -72,6 +72,31 @@ def test_bit_exact_with_golden(name):
     assert not np.array_equal(board.model.core.weights[0], FixedCore(cfg).weights[0])
 
 
+@pytest.mark.parametrize("name", ["two_layers", "one_layer_awkward"])
+def test_no_memory_is_read_and_written_at_one_address_in_one_cycle(name):
+    """The premise of ``no_rw_check`` (rtl/build.py): in training, inference, host reads
+    of every memory and host writes, with stalls on both streams, no block RAM is written
+    at the word a live read reads."""
+    cfg = _cfg(name)
+    rng = np.random.default_rng(5)
+    cmds = []
+    for spikes, label, train in random_samples(cfg, rng, 3, train_fraction=0.7):
+        cmds += sample_commands(spikes, label, train)
+        cmds += state_reads(cfg)
+    cmds += [command_words(Op.WRITE, mem=Mem.W1, row=1, col=0, value=5),
+             command_words(Op.WRITE, mem=Mem.M1, row=0, col=1, value=-7),
+             command_words(Op.WRITE, mem=Mem.W_OUT, row=1, col=1, value=3)]
+    cmds += state_reads(cfg)
+    collisions = []
+    core = Core(cfg)
+    board = Scoreboard(cfg)
+    run_commands(core, cmds, board, seed=5, idle=0.2, backpressure=0.2, collisions=collisions)
+    assert not board.mismatches, board.report()
+    watched = {name for name, mem in core.memories.items() if mem.no_rw_check}
+    assert watched == {"readout", *(f"{k}_{l}" for k in ("weights", "feedback") for l in range(cfg.n_hidden_layers))}
+    assert collisions == []
+
+
 def test_state_after_every_time_step():
     cfg = _cfg("two_layers")
     rng = np.random.default_rng(2)
