@@ -207,6 +207,10 @@ class Core(wiring.Component):
         scan_layer = Signal(range(L + 1))  # the layer whose mask the scan loads (a register)
         m.d.comb += fwd_scan.select.eq(scan_layer)
         last_grp = Signal()               # registered: ``group`` is the layer's last
+        fin_load = Signal()               # registered: high in a FIN that starts the next group
+        m.d.sync += fin_load.eq(0)
+        with m.If(fin_load):
+            m.d.comb += fwd_scan.load.eq(1)
         group = Signal(range(max(G) + 1))
         gnext = Signal.like(group)        # registered ``group + 1`` (group holds still in a pass)
         m.d.sync += gnext.eq(group + 1)
@@ -368,6 +372,8 @@ class Core(wiring.Component):
         d_any = Signal()                  # some d of the group is nonzero (registered with d)
         fb_first = Signal()               # stage 2 holds class 0: the accumulation starts
         m.d.sync += [fb2_v.eq(fb_v), fb2_k.eq(fb_k), fb2_m.eq(fb_m)]
+        fb2_we = Signal(L)                # fb2_v for layer l: the write-back's select, registered
+        m.d.sync += fb2_we.eq(Cat(*(fb_v & (lsel == l) for l in range(L))))
         for p in range(P):
             m.d.comb += [fb_prod[p].eq(fb_x[p] * fb_y[p]),
                          gacc_next[p].eq(Mux(fb_first, 0, gacc[p]) + fb_prod[p])]
@@ -424,8 +430,10 @@ class Core(wiring.Component):
 
         # --- host access decode -------------------------------------------------------------------
         mem_sel = head[24:28]
-        row_lane = Signal(max(lp, 1))     # a register copy: the lane picks are wide
-        m.d.sync += row_lane.eq(addr_row[:lp] if lp else 0)
+        # the entry's lane, decoded into a one-hot register: each bit selects one lane of
+        # the wide words (a binary lane number would fan out to every one of them)
+        row_lane = Signal(P)
+        m.d.sync += row_lane.eq(1 << (addr_row[:lp] if lp else 0))
         row_word = addr_row[lp:] if lp else addr_row
         acc_valid = Signal()
         acc_ok = Signal()                 # registered: the access is valid (and writable)
@@ -463,8 +471,8 @@ class Core(wiring.Component):
                      acc_writable.eq(Cat(*(msel[k] for k, _, w, _ in checks if w)).any()),
                      val_ok.eq(Cat(*(msel[k] & v for k, _, w, v in checks if w)).any())]
 
-        def lane_replace(word, lane_bits, lane, value):
-            return Cat(*(Mux(lane == p, value[:lane_bits], word[p * lane_bits:(p + 1) * lane_bits])
+        def lane_replace(word, lane_bits, lane_1h, value):
+            return Cat(*(Mux(lane_1h[p], value[:lane_bits], word[p * lane_bits:(p + 1) * lane_bits])
                          for p in range(P)))
 
         # --- helpers for the passes ---------------------------------------------------------------
@@ -493,10 +501,11 @@ class Core(wiring.Component):
         m.d.sync += lfsr_step.eq(0)
         # register copies of the row for the LFSR bank and the baseline multiplexer, so that
         # ``addr_row`` (which also addresses every memory) fans out less
-        row_k = Signal(kb)
         row_lfsr = Signal.like(lfsr.sel)
         row_is0 = Signal()
-        m.d.sync += [row_k.eq(addr_row[:kb]), row_lfsr.eq(addr_row), row_is0.eq(addr_row == 0)]
+        row_k_1h = Signal(nout)           # one-hot: each bit picks one baseline
+        m.d.sync += [row_lfsr.eq(addr_row), row_is0.eq(addr_row == 0),
+                     row_k_1h.eq(Cat(*(addr_row == k for k in range(nout))))]
         m.d.comb += [lfsr.sel.eq(row_lfsr), lfsr.wdata.eq(data_word), lfsr.we.eq(lfsr_we),
                      lfsr.step.eq(lfsr_step)]
         with m.If(hid_lr_we):
@@ -671,7 +680,10 @@ class Core(wiring.Component):
                                  for k in range(nout)]
                     m.next = "ACCESS2"
                 # the values of register entries, picked by the row (for a read's answer)
-                m.d.sync += [host_base.eq(b[row_k]), host_lfsr.eq(lfsr.rdata),
+                base_pick = 0
+                for k in range(nout):
+                    base_pick = base_pick | Mux(row_k_1h[k], b[k], 0)
+                m.d.sync += [host_base.eq(base_pick), host_lfsr.eq(lfsr.rdata),
                              host_param.eq(Mux(row_is0, hid_lr, ro_lr))]
 
             # host access, cycle 2: read-modify-write one lane, or register the word read
@@ -703,7 +715,9 @@ class Core(wiring.Component):
                 m.d.comb += WO.wr.en.eq(is_write & msel[Mem.W_OUT])
 
                 def lane_value(bits, signed_=True):
-                    v = acc_word.word_select(row_lane, bits)
+                    v = 0
+                    for p in range(P):
+                        v = v | Mux(row_lane[p], acc_word[p * bits:(p + 1) * bits], 0)
                     return v.as_signed() if signed_ else v
                 with m.Switch(mem_sel):
                     with m.Case(*(Mem.W1 + l for l in range(L)), Mem.W_OUT):
@@ -759,12 +773,12 @@ class Core(wiring.Component):
                 gsel = gsel_of(l + 1)
 
                 def start_group(g, l=l, out_layer=out_layer):
-                    """Set up the pass over group ``g``: its scan, its group bits, its trace
-                    word read and the membrane word read the cycle before."""
+                    """Set up the pass over group ``g``: its group bits, its trace word read
+                    and the membrane word read the cycle before (the scan's load: START
+                    drives it, and ``fin_load`` in FIN)."""
                     if not out_layer:
                         A[l + 1].read(m, g)
                         m.d.sync += u_word.eq(U[l].rd.data)
-                    m.d.comb += fwd_scan.load.eq(1)
                     m.d.sync += [first.eq(1), dv.eq(0), lsel.eq(l), asel.eq(min(l + 1, L))]
                     m.d.sync += group_bits(l, g)
                 # a layer's first group waits for the scan's snapshot of its mask (written
@@ -776,6 +790,7 @@ class Core(wiring.Component):
                         U[l].read(m, 0)             # the membrane word read ahead: group 0
                     with m.If(settled & fwd_scan.primed):
                         m.d.sync += settled.eq(0)
+                        m.d.comb += fwd_scan.load.eq(1)
                         start_group(group)
                         m.next = f"{name}_ACC"
                 with m.State(f"{name}_ACC"):
@@ -790,6 +805,7 @@ class Core(wiring.Component):
                             m.d.sync += trace_word.eq(a_rd)
                     with m.If(acc_done):
                         m.next = f"{name}_FIN"
+                        m.d.sync += fin_load.eq(~last_grp)    # FIN starts the next group
                         if not out_layer:
                             m.d.sync += lfsr_step.eq(train)   # high in FIN, the layer's noise draw
                         if not out_layer:           # read ahead for FIN's start of the next group
@@ -902,7 +918,7 @@ class Core(wiring.Component):
         seq_fsm.state.attrs["fsm_encoding"] = "one-hot"
         # the feedback pass's write-back (fb2_v is only set inside MP passes)
         for l in range(L):
-            with m.If(fb2_v & (lsel == l)):
+            with m.If(fb2_we[l]):
                 m.d.comb += [MF[l].wr.addr.eq((group << kb) | fb2_k), MF[l].wr.en.eq(1),
                              MF[l].wr.data.eq(m_new)]
         hid_eng.ports()
