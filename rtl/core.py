@@ -371,12 +371,19 @@ class Core(wiring.Component):
         gpsi = [Signal(signed(len(fb_prod[0])), name=f"gpsi_{p}") for p in range(P)]
         d_any = Signal()                  # some d of the group is nonzero (registered with d)
         fb_first = Signal()               # stage 2 holds class 0: the accumulation starts
+        # the products M[j, k] e_k are registered (multiplier -> register -> adder), and the
+        # accumulation follows a cycle later: fb_pv / fb_pfirst are fb_v / fb_first delayed
+        fb_prod_r = [Signal(signed(len(fb_x[0]) + len(fb_y[0])), name=f"fb_prod_r_{p}") for p in range(P)]
+        fb_pv = Signal()
+        fb_pfirst = Signal()
+        m.d.sync += [fb_pv.eq(fb_v), fb_pfirst.eq(fb_first)]
         m.d.sync += [fb2_v.eq(fb_v), fb2_k.eq(fb_k), fb2_m.eq(fb_m)]
         fb2_we = Signal(L)                # fb2_v for layer l: the write-back's select, registered
         m.d.sync += fb2_we.eq(Cat(*(fb_v & (lsel == l) for l in range(L))))
         for p in range(P):
-            m.d.comb += [fb_prod[p].eq(fb_x[p] * fb_y[p]),
-                         gacc_next[p].eq(Mux(fb_first, 0, gacc[p]) + fb_prod[p])]
+            m.d.comb += fb_prod[p].eq(fb_x[p] * fb_y[p])
+            m.d.sync += fb_prod_r[p].eq(fb_prod[p])
+            m.d.comb += gacc_next[p].eq(Mux(fb_pfirst, 0, gacc[p]) + fb_prod_r[p])
             m.d.sync += [fb2_dec[p].eq(feedback_decay(cfg, lane_of(fb_m, fbb, p))),
                          fb2_step[p].eq(Mux(z_word[p], fb_step, fb_nstep))]
             m.d.comb += m_new[p * fbb:(p + 1) * fbb].eq(
@@ -877,9 +884,9 @@ class Core(wiring.Component):
                                  fb_nstep.eq(oc_nstep[d_k]), fb_first.eq(d_k == 0)]
                     m.d.sync += [fb_x[p].eq(lane_of(m_rd, fbb, p)) for p in range(P)]
                     m.d.sync += [fb_y[p].eq(e[d_k]) for p in range(P)]
-                    with m.If(fb_v):
+                    with m.If(fb_pv):
                         m.d.sync += [gacc[p].eq(gacc_next[p]) for p in range(P)]
-                    with m.If((kcnt == nout) & ~dv & ~fb_v & ~fb2_v & ~first):
+                    with m.If((kcnt == nout) & ~dv & ~fb_v & ~fb_pv & ~fb2_v & ~first):
                         m.next = f"MP{l}_G"
                 with m.State(f"MP{l}_G"):
                     m.d.sync += [fb_x[p].eq(top_down_signal(cfg, gacc[p])) for p in range(P)]
