@@ -325,6 +325,8 @@ class Core(wiring.Component):
         tr_word = Signal(P * tb)
         tr_dec = [Signal(tb, name=f"tr_decay_{p}") for p in range(P)]
         tr_busy = tr_run | tr_v.any()
+        tr_idle = Signal()                # registered ~tr_busy: STEP_END, many cycles after
+        m.d.sync += tr_idle.eq(~tr_busy)  # the unit's start, acts on a register
         m.d.sync += [tr_v.eq(Cat(tr_run, tr_v[:2])), tr_i[0].eq(tr_cnt), tr_i[1].eq(tr_i[0]),
                      tr_i[2].eq(tr_i[1]), tr_word.eq(A[0].rd.data)]
         m.d.sync += [tr_dec[p].eq(trace_decay(cfg, tr_word[p * tb:(p + 1) * tb])) for p in range(P)]
@@ -851,10 +853,10 @@ class Core(wiring.Component):
             # the forward pass is done once the input trace unit is; then inference answers,
             # and learning starts: error, centred output and baseline for every class at once
             with m.State("STEP_END"):
-                with m.If(~tr_busy & ~train):
+                with m.If(tr_idle & ~train):
                     m.d.sync += respond(Status.OK)
                     m.next = "RESPOND"
-                with m.If(~tr_busy & train):
+                with m.If(tr_idle & train):
                     for k in range(nout):
                         ock = o[k] - b[k]
                         m.d.sync += [e[k].eq(output_error(cfg, o[k], label == k)), oc[k].eq(ock),
