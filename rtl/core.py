@@ -867,9 +867,10 @@ class Core(wiring.Component):
             for l in range(L):
                 nxt = "DRAIN" if l == L - 1 else f"MP{l + 1}_START"
                 # M pass of word group c: g += M e (old M), M = momentum update
-                def start_mp(g, l=l):
+                def start_mp(g, l=l, read=True):
                     """Set up the M pass of group ``g``: its surrogate word read, its group bits."""
-                    PSI[l].read(m, g)
+                    if read:
+                        PSI[l].read(m, g)
                     m.d.sync += [kcnt.eq(0), dv.eq(0), fb_v.eq(0), first.eq(1), lsel.eq(l)]
                     m.d.sync += group_bits(l, g)
                 with m.State(f"MP{l}_START"):      # a layer's first group
@@ -905,6 +906,7 @@ class Core(wiring.Component):
                 # to the engine (skipped when d = 0), then on to the next group's M pass,
                 # which this state also starts
                 with m.State(f"WP{l}_JOB"):
+                    PSI[l].read(m, gnext)         # the next group's, whether or not it starts now
                     m.d.comb += [hid_eng.layer.eq(l), hid_eng.group.eq(group), hid_eng.shift.eq(hid_shift)]
                     m.d.comb += [hid_eng.factor[p].eq(d[p]) for p in range(P)]
                     with m.If(hid_eng.ready | ~d_any):
@@ -914,7 +916,7 @@ class Core(wiring.Component):
                             m.next = nxt
                         with m.Else():
                             m.d.sync += group.eq(gnext)
-                            start_mp(gnext)
+                            start_mp(gnext, read=False)
                             m.next = f"MP{l}_RUN"
 
             # the step ends when the engines have written their last weights

@@ -59,8 +59,9 @@ class UpdateEngine:
         For each layer the engine serves (job layer ``0 .. len(weights) - 1``): the weight
         memory it updates and the trace memory of that layer's inputs.
     masks : list of Value
-        For each layer: which of its inputs have a nonzero trace.  Must hold still from one
-        cycle before a job of that layer is accepted until the job is done.
+        For each layer: which of its inputs have a nonzero trace.  Must hold still from
+        ``BitScan.PRIME_CYCLES + 2`` cycles before a job of that layer is accepted until
+        the job is done (``ready`` waits for the scan's snapshot).
     col_bits : list of int
         Column address bits of each weight memory.
     mask_bits : int
@@ -111,7 +112,11 @@ class UpdateEngine:
         self.issue = run & cand_v
         # free when nothing is left to visit and the last read is past stage 1, whose
         # product is the last use of ``factor``
-        self.ready = (~run | (~cand_v & ~v1)) & scan.primed
+        # primed, registered (off the hand-over path): a job's mask must then hold still
+        # from PRIME_CYCLES + 2 cycles before it is handed over (it does, by many cycles)
+        primed = sig(1, "primed")
+        m.d.sync += primed.eq(scan.primed)
+        self.ready = (~run | (~cand_v & ~v1)) & primed
 
         # pipeline registers
         S = self.STAGES
