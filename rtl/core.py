@@ -490,13 +490,6 @@ class Core(wiring.Component):
             return valid_bits(n, -(-n // P)).word_select(c, P)
 
         m.d.comb += self.o_stream.payload.eq(0)
-        # the membranes' read address rests on ``u_next`` (a register): the word the next
-        # START or FIN registers (the next group's; 0 after a layer's last group), set in ACC
-        # from its second cycle on, read ahead from its third (ACC's last cycle is its third
-        # at the earliest); host reads override it
-        u_next = Signal.like(group)
-        for l in range(L):
-            U[l].read(m, u_next)
         # the hidden traces' read address rests on ``group`` (a register): the forward pass
         # takes the group's old trace word in ACC's second cycle; host and readout engine
         # reads override it, so no state decides this address in the forward pass
@@ -649,6 +642,7 @@ class Core(wiring.Component):
                 with m.Else():
                     m.d.sync += [nsteps.eq(nsteps + 1), group.eq(0), dv.eq(0), scan_layer.eq(0),
                                  xbits.eq(Cat(*x_words)[:cfg.n_inputs]), tr_run.eq(1), tr_cnt.eq(0)]
+                    U[0].read(m, 0)                         # read ahead for FWD0_START
                     m.next = "FWD0_START"
 
             with m.State("RX_ADDR"):
@@ -805,6 +799,8 @@ class Core(wiring.Component):
                 # the membrane's word 0 ahead all the while
                 with m.State(f"{name}_START"):
                     m.d.sync += settled.eq(1)
+                    if not out_layer:
+                        U[l].read(m, 0)             # the membrane word read ahead: group 0
                     with m.If(settled & fwd_scan.primed):
                         m.d.sync += settled.eq(0)
                         m.d.comb += fwd_scan.load.eq(1)
@@ -815,8 +811,7 @@ class Core(wiring.Component):
                         Wm.read(m, (group << cb[l]) | cand)
                         m.d.comb += fwd_scan.take.eq(1)
                     m.d.sync += [dv.eq(cand_v), first.eq(0), second.eq(first),
-                                 last_grp.eq(group == G[l + 1] - 1),
-                                 u_next.eq(Mux(last_grp, 0, gnext))]
+                                 last_grp.eq(group == G[l + 1] - 1)]
                     m.d.sync += [acc[p].eq(acc_next[p]) for p in range(P)]
                     if not out_layer:
                         with m.If(second):          # read at ``group`` (the default address) in
@@ -826,6 +821,9 @@ class Core(wiring.Component):
                         m.d.sync += fin_load.eq(~last_grp)    # FIN starts the next group
                         if not out_layer:
                             m.d.sync += lfsr_step.eq(train)   # high in FIN, the layer's noise draw
+                        if not out_layer:           # read ahead for FIN's start of the next group
+                            with m.If(group != G[l + 1] - 1):
+                                U[l].read(m, gnext)
                 # FIN also starts the layer's next group (the scan mask is the same for every
                 # group of a layer); a layer's first group needs START, because its mask, the
                 # previous layer's spikes, is only complete after that layer's last FIN.
@@ -848,6 +846,8 @@ class Core(wiring.Component):
                         if out_layer:
                             m.next = "STEP_END"
                         else:
+                            if l + 1 < L:               # read ahead for the next layer's START
+                                U[l + 1].read(m, 0)
                             m.next = nxt
                     with m.Else():
                         m.d.sync += group.eq(gnext)
