@@ -490,11 +490,6 @@ class Core(wiring.Component):
             return valid_bits(n, -(-n // P)).word_select(c, P)
 
         m.d.comb += self.o_stream.payload.eq(0)
-        # the hidden traces' read address rests on ``group`` (a register): the forward pass
-        # takes the group's old trace word in ACC's second cycle; host and readout engine
-        # reads override it, so no state decides this address in the forward pass
-        for l in range(L):
-            m.d.comb += A[l + 1].rd.addr.eq(group)
 
         # host writes of register entries: enable pulses registered in ACCESS1 (they are
         # high exactly in ACCESS2), so no state or address decode sits before the enables
@@ -787,10 +782,11 @@ class Core(wiring.Component):
                 gsel = gsel_of(l + 1)
 
                 def start_group(g, l=l, out_layer=out_layer):
-                    """Set up the pass over group ``g``: its group bits and the membrane word
-                    read the cycle before (the scan's load: START drives it, and
-                    ``fin_load`` in FIN; the trace word: see the traces' read address)."""
+                    """Set up the pass over group ``g``: its group bits, its trace word read
+                    and the membrane word read the cycle before (the scan's load: START
+                    drives it, and ``fin_load`` in FIN)."""
                     if not out_layer:
+                        A[l + 1].read(m, g)
                         m.d.sync += u_word.eq(U[l].rd.data)
                     m.d.sync += [first.eq(1), dv.eq(0), lsel.eq(l), asel.eq(min(l + 1, L))]
                     m.d.sync += group_bits(l, g)
@@ -814,8 +810,8 @@ class Core(wiring.Component):
                                  last_grp.eq(group == G[l + 1] - 1)]
                     m.d.sync += [acc[p].eq(acc_next[p]) for p in range(P)]
                     if not out_layer:
-                        with m.If(second):          # read at ``group`` (the default address) in
-                            m.d.sync += trace_word.eq(a_rd)     # ACC's first cycle
+                        with m.If(first):
+                            m.d.sync += trace_word.eq(a_rd)
                     with m.If(acc_done):
                         m.next = f"{name}_FIN"
                         m.d.sync += fin_load.eq(~last_grp)    # FIN starts the next group
