@@ -92,6 +92,15 @@ class _Mem:
         m.d.comb += [self.rd.addr.eq(addr), self.live.eq(1)]
 
 
+def _one_hot_pick(pairs):
+    """The word whose select is high, of ``(select, word)`` pairs with at most one select
+    high (0 when none is): an AND-OR, with no priority chain behind it."""
+    picked = 0
+    for select, word in pairs:
+        picked = picked | Mux(select, word, 0)
+    return picked
+
+
 def _pack(rows, lane_bits, P, groups, col_bits, cols):
     """Memory init words for a ``rows x cols`` integer matrix in the P-lane layout."""
     mask = (1 << lane_bits) - 1
@@ -543,10 +552,7 @@ class Core(wiring.Component):
         wwords = ([(Mem.W1 + l, lane_replace(host_w[l], wb, row_lane, data_word)) for l in range(L)]
                   + [(Mem.M1 + l, lane_replace(host_m[l], fbb, row_lane, data_word)) for l in range(L)]
                   + [(Mem.W_OUT, lane_replace(host_wo, wb, row_lane, data_word))])
-        wpicked = 0
-        for k, word in wwords:
-            wpicked = wpicked | Mux(msel[k], word, 0)
-        m.d.sync += host_wword.eq(wpicked)
+        m.d.sync += host_wword.eq(_one_hot_pick((msel[k], word) for k, word in wwords))
         for l in range(L):
             m.d.comb += [W[l].wr.addr.eq((row_word << cb[l]) | addr_col), W[l].wr.data.eq(host_wword),
                          MF[l].wr.addr.eq((row_word << kb) | addr_col), MF[l].wr.data.eq(host_wword)]
@@ -568,10 +574,7 @@ class Core(wiring.Component):
                    + [((mem_sel == Mem.TRACE) & (addr_col == l), A[l].rd.data) for l in range(L + 1)])
         host_src = Signal(len(sources))
         m.d.sync += host_src.eq(Cat(*(cond for cond, _ in sources)))
-        picked = 0
-        for i, (_, word) in enumerate(sources):
-            picked = picked | Mux(host_src[i], word, 0)
-        m.d.sync += acc_word.eq(picked)
+        m.d.sync += acc_word.eq(_one_hot_pick((host_src[i], word) for i, (_, word) in enumerate(sources)))
 
         with m.FSM(name="seq") as seq_fsm:
             # ---------------------------------------------------------------- commands
@@ -689,9 +692,7 @@ class Core(wiring.Component):
                                  for k in range(nout)]
                     m.next = "ACCESS2"
                 # the values of register entries, picked by the row (for a read's answer)
-                base_pick = 0
-                for k in range(nout):
-                    base_pick = base_pick | Mux(row_k_1h[k], b[k], 0)
+                base_pick = _one_hot_pick((row_k_1h[k], b[k]) for k in range(nout))
                 m.d.sync += [host_base.eq(base_pick), host_lfsr.eq(lfsr.rdata),
                              host_param.eq(Mux(row_is0, hid_lr, ro_lr))]
 
@@ -724,9 +725,7 @@ class Core(wiring.Component):
                 m.d.comb += WO.wr.en.eq(is_write & msel[Mem.W_OUT])
 
                 def lane_value(bits, signed_=True):
-                    v = 0
-                    for p in range(P):
-                        v = v | Mux(row_lane[p], acc_word[p * bits:(p + 1) * bits], 0)
+                    v = _one_hot_pick((row_lane[p], acc_word[p * bits:(p + 1) * bits]) for p in range(P))
                     return v.as_signed() if signed_ else v
                 with m.Switch(mem_sel):
                     with m.Case(*(Mem.W1 + l for l in range(L)), Mem.W_OUT):

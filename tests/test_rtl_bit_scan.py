@@ -5,7 +5,7 @@ import pytest
 from amaranth.hdl import Module, Signal
 from amaranth.sim import Simulator
 
-from rtl.bit_scan import lowest_set
+from rtl.bit_scan import BitScan, lowest_set
 
 
 def _lowest(v):
@@ -64,6 +64,10 @@ def test_registered_scan_visits_each_set_bit_once_in_order():
                 await ctx.tick()
             assert seen == [i for i in range(width) if (x >> i) & 1]
 
+    _run_clocked(m, tb)
+
+
+def _run_clocked(m, tb):
     sim = Simulator(m)
     sim.add_clock(1e-8)
     sim.add_testbench(tb)
@@ -71,7 +75,6 @@ def test_registered_scan_visits_each_set_bit_once_in_order():
 
 
 def _scan_bench(widths, chunk):
-    from rtl.bit_scan import BitScan
     m = Module()
     masks = [Signal(w, name=f"mask{k}") for k, w in enumerate(widths)]
     scan = BitScan(m, "scan", masks, chunk=chunk)
@@ -125,11 +128,7 @@ def test_bitscan_yields_every_set_bit_once_under_random_takes(widths, chunk):
                 assert not ctx.get(scan.cand_v)
                 assert seen == want, (trial, again, hex(values[k]))
 
-    from rtl.bit_scan import BitScan
-    sim = Simulator(m)
-    sim.add_clock(1e-8)
-    sim.add_testbench(tb)
-    sim.run()
+    _run_clocked(m, tb)
 
 
 def test_bitscan_go_low_loads_an_empty_scan():
@@ -148,10 +147,7 @@ def test_bitscan_go_low_loads_an_empty_scan():
         await ctx.tick()
         assert ctx.get(scan.cand_v) and ctx.get(scan.cand) == 0
 
-    sim = Simulator(m)
-    sim.add_clock(1e-8)
-    sim.add_testbench(tb)
-    sim.run()
+    _run_clocked(m, tb)
 
 
 def test_bitscan_primed_falls_when_the_mask_changes():
@@ -173,15 +169,10 @@ def test_bitscan_primed_falls_when_the_mask_changes():
         await ctx.tick()
         assert ctx.get(scan.cand_v) and ctx.get(scan.cand) == 15
 
-    from rtl.bit_scan import BitScan
-    sim = Simulator(m)
-    sim.add_clock(1e-8)
-    sim.add_testbench(tb)
-    sim.run()
+    _run_clocked(m, tb)
 
 
 def test_bitscan_wrong_chunk():
     m = Module()
-    from rtl.bit_scan import BitScan
     with pytest.raises(ValueError, match="chunk must be a power of two"):
         BitScan(m, "scan", [Signal(8)], chunk=6)
