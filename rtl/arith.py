@@ -8,22 +8,35 @@ from amaranth.hdl import Cat, Const, Mux, unsigned
 
 from golden.arith import smax, smin
 
-__all__ = ["saturate", "saturate_unsigned", "decay", "round_shift", "round_half", "round_shift_var"]
+__all__ = ["fits_signed", "saturate", "saturate_unsigned", "decay", "round_shift", "round_half", "round_shift_var"]
+
+
+def fits_signed(x, bits):
+    """Whether signed ``x`` lies in the signed ``bits``-bit range, from its top bits: they
+    are all zeros or all ones from bit ``bits - 1`` up.  (A compare with a constant would
+    become a carry chain as wide as ``x``: yosys maps it before the LUT mapper sees it.)"""
+    if len(x) <= bits:
+        return Const(1, 1)
+    top = x[bits - 1:]
+    return ~top.any() | top.all()
 
 
 def saturate(x, bits):
     """Clamp signed ``x`` to ``bits`` bits; result is ``signed(bits)``."""
     if not x.shape().signed:
         x = Cat(x, Const(0, 1)).as_signed()      # zero-extend, then treat as signed
-    return Mux(x > smax(bits), smax(bits), Mux(x < smin(bits), smin(bits), x))[:bits].as_signed()
+    if len(x) <= bits:                           # always fits: sign-extend
+        return Cat(x, x[-1].replicate(bits - len(x))).as_signed()
+    return Mux(fits_signed(x, bits), x[:bits], Mux(x[-1], smin(bits), smax(bits)))[:bits].as_signed()
 
 
 def saturate_unsigned(x, bits):
     """Clamp ``x`` (signed or unsigned) to ``[0, 2**bits - 1]``; result is ``unsigned(bits)``."""
     top = (1 << bits) - 1
-    if x.shape().signed:
-        return Mux(x < 0, 0, Mux(x > top, top, x))[:bits]
-    return Mux(x > top, top, x)[:bits]
+    negative = x[-1] if x.shape().signed else Const(0, 1)
+    mag = x[:-1] if x.shape().signed else x              # the bits of a nonnegative x
+    over = mag[bits:].any() if len(mag) > bits else Const(0, 1)
+    return Mux(negative, 0, Mux(over, top, mag))[:bits]
 
 
 def decay(x, k):

@@ -36,7 +36,8 @@ from golden.core import FixedCore
 
 from .arith import saturate
 from .error import output_error
-from .feedback import baseline_update, feedback_apply, feedback_decay, feedback_step, top_down_signal
+from .feedback import (baseline_update, feedback_apply, feedback_decay, feedback_step, negated_feedback_step,
+                       negated_step_bias, top_down_signal)
 from .neuron import (check_fire_range, fire, reset_leak_decay, soft_reset, surrogate_distance,
                      surrogate_from_distance)
 from .noise import LfsrBank
@@ -54,8 +55,24 @@ def _bits(n):
     return max(1, (n - 1).bit_length())
 
 
+def lr_shift_bases(cfg):
+    """What the update engines add to the hidden and readout learning-rate shifts: the
+    fractional bits the products carry beyond a weight's (``factor * a``)."""
+    return (cfg.signal_frac_bits + cfg.trace_frac_bits - cfg.frac_bits,
+            cfg.error_frac_bits + cfg.trace_frac_bits - cfg.frac_bits)
+
+
+SHIFT_BITS = 5                        # the update engines' barrel shifters: shifts 0 .. 31
+
+
 def check_rtl_config(cfg):
     """Constraints the gateware adds to :meth:`CoreConfig.validate`; raises ``ValueError``."""
+    for name, lr, base in zip(("hidden_lr_shift", "readout_lr_shift"),
+                              (cfg.hidden_lr_shift, cfg.readout_lr_shift), lr_shift_bases(cfg)):
+        if not 0 <= lr + base < 1 << SHIFT_BITS:
+            raise ValueError(f"{name} must be in [{max(0, -base)}, {(1 << SHIFT_BITS) - 1 - base}] for "
+                             f"this config's fixed-point widths (the update engines shift by it plus "
+                             f"{base}, in 0 .. {(1 << SHIFT_BITS) - 1}), got {lr}")
     if cfg.n_outputs > 32:
         raise ValueError(f"n_outputs must be in [2, 32] for the RTL (one error lane per class), "
                          f"got {cfg.n_outputs}")
@@ -72,7 +89,8 @@ def check_rtl_config(cfg):
 class _Mem:
     """A memory with one sync read port and one write port, addressed by the sequencer."""
 
-    def __init__(self, m, name, lane_bits, lanes, depth, init=None, no_rw_check=False):
+    def __init__(self, m, name, lane_bits, lanes, depth, init=None, no_rw_check=False,
+                 lane_writes=False):
         self.lane_bits, self.lanes, self.depth = lane_bits, lanes, depth
         # no_rw_check (the block RAMs): no read whose data is used hits the word written in
         # the same cycle (each pass visits an address once; the host reads, then writes),
@@ -84,7 +102,11 @@ class _Mem:
         m.submodules[name] = mem
         self.no_rw_check = no_rw_check
         self.rd = mem.read_port()
-        self.wr = mem.write_port()
+        # lane_writes: one write enable per lane (the block RAMs' byte enables), so that the
+        # host writes one entry without reading, patching and writing back its whole word;
+        # the pipelines write every lane (``all_lanes``)
+        self.wr = mem.write_port(granularity=lane_bits if lane_writes else None)
+        self.all_lanes = (1 << lanes) - 1 if lane_writes else 1
         self.live = Signal(name=f"{name}_read_live")   # a read whose data is used is out
 
     def read(self, m, addr):
@@ -160,12 +182,15 @@ class Core(wiring.Component):
 
         # --- storage --------------------------------------------------------------------
         W = [_Mem(m, f"weights_{l}", wb, P, G[l + 1] << cb[l],
-                  _pack(golden_init.weights[l], wb, P, G[l + 1], cb[l], sizes[l]), no_rw_check=True)
+                  _pack(golden_init.weights[l], wb, P, G[l + 1], cb[l], sizes[l]), no_rw_check=True,
+                  lane_writes=True)
              for l in range(L)]
         WO = _Mem(m, "readout", wb, P, G[L + 1] << cb[L],
-                  _pack(golden_init.weights[L], wb, P, G[L + 1], cb[L], sizes[L]), no_rw_check=True)
+                  _pack(golden_init.weights[L], wb, P, G[L + 1], cb[L], sizes[L]), no_rw_check=True,
+                  lane_writes=True)
         MF = [_Mem(m, f"feedback_{l}", fbb, P, G[l + 1] << kb,
-                   _pack(golden_init.feedback[l], fbb, P, G[l + 1], kb, nout), no_rw_check=True)
+                   _pack(golden_init.feedback[l], fbb, P, G[l + 1], kb, nout), no_rw_check=True,
+                   lane_writes=True)
               for l in range(L)]
         U = [_Mem(m, f"membrane_{l}", mb, P, G[l + 1]) for l in range(L)]
         PSI = [_Mem(m, f"surrogate_{l}", psib, P, G[l + 1]) for l in range(L)]
@@ -189,7 +214,6 @@ class Core(wiring.Component):
         o = Array(Signal(signed(ob), name=f"o_{k}") for k in range(nout))
         b = Array(Signal(signed(ob), name=f"baseline_{k}") for k in range(nout))
         e = Array(Signal(signed(eb), name=f"e_{k}") for k in range(nout))
-        oc = Array(Signal(signed(ob + 1), name=f"oc_{k}") for k in range(nout))
         tw = ob + cfg.timesteps.bit_length()
         total = Array(Signal(signed(tw), name=f"total_{k}") for k in range(nout))
 
@@ -201,10 +225,10 @@ class Core(wiring.Component):
         m.d.sync += steps_full.eq(nsteps == cfg.timesteps)   # at least 2 cycles after a change)
         hid_lr = Signal(5, init=cfg.hidden_lr_shift)
         ro_lr = Signal(5, init=cfg.readout_lr_shift)
-        hid_base = cfg.signal_frac_bits + cfg.trace_frac_bits - cfg.frac_bits
-        ro_base = cfg.error_frac_bits + cfg.trace_frac_bits - cfg.frac_bits
-        hid_shift = Signal(6, init=cfg.hidden_lr_shift + hid_base)   # registered: off the update path
-        ro_shift = Signal(6, init=cfg.readout_lr_shift + ro_base)
+        hid_base, ro_base = lr_shift_bases(cfg)
+        # registered: off the update path; in range by check_rtl_config and the host's checks
+        hid_shift = Signal(SHIFT_BITS, init=cfg.hidden_lr_shift + hid_base)
+        ro_shift = Signal(SHIFT_BITS, init=cfg.readout_lr_shift + ro_base)
         m.d.sync += [hid_shift.eq(hid_lr + hid_base), ro_shift.eq(ro_lr + ro_base)]
         m.d.comb += [self.active.eq(active), self.training.eq(active & train)]
 
@@ -232,8 +256,11 @@ class Core(wiring.Component):
         gaccw = fbb + eb + kb + 2
         gacc = [Signal(signed(gaccw), name=f"gacc_{p}") for p in range(P)]
         d = [Signal(signed(sb), name=f"d_{p}") for p in range(P)]
-        psi_word = Signal(P * psib)
-        trace_word = Signal(P * tb)
+        # Pipeline data registers (words read, operands, products, the host's BRAM words)
+        # are reset_less: a valid bit or the sequencer's state says when they hold
+        # something, and the reset net (one flip-flop, thousands of loads) stays smaller.
+        psi_word = Signal(P * psib, reset_less=True)
+        trace_word = Signal(P * tb, reset_less=True)
 
         # --- shared lane datapaths ------------------------------------------------------------
         # One copy of each lane's arithmetic serves every layer: the per-layer states only
@@ -272,10 +299,10 @@ class Core(wiring.Component):
         # value is made one carry chain per cycle beside the scan: the membrane word is read
         # in the state before START/FIN and registered there; ACC's first cycle subtracts the
         # reset, its second decays into ``acc``, before the first weight arrives (cycle 3).
-        u_word = Signal(P * mb)
-        w_word = Signal(P * wb)
+        u_word = Signal(P * mb, reset_less=True)
+        w_word = Signal(P * wb, reset_less=True)
         dv2 = Signal()
-        rl_a = [Signal(signed(mb + 1), name=f"reset_{p}") for p in range(P)]
+        rl_a = [Signal(signed(mb + 1), name=f"reset_{p}", reset_less=True) for p in range(P)]
         second = Signal()                 # ACC's second cycle
         acc_done = ~cand_v & ~dv & ~first & ~second     # the last weight is being added
         acc_next = [Signal(signed(accw), name=f"acc_next_{p}") for p in range(P)]
@@ -300,10 +327,10 @@ class Core(wiring.Component):
         fin_l = [Signal(range(max(L, 2)), name=f"fin_l_{k}") for k in range(2)]
         fin_g = [Signal(range(max(G) + 1), name=f"fin_g_{k}") for k in range(2)]
         fin_s_r = [Signal(P, name=f"fin_s_{k}") for k in range(2)]
-        fin_u_r = Signal(P * mb)
-        fin_tw = Signal(P * tb)           # the group's old trace word
-        fin_dist = [Signal(mb + 1, name=f"fin_dist_{p}") for p in range(P)]
-        fin_dec = [Signal(tb, name=f"fin_decay_{p}") for p in range(P)]
+        fin_u_r = Signal(P * mb, reset_less=True)
+        fin_tw = Signal(P * tb, reset_less=True)           # the group's old trace word
+        fin_dist = [Signal(mb + 1, name=f"fin_dist_{p}", reset_less=True) for p in range(P)]
+        fin_dec = [Signal(tb, name=f"fin_decay_{p}", reset_less=True) for p in range(P)]
         m.d.sync += [fin_v[1].eq(fin_v[0]), fin_l[1].eq(fin_l[0]), fin_g[1].eq(fin_g[0]),
                      fin_s_r[1].eq(fin_s_r[0])]
         m.d.sync += [fin_dist[p].eq(surrogate_distance(cfg, lane_of(fin_u_r, mb, p))) for p in range(P)]
@@ -331,8 +358,8 @@ class Core(wiring.Component):
         tr_cnt = Signal(range(G[0] + 1))
         tr_v = Signal(3)                  # read data / decay / update stage valid
         tr_i = [Signal(range(G[0] + 1), name=f"tr_idx_{k}") for k in range(3)]
-        tr_word = Signal(P * tb)
-        tr_dec = [Signal(tb, name=f"tr_decay_{p}") for p in range(P)]
+        tr_word = Signal(P * tb, reset_less=True)
+        tr_dec = [Signal(tb, name=f"tr_decay_{p}", reset_less=True) for p in range(P)]
         tr_busy = tr_run | tr_v.any()
         tr_idle = Signal()                # registered ~tr_busy: STEP_END, many cycles after
         m.d.sync += tr_idle.eq(~tr_busy)  # the unit's start, acts on a register
@@ -359,32 +386,31 @@ class Core(wiring.Component):
         # of a group, when they are free: fb_x takes M (or g), fb_y takes e_k (or psi).
         fb_v = Signal()                   # stage-2 valid
         fb_k = Signal(range(nout))        # stage-2 class index
-        fb_m = Signal(P * fbb)            # stage-2 M word (old values)
+        fb_m = Signal(P * fbb, reset_less=True)            # stage-2 M word (old values)
         stepw = ob + 2
-        fb_step = Signal(signed(stepw))   # stage-2 (o_k - b_k) >> shift, and its negation
-        fb_nstep = Signal(signed(stepw))
-        # every class's step and its negation, registered from ``oc`` (set in STEP_END, two
-        # cycles before the first M pass reads them): the pass only multiplexes them
+        fb_step = Signal(signed(stepw), reset_less=True)   # stage-2 (o_k - b_k) >> shift, and its negation
+        fb_nstep = Signal(signed(stepw), reset_less=True)
+        # every class's step and its negation (set by the class unit below): the M passes
+        # only multiplex them
         oc_step = Array(Signal(signed(stepw), name=f"oc_step_{k}") for k in range(nout))
         oc_nstep = Array(Signal(signed(stepw), name=f"oc_nstep_{k}") for k in range(nout))
-        m.d.sync += [oc_step[k].eq(feedback_step(cfg, oc[k])) for k in range(nout)]
-        m.d.sync += [oc_nstep[k].eq(-feedback_step(cfg, oc[k])) for k in range(nout)]
+
         fb2_v = Signal()                  # stage 3: decayed M and signed step registered
         fb2_k = Signal(range(nout))
-        fb2_m = Signal(P * fbb)
-        fb2_dec = [Signal(signed(fbb + 1), name=f"fb_decay_{p}") for p in range(P)]
-        fb2_step = [Signal(signed(stepw), name=f"fb_step_{p}") for p in range(P)]
-        fb_x = [Signal(signed(max(fbb, sb)), name=f"fb_x_{p}") for p in range(P)]
-        fb_y = [Signal(signed(max(eb, psib + 1)), name=f"fb_y_{p}") for p in range(P)]
+        fb2_m = Signal(P * fbb, reset_less=True)
+        fb2_dec = [Signal(signed(fbb + 1), name=f"fb_decay_{p}", reset_less=True) for p in range(P)]
+        fb2_step = [Signal(signed(stepw), name=f"fb_step_{p}", reset_less=True) for p in range(P)]
+        fb_x = [Signal(signed(max(fbb, sb)), name=f"fb_x_{p}", reset_less=True) for p in range(P)]
+        fb_y = [Signal(signed(max(eb, psib + 1)), name=f"fb_y_{p}", reset_less=True) for p in range(P)]
         fb_prod = [Signal(signed(len(fb_x[0]) + len(fb_y[0])), name=f"fb_prod_{p}") for p in range(P)]
         gacc_next = [Signal(signed(gaccw), name=f"gacc_next_{p}") for p in range(P)]
         m_new = Signal(P * fbb)
-        gpsi = [Signal(signed(len(fb_prod[0])), name=f"gpsi_{p}") for p in range(P)]
+        gpsi = [Signal(signed(len(fb_prod[0])), name=f"gpsi_{p}", reset_less=True) for p in range(P)]
         d_any = Signal()                  # some d of the group is nonzero (registered with d)
         fb_first = Signal()               # stage 2 holds class 0: the accumulation starts
         # the products M[j, k] e_k are registered (multiplier -> register -> adder), and the
         # accumulation follows a cycle later: fb_pv / fb_pfirst are fb_v / fb_first delayed
-        fb_prod_r = [Signal(signed(len(fb_x[0]) + len(fb_y[0])), name=f"fb_prod_r_{p}") for p in range(P)]
+        fb_prod_r = [Signal(signed(len(fb_x[0]) + len(fb_y[0])), name=f"fb_prod_r_{p}", reset_less=True) for p in range(P)]
         fb_pv = Signal()
         fb_pfirst = Signal()
         m.d.sync += [fb_pv.eq(fb_v), fb_pfirst.eq(fb_first)]
@@ -407,9 +433,10 @@ class Core(wiring.Component):
         # Their masks, the nonzero-trace flags, hold still through learning.
         hid_eng = UpdateEngine(m, "hidden_engine", cfg=cfg, weights=W, traces=A[:L], masks=nz[:L],
                                col_bits=cb[:L], mask_bits=max(G[l] * P for l in range(L)),
-                               max_groups=max(G[1:L + 1]))
+                               max_groups=max(G[1:L + 1]), shift_bits=SHIFT_BITS)
         ro_eng = UpdateEngine(m, "readout_engine", cfg=cfg, weights=[WO], traces=[A[L]], masks=[nz[L]],
-                              col_bits=[cb[L]], mask_bits=G[L] * P, max_groups=G[L + 1])
+                              col_bits=[cb[L]], mask_bits=G[L] * P, max_groups=G[L + 1],
+                              shift_bits=SHIFT_BITS)
         ro_active = Signal()              # readout jobs left to hand over
         ro_group = Signal(range(G[L + 1] + 1))
         ro_gsel = ro_group[:_bits(G[L + 1])] if G[L + 1] > 1 else Const(0, 1)
@@ -423,6 +450,37 @@ class Core(wiring.Component):
                 m.d.sync += ro_active.eq(0)
         learning_done = ~ro_active & ro_eng.idle & hid_eng.idle
 
+        # The class unit: after a training step's forward pass, the error e_k, the step
+        # (o_k - b_k) >> s and its negation, and the new baseline b_k of one class per
+        # cycle, in class order, while the first M pass starts (it reads class k's values
+        # in STEP_END + 3 + k; they are registered by STEP_END + 2 + k).  Stage A (class
+        # cls_idx) picks o_k into a register; stage B (one-hot cls_1h) computes from it and
+        # from b[0]: the baselines are a ring that turns once per class, so b[0] is always
+        # the class in stage B and its update enters at the far end (after nout turns every
+        # b_k is back in place).  The readout jobs start after the last class's e_k.
+        cls_idx = Signal(range(nout))     # stage A: the class picked (rests at 0)
+        cls_1h = Signal(nout)             # stage B: one-hot class (0 when idle)
+        cls_on = Signal()                 # registered: cls_1h is not 0
+        cls_o = Signal(signed(ob), reset_less=True)        # stage A -> B: o_k
+        cls_bias = Signal(signed(ob + 1), reset_less=True)  # stage A -> B: negated_step_bias(o_k)
+        cls_lab = Signal()                # stage A -> B: k is the label
+        m.d.sync += [cls_o.eq(o[cls_idx]), cls_bias.eq(negated_step_bias(cfg, o[cls_idx])),
+                     cls_lab.eq(label == cls_idx)]
+        with m.If(cls_idx != 0):
+            m.d.sync += cls_idx.eq(Mux(cls_idx == nout - 1, 0, cls_idx + 1))
+        m.d.sync += cls_1h.eq(cls_1h << 1)
+        with m.If(cls_1h[nout - 1]):
+            m.d.sync += [cls_on.eq(0), ro_active.eq(1), ro_group.eq(0)]
+        cls_oc = cls_o - b[0]
+        with m.If(cls_on):
+            m.d.sync += [b[k].eq(b[k + 1]) for k in range(nout - 1)]
+            m.d.sync += b[nout - 1].eq(baseline_update(cfg, b[0], cls_oc))
+        for k in range(nout):
+            with m.If(cls_1h[k]):
+                m.d.sync += [e[k].eq(output_error(cfg, cls_o, cls_lab)),
+                             oc_step[k].eq(feedback_step(cfg, cls_oc)),
+                             oc_nstep[k].eq(negated_feedback_step(cfg, b[0], cls_bias))]
+
         # --- command / response registers -------------------------------------------------------
         head = Signal(32)
         op = head[28:32]
@@ -435,13 +493,13 @@ class Core(wiring.Component):
         resp_status = Signal(4)
         resp_count = Signal(24)
         resp_value = Signal(32)
-        acc_word = Signal(P * max(wb, fbb, mb, tb))   # host access: the memory word read
+        acc_word = Signal(P * max(wb, fbb, mb, tb), reset_less=True)   # host access: the memory word read
         resp_idx = Signal(range(nout + 3))
         pred = Signal(range(nout))
         best = Signal(signed(tw))
         arg_v = Signal()                  # argmax: a candidate total is registered
         arg_k = Signal(range(nout))
-        arg_total = Signal(signed(tw))
+        arg_total = Signal(signed(tw), reset_less=True)
 
         def respond(status, count=0):
             return [resp_status.eq(status), resp_count.eq(count), resp_idx.eq(0)]
@@ -466,8 +524,8 @@ class Core(wiring.Component):
 
         def in_range(bits):
             return (wval >= smin(bits)) & (wval <= smax(bits))
-        hlo, hhi = max(0, -hid_base), min(24, 31 - hid_base)
-        rlo, rhi = max(0, -ro_base), min(24, 31 - ro_base)
+        hlo, hhi = max(0, -hid_base), min(24, (1 << SHIFT_BITS) - 1 - hid_base)
+        rlo, rhi = max(0, -ro_base), min(24, (1 << SHIFT_BITS) - 1 - ro_base)
         lfsr_ok = ((data_word != 0) & ((data_word >> cfg.lfsr_bits) == 0)
                    if cfg.lfsr_bits < 32 else data_word != 0)
         checks = []                       # (memory, entry exists, writable, value fits)
@@ -488,10 +546,6 @@ class Core(wiring.Component):
         m.d.comb += [acc_valid.eq(Cat(*(msel[k] & ok for k, ok, _, _ in checks)).any()),
                      acc_writable.eq(Cat(*(msel[k] for k, _, w, _ in checks if w)).any()),
                      val_ok.eq(Cat(*(msel[k] & v for k, _, w, v in checks if w)).any())]
-
-        def lane_replace(word, lane_bits, lane_1h, value):
-            return Cat(*(Mux(lane_1h[p], value[:lane_bits], word[p * lane_bits:(p + 1) * lane_bits])
-                         for p in range(P)))
 
         # --- helpers for the passes ---------------------------------------------------------------
         def group_valid(n, c):
@@ -536,27 +590,23 @@ class Core(wiring.Component):
 
         # Host access to the block RAMs: the word read (address out in ACCESS1 and ACCESS2)
         # is registered on its own first (a BRAM's data arrives late in the cycle), for the
-        # READ answer and for a WRITE, which replaces one lane of it and writes it back in
-        # ACCESS4.  The write address and data are the host's unless a pipeline's registered
-        # valid takes the port (update engines, feedback write-back); ACCESS4 only enables.
+        # READ answer.  A WRITE writes its value into one lane in ACCESS4 (the memories
+        # have a write enable per lane), so no word is read, patched and written back.  The
+        # write address and data are the host's unless a pipeline's registered valid takes
+        # the port (update engines, feedback write-back); ACCESS4 only enables.
         def bram_word(mem, name):
-            r = Signal.like(mem.rd.data, name=f"host_{name}")
+            r = Signal.like(mem.rd.data, name=f"host_{name}", reset_less=True)
             m.d.sync += r.eq(mem.rd.data)
             return r
         host_w = [bram_word(W[l], f"w{l}") for l in range(L)]
         host_m = [bram_word(MF[l], f"m{l}") for l in range(L)]
         host_wo = bram_word(WO, "wo")
-        # the word to write back, with the entry's lane replaced, registered too (ACCESS3
-        # makes it, ACCESS4 writes it): it holds the selected memory's word in its layout
-        host_wword = Signal(P * max(wb, fbb))
-        wwords = ([(Mem.W1 + l, lane_replace(host_w[l], wb, row_lane, data_word)) for l in range(L)]
-                  + [(Mem.M1 + l, lane_replace(host_m[l], fbb, row_lane, data_word)) for l in range(L)]
-                  + [(Mem.W_OUT, lane_replace(host_wo, wb, row_lane, data_word))])
-        m.d.sync += host_wword.eq(_one_hot_pick((msel[k], word) for k, word in wwords))
         for l in range(L):
-            m.d.comb += [W[l].wr.addr.eq((row_word << cb[l]) | addr_col), W[l].wr.data.eq(host_wword),
-                         MF[l].wr.addr.eq((row_word << kb) | addr_col), MF[l].wr.data.eq(host_wword)]
-        m.d.comb += [WO.wr.addr.eq((row_word << cb[L]) | addr_col), WO.wr.data.eq(host_wword)]
+            m.d.comb += [W[l].wr.addr.eq((row_word << cb[l]) | addr_col),
+                         W[l].wr.data.eq(data_word[:wb].replicate(P)),
+                         MF[l].wr.addr.eq((row_word << kb) | addr_col),
+                         MF[l].wr.data.eq(data_word[:fbb].replicate(P))]
+        m.d.comb += [WO.wr.addr.eq((row_word << cb[L]) | addr_col), WO.wr.data.eq(data_word[:wb].replicate(P))]
 
         # host READ: the addressed word, registered every cycle (ACCESS3 uses the one that
         # ACCESS1's address read), picked by one-hot source registers decoded from the
@@ -720,9 +770,9 @@ class Core(wiring.Component):
             with m.State("ACCESS4"):
                 is_write = op == Op.WRITE
                 for l in range(L):
-                    m.d.comb += [W[l].wr.en.eq(is_write & msel[Mem.W1 + l]),
-                                 MF[l].wr.en.eq(is_write & msel[Mem.M1 + l])]
-                m.d.comb += WO.wr.en.eq(is_write & msel[Mem.W_OUT])
+                    m.d.comb += [W[l].wr.en.eq(Mux(is_write & msel[Mem.W1 + l], row_lane, 0)),
+                                 MF[l].wr.en.eq(Mux(is_write & msel[Mem.M1 + l], row_lane, 0))]
+                m.d.comb += WO.wr.en.eq(Mux(is_write & msel[Mem.W_OUT], row_lane, 0))
 
                 def lane_value(bits, signed_=True):
                     v = _one_hot_pick((row_lane[p], acc_word[p * bits:(p + 1) * bits]) for p in range(P))
@@ -856,11 +906,8 @@ class Core(wiring.Component):
                     m.d.sync += respond(Status.OK)
                     m.next = "RESPOND"
                 with m.If(tr_idle & train):
-                    for k in range(nout):
-                        ock = o[k] - b[k]
-                        m.d.sync += [e[k].eq(output_error(cfg, o[k], label == k)), oc[k].eq(ock),
-                                     b[k].eq(baseline_update(cfg, b[k], ock))]
-                    m.d.sync += [group.eq(0), ro_active.eq(1), ro_group.eq(0)]
+                    # the class unit starts (stage A has class 0 in this cycle)
+                    m.d.sync += [cls_idx.eq(1 % nout), cls_1h.eq(1), cls_on.eq(1), group.eq(0)]
                     m.next = "MP0_START"
 
             for l in range(L):
@@ -929,7 +976,7 @@ class Core(wiring.Component):
         # the feedback pass's write-back (fb2_v is only set inside MP passes)
         for l in range(L):
             with m.If(fb2_we[l]):
-                m.d.comb += [MF[l].wr.addr.eq((group << kb) | fb2_k), MF[l].wr.en.eq(1),
+                m.d.comb += [MF[l].wr.addr.eq((group << kb) | fb2_k), MF[l].wr.en.eq(MF[l].all_lanes),
                              MF[l].wr.data.eq(m_new)]
         hid_eng.ports()
         ro_eng.ports()

@@ -9,7 +9,7 @@ from amaranth.hdl import Mux
 from .arith import decay, round_shift, saturate
 
 __all__ = ["feedback_update", "feedback_decay", "feedback_step", "feedback_apply", "top_down_signal",
-           "baseline_update"]
+           "baseline_update", "negated_step_bias", "negated_feedback_step"]
 
 
 def feedback_update(cfg, M, z_positive, oc):
@@ -26,6 +26,20 @@ def feedback_decay(cfg, M):
 def feedback_step(cfg, oc):
     """``oc >> feedback_input_shift``: the new-information part, before its sign ``z``."""
     return oc >> cfg.feedback_input_shift
+
+
+def negated_step_bias(cfg, o):
+    """``2**s - 1 - o`` (``s = feedback_input_shift``): the first half of
+    :func:`negated_feedback_step`, which can be registered before ``b`` is known."""
+    return ((1 << cfg.feedback_input_shift) - 1) - o
+
+
+def negated_feedback_step(cfg, b, bias):
+    """``-feedback_step(o - b)`` as one addition: ``(b + negated_step_bias(o)) >> s``.
+
+    ``-floor(x / 2**s) == floor((2**s - 1 - x) / 2**s)`` for every integer ``x``; with
+    ``x = o - b`` the numerator is ``b + (2**s - 1 - o)``."""
+    return (b + bias) >> cfg.feedback_input_shift
 
 
 def feedback_apply(cfg, decayed, signed_step):

@@ -60,13 +60,16 @@ def surrogate(cfg, u):
 
 
 def surrogate_distance(cfg, u):
-    """``|u - V_th|`` (both differences side by side, one chain deep)."""
+    """``|u - V_th|`` (both differences side by side, one chain deep; the sign of one picks,
+    so no third chain compares ``u`` with ``V_th``)."""
     vth = cfg.threshold
-    return Mux(u < vth, vth - u, u - vth)
+    above = u - vth
+    return Mux(above[-1], vth - u, above)
 
 
 def surrogate_from_distance(cfg, dist):
     """``max(0, V_th - dist) >> (frac_bits - surrogate_frac_bits)``, in ``surrogate_frac_bits + 1`` bits."""
     t = cfg.threshold - dist
     shift = cfg.frac_bits - cfg.surrogate_frac_bits
-    return Mux(t > 0, t >> shift, 0)[:cfg.surrogate_frac_bits + 1]
+    positive = ~t[-1] & t.any()           # t > 0 without a carry chain
+    return Mux(positive, t >> shift, 0)[:cfg.surrogate_frac_bits + 1]

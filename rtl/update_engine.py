@@ -68,6 +68,8 @@ class UpdateEngine:
         Width of the nonzero-trace masks (the widest input layer served).
     max_groups : int
         Largest word-group count of the layers served.
+    shift_bits : int
+        Width of the learning-rate shift (the barrel shifter has one level per bit).
 
     Attributes
     ----------
@@ -82,7 +84,8 @@ class UpdateEngine:
 
     STAGES = 5                       # registered stages between the read data and the write
 
-    def __init__(self, m, name, *, cfg, weights, traces, masks, col_bits, mask_bits, max_groups):
+    def __init__(self, m, name, *, cfg, weights, traces, masks, col_bits, mask_bits, max_groups,
+                 shift_bits):
         P, wb, tb = cfg.lanes, cfg.weight_bits, cfg.trace_bits
         lp = (P - 1).bit_length()
         n = len(weights)
@@ -91,11 +94,16 @@ class UpdateEngine:
         def sig(shape, suffix, **kw):
             return Signal(shape, name=f"{name}_{suffix}", **kw)
 
+        def data(shape, suffix):
+            """A pipeline data register: no reset (a valid bit says when it holds
+            something), so the reset net does not reach it."""
+            return sig(shape, suffix, reset_less=True)
+
         # job interface
         self.go = sig(1, "go")
         self.layer = sig(range(max(n, 2)), "job_layer")
         self.group = sig(range(max_groups + 1), "job_group")
-        self.shift = sig(6, "job_shift")
+        self.shift = sig(shift_bits, "job_shift")
         self.factor = [sig(signed(18), f"job_factor_{p}") for p in range(P)]
 
         # scan (rtl/bit_scan.py): loaded from the job's layer's snapshot while ready
@@ -105,9 +113,9 @@ class UpdateEngine:
         cand_v = scan.cand_v
         self.cur_layer = cur_layer = sig(range(max(n, 2)), "layer")
         self.cur_group = cur_group = sig(range(max_groups + 1), "group")
-        shift = sig(6, "shift")
-        factor = [sig(signed(18), f"factor_{p}") for p in range(P)]
-        idx = sig(range(mask_bits), "idx")       # stage 1 index
+        shift = sig(shift_bits, "shift")
+        factor = [data(signed(18), f"factor_{p}") for p in range(P)]
+        idx = data(range(mask_bits), "idx")       # stage 1 index
         v1 = sig(1, "v1")                        # stage 1 (read data) valid
         self.issue = run & cand_v
         # free when nothing is left to visit and the last read is past stage 1, whose
@@ -121,17 +129,17 @@ class UpdateEngine:
         # pipeline registers
         S = self.STAGES
         self.v = v = [sig(1, f"valid_{s}") for s in range(S)]
-        self.idx = pidx = [sig(range(mask_bits), f"idx_{s}") for s in range(S)]
-        pw_ = [sig(P * wb, f"w_{s}") for s in range(S)]
-        self.pl = pl = [sig(range(max(n, 2)), f"layer_{s}") for s in range(S)]
-        self.pg = pg = [sig(range(max_groups + 1), f"group_{s}") for s in range(S)]
-        a_op = [sig(tb, f"a_{p}") for p in range(P)]
+        self.idx = pidx = [data(range(mask_bits), f"idx_{s}") for s in range(S)]
+        pw_ = [data(P * wb, f"w_{s}") for s in range(S)]
+        self.pl = pl = [data(range(max(n, 2)), f"layer_{s}") for s in range(S)]
+        self.pg = pg = [data(range(max_groups + 1), f"group_{s}") for s in range(S)]
+        a_op = [data(tb, f"a_{p}") for p in range(P)]
         prod_w = 18 + tb + 1
-        prod = [sig(signed(prod_w), f"prod_{p}") for p in range(P)]
-        sh = [sig(6, f"shift_{s}") for s in range(2)]   # the shift travels with the products
-        rnd = [sig(signed(prod_w + 1), f"round_{p}") for p in range(P)]
-        step = [sig(signed(prod_w + 1), f"step_{p}") for p in range(P)]
-        diff = [sig(signed(prod_w + 2), f"diff_{p}") for p in range(P)]
+        prod = [data(signed(prod_w), f"prod_{p}") for p in range(P)]
+        sh = [data(shift_bits, f"shift_{s}") for s in range(2)]   # the shift travels with the products
+        rnd = [data(signed(prod_w + 1), f"round_{p}") for p in range(P)]
+        step = [data(signed(prod_w + 1), f"step_{p}") for p in range(P)]
+        diff = [data(signed(prod_w + 2), f"diff_{p}") for p in range(P)]
         self.new_word = new_word = sig(P * wb, "new_word")
         self.idle = ~run & ~Cat(v1, *v).any()
 
@@ -173,5 +181,5 @@ class UpdateEngine:
                 wm.read(m, (self.cur_group << cb) | self.cand)
                 tm.read(m, self.cand >> lp)
             with m.If(self.v[-1] & (self.pl[-1] == l)):
-                m.d.comb += [wm.wr.addr.eq((self.pg[-1] << cb) | self.idx[-1]), wm.wr.en.eq(1),
+                m.d.comb += [wm.wr.addr.eq((self.pg[-1] << cb) | self.idx[-1]), wm.wr.en.eq(wm.all_lanes),
                              wm.wr.data.eq(self.new_word)]

@@ -7,7 +7,7 @@ and ``saturate_weight``.  Their composition is ``round_shift_var`` and ``saturat
 :mod:`rtl.arith`, which :mod:`golden.update_rule` specifies.
 """
 
-from .arith import round_half, round_shift, saturate
+from .arith import fits_signed, round_half, round_shift, saturate
 
 __all__ = ["neuron_factor", "factor_from_product", "factor_is_zero", "step_round", "step_shift", "subtract_step",
            "saturate_weight"]
@@ -24,11 +24,10 @@ def factor_from_product(cfg, product):
 
 
 def factor_is_zero(cfg, product):
-    """Whether :func:`factor_from_product` of ``product`` is 0, with one compare per bound:
+    """Whether :func:`factor_from_product` of ``product`` is 0, without a carry chain:
     saturation keeps 0 and nothing else at 0, and ``round_shift(x, r) == 0`` exactly when
-    ``-2**(r-1) <= x < 2**(r-1)``."""
-    half = 1 << (cfg.surrogate_frac_bits - 1)
-    return (product >= -half) & (product < half)
+    ``-2**(r-1) <= x < 2**(r-1)``, which :func:`rtl.arith.fits_signed` reads off the top bits."""
+    return fits_signed(product, cfg.surrogate_frac_bits)
 
 
 def step_round(product, shift):

@@ -39,6 +39,11 @@ def test_init():
 @pytest.mark.parametrize("changes, msg", [
     (dict(n_outputs=33), "n_outputs must be in"),
     (dict(output_bits=30), "output_bits must be at most 28"),
+    # the engines shift by hidden_lr_shift + 10 + 16 - 13 = 37 > 31
+    (dict(trace_frac_bits=16, trace_bits=17, hidden_lr_shift=24), r"hidden_lr_shift must be in \[0, 18\]"),
+    # readout_lr_shift + 12 + 14 - 13 = 33 > 31
+    (dict(error_frac_bits=12, trace_frac_bits=14, trace_bits=15, readout_lr_shift=20),
+     r"readout_lr_shift must be in \[0, 18\]"),
 ])
 def test_init_wrong(changes, msg):
     with pytest.raises(ValueError, match=msg):
