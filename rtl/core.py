@@ -386,10 +386,16 @@ class Core(wiring.Component):
         # of a group, when they are free: fb_x takes M (or g), fb_y takes e_k (or psi).
         fb_v = Signal()                   # stage-2 valid
         fb_k = Signal(range(nout))        # stage-2 class index
-        fb_m = Signal(P * fbb, reset_less=True)            # stage-2 M word (old values)
+        fb_m = Signal(P * fbb, reset_less=True)             # stage-2 M word (old values)
         stepw = ob + 2
-        fb_step = Signal(signed(stepw), reset_less=True)   # stage-2 (o_k - b_k) >> shift, and its negation
+        # stage-2 (o_k - b_k) >> shift and its negation, and e_k: picked by the class
+        # counter into registers in the read stage (the pick's select is kcnt, a register,
+        # and the eight multiplier operands fb_y copy a register, not a multiplexer)
+        fb_step = Signal(signed(stepw), reset_less=True)
         fb_nstep = Signal(signed(stepw), reset_less=True)
+        pick_step = Signal(signed(stepw), reset_less=True)
+        pick_nstep = Signal(signed(stepw), reset_less=True)
+        pick_e = Signal(signed(eb), reset_less=True)
         # every class's step and its negation (set by the class unit below): the M passes
         # only multiplex them
         oc_step = Array(Signal(signed(stepw), name=f"oc_step_{k}") for k in range(nout))
@@ -452,8 +458,8 @@ class Core(wiring.Component):
 
         # The class unit: after a training step's forward pass, the error e_k, the step
         # (o_k - b_k) >> s and its negation, and the new baseline b_k of one class per
-        # cycle, in class order, while the first M pass starts (it reads class k's values
-        # in STEP_END + 3 + k; they are registered by STEP_END + 2 + k).  Stage A (class
+        # cycle, in class order, while the first M pass starts (it picks class k's values
+        # in STEP_END + 2 + k, the first cycle they are registered).  Stage A (class
         # cls_idx) picks o_k into a register; stage B (one-hot cls_1h) computes from it and
         # from b[0]: the baselines are a ring that turns once per class, so b[0] is always
         # the class in stage B and its update enters at the far end (after nout turns every
@@ -928,11 +934,16 @@ class Core(wiring.Component):
                     with m.If(kcnt < nout):
                         MF[l].read(m, (group << kb) | kcnt)
                         m.d.sync += [kcnt.eq(kcnt + 1), d_k.eq(kcnt)]
+                    # class kcnt's values, for the data stage (d_k) next cycle; in the first
+                    # M pass the class unit has registered class k just then (see above)
+                    kpick = kcnt[:kb] if nout > 1 else 0
+                    m.d.sync += [pick_e.eq(e[kpick]), pick_step.eq(oc_step[kpick]),
+                                 pick_nstep.eq(oc_nstep[kpick])]
                     m.d.sync += [dv.eq(kcnt < nout), first.eq(0), last_grp.eq(group == G[l + 1] - 1)]
-                    m.d.sync += [fb_v.eq(dv), fb_k.eq(d_k), fb_m.eq(m_rd), fb_step.eq(oc_step[d_k]),
-                                 fb_nstep.eq(oc_nstep[d_k]), fb_first.eq(d_k == 0)]
+                    m.d.sync += [fb_v.eq(dv), fb_k.eq(d_k), fb_m.eq(m_rd), fb_step.eq(pick_step),
+                                 fb_nstep.eq(pick_nstep), fb_first.eq(d_k == 0)]
                     m.d.sync += [fb_x[p].eq(lane_of(m_rd, fbb, p)) for p in range(P)]
-                    m.d.sync += [fb_y[p].eq(e[d_k]) for p in range(P)]
+                    m.d.sync += [fb_y[p].eq(pick_e) for p in range(P)]
                     with m.If(fb_pv):
                         m.d.sync += [gacc[p].eq(gacc_next[p]) for p in range(P)]
                     with m.If((kcnt == nout) & ~dv & ~fb_v & ~fb_pv & ~fb2_v & ~first):
