@@ -381,7 +381,7 @@ class Core(wiring.Component):
         # feedback pass: gacc += M e_k (old M); M = momentum update (valid lanes only).
         # The word read from the feedback BRAM is registered first (with e_k and oc_k of
         # its class), so that neither the M*e multiply-accumulate nor the momentum update
-        # starts at a BRAM output; the write-back follows one cycle after the data stage.
+        # starts at a BRAM output; the write-back follows two cycles after the data stage.
         # The pass's multipliers (both operands registers) also make d = g * psi at the end
         # of a group, when they are free: fb_x takes M (or g), fb_y takes e_k (or psi).
         fb_v = Signal()                   # stage-2 valid
@@ -410,7 +410,6 @@ class Core(wiring.Component):
         fb_y = [Signal(signed(max(eb, psib + 1)), name=f"fb_y_{p}", reset_less=True) for p in range(P)]
         fb_prod = [Signal(signed(len(fb_x[0]) + len(fb_y[0])), name=f"fb_prod_{p}") for p in range(P)]
         gacc_next = [Signal(signed(gaccw), name=f"gacc_next_{p}") for p in range(P)]
-        m_new = Signal(P * fbb)
         gpsi = [Signal(signed(len(fb_prod[0])), name=f"gpsi_{p}", reset_less=True) for p in range(P)]
         d_any = Signal()                  # some d of the group is nonzero (registered with d)
         fb_first = Signal()               # stage 2 holds class 0: the accumulation starts
@@ -423,6 +422,14 @@ class Core(wiring.Component):
         m.d.sync += [fb2_v.eq(fb_v), fb2_k.eq(fb_k), fb2_m.eq(fb_m)]
         fb2_we = Signal(L)                # fb2_v for layer l: the write-back's select, registered
         m.d.sync += fb2_we.eq(Cat(*(fb_v & (lsel == l) for l in range(L))))
+        # stage 4: the new M word, its address and layer select registered, then written
+        # (the momentum sum and its saturation fill stage 3; the block RAM's write data
+        # then comes from a register through the host/pipeline multiplexer only)
+        fb3_we = Signal(L)
+        m_new = Signal(P * fbb)
+        m_new_r = Signal(P * fbb, reset_less=True)
+        fb3_addr = Signal(len((group << kb) | fb2_k), reset_less=True)
+        m.d.sync += [fb3_we.eq(fb2_we), m_new_r.eq(m_new), fb3_addr.eq((group << kb) | fb2_k)]
         for p in range(P):
             m.d.comb += fb_prod[p].eq(fb_x[p] * fb_y[p])
             m.d.sync += fb_prod_r[p].eq(fb_prod[p])
@@ -454,7 +461,7 @@ class Core(wiring.Component):
             m.d.sync += ro_group.eq(ro_group + 1)
             with m.If(ro_group == G[L + 1] - 1):
                 m.d.sync += ro_active.eq(0)
-        learning_done = ~ro_active & ro_eng.idle & hid_eng.idle
+        learning_done = ~ro_active & ro_eng.idle & hid_eng.idle & ~fb3_we.any()
 
         # The class unit: after a training step's forward pass, the error e_k, the step
         # (o_k - b_k) >> s and its negation, and the new baseline b_k of one class per
@@ -984,11 +991,11 @@ class Core(wiring.Component):
         # one flip-flop per state: yosys does not re-encode a state register that has an
         # initial value by itself, and the binary state's decode sat in front of wide enables
         seq_fsm.state.attrs["fsm_encoding"] = "one-hot"
-        # the feedback pass's write-back (fb2_v is only set inside MP passes)
+        # the feedback pass's write-back (fb3_we is only set inside MP passes and just after)
         for l in range(L):
-            with m.If(fb2_we[l]):
-                m.d.comb += [MF[l].wr.addr.eq((group << kb) | fb2_k), MF[l].wr.en.eq(MF[l].all_lanes),
-                             MF[l].wr.data.eq(m_new)]
+            with m.If(fb3_we[l]):
+                m.d.comb += [MF[l].wr.addr.eq(fb3_addr), MF[l].wr.en.eq(MF[l].all_lanes),
+                             MF[l].wr.data.eq(m_new_r)]
         hid_eng.ports()
         ro_eng.ports()
         fin_writes()

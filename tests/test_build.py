@@ -66,8 +66,13 @@ def test_cli_help():
     out = subprocess.run([sys.executable, "-m", "rtl.build", "--help"], capture_output=True,
                          text=True, check=True).stdout
     for word in ("--device", "--config", "--freq", "--out", "12F", "85F", "summary.json",
-                 "ecppack"):
+                 "ecppack", "--router", "router1"):
         assert word in out
+
+
+def test_build_wrong_router():
+    with pytest.raises(ValueError, match="router must be one of"):
+        rb.build("ulx3s", "25F", "digits", 30.0, "build/never", router="router3")
 
 
 def test_missing_tool_message(monkeypatch, capsys):
