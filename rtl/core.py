@@ -410,7 +410,6 @@ class Core(wiring.Component):
         fb_y = [Signal(signed(max(eb, psib + 1)), name=f"fb_y_{p}", reset_less=True) for p in range(P)]
         fb_prod = [Signal(signed(len(fb_x[0]) + len(fb_y[0])), name=f"fb_prod_{p}") for p in range(P)]
         gacc_next = [Signal(signed(gaccw), name=f"gacc_next_{p}") for p in range(P)]
-        gpsi = [Signal(signed(len(fb_prod[0])), name=f"gpsi_{p}", reset_less=True) for p in range(P)]
         d_any = Signal()                  # some d of the group is nonzero (registered with d)
         fb_first = Signal()               # stage 2 holds class 0: the accumulation starts
         # the products M[j, k] e_k are registered (multiplier -> register -> adder), and the
@@ -959,12 +958,13 @@ class Core(wiring.Component):
                     m.d.sync += [fb_x[p].eq(top_down_signal(cfg, gacc[p])) for p in range(P)]
                     m.d.sync += [fb_y[p].eq(psi_word[p * psib:(p + 1) * psib]) for p in range(P)]
                     m.next = f"MP{l}_D"
-                with m.State(f"MP{l}_D"):       # the product g * psi registered ...
-                    m.d.sync += [gpsi[p].eq(fb_prod[p]) for p in range(P)]
+                # the product g * psi registered (fb_prod_r, the products' only register, so
+                # each multiplier drives one set of flip-flops) ...
+                with m.State(f"MP{l}_D"):
                     m.next = f"MP{l}_D2"
                 with m.State(f"MP{l}_D2"):      # ... then rounded and saturated into d
-                    m.d.sync += [d[p].eq(factor_from_product(cfg, gpsi[p])) for p in range(P)]
-                    m.d.sync += d_any.eq(~Cat(*(factor_is_zero(cfg, v) for v in gpsi)).all())
+                    m.d.sync += [d[p].eq(factor_from_product(cfg, fb_prod_r[p])) for p in range(P)]
+                    m.d.sync += d_any.eq(~Cat(*(factor_is_zero(cfg, v) for v in fb_prod_r)).all())
                     m.next = f"WP{l}_JOB"
                 # weight pass of word group c over the inputs with a nonzero trace: handed
                 # to the engine (skipped when d = 0), then on to the next group's M pass,
