@@ -31,10 +31,9 @@ from amaranth.lib import stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from golden.arith import smax, smin
 from golden.core import FixedCore
 
-from .arith import saturate
+from .arith import fits_signed, saturate
 from .error import output_error
 from .feedback import (baseline_update, feedback_apply, feedback_decay, feedback_step, negated_feedback_step,
                        negated_step_bias, top_down_signal)
@@ -414,7 +413,8 @@ class Core(wiring.Component):
         fb_first = Signal()               # stage 2 holds class 0: the accumulation starts
         # the products M[j, k] e_k are registered (multiplier -> register -> adder), and the
         # accumulation follows a cycle later: fb_pv / fb_pfirst are fb_v / fb_first delayed
-        fb_prod_r = [Signal(signed(len(fb_x[0]) + len(fb_y[0])), name=f"fb_prod_r_{p}", reset_less=True) for p in range(P)]
+        fb_prod_r = [Signal(signed(len(fb_x[0]) + len(fb_y[0])), name=f"fb_prod_r_{p}", reset_less=True)
+                     for p in range(P)]
         fb_pv = Signal()
         fb_pfirst = Signal()
         m.d.sync += [fb_pv.eq(fb_v), fb_pfirst.eq(fb_first)]
@@ -534,19 +534,17 @@ class Core(wiring.Component):
         msel = Signal(16)
         m.d.sync += msel.eq(1 << mem_sel)
 
-        def in_range(bits):
-            return (wval >= smin(bits)) & (wval <= smax(bits))
         hlo, hhi = max(0, -hid_base), min(24, (1 << SHIFT_BITS) - 1 - hid_base)
         rlo, rhi = max(0, -ro_base), min(24, (1 << SHIFT_BITS) - 1 - ro_base)
         lfsr_ok = ((data_word != 0) & ((data_word >> cfg.lfsr_bits) == 0)
                    if cfg.lfsr_bits < 32 else data_word != 0)
         checks = []                       # (memory, entry exists, writable, value fits)
         for l in range(L):
-            checks.append((Mem.W1 + l, (addr_row < sizes[l + 1]) & (addr_col < sizes[l]), True, in_range(wb)))
-            checks.append((Mem.M1 + l, (addr_row < sizes[l + 1]) & (addr_col < nout), True, in_range(fbb)))
+            checks.append((Mem.W1 + l, (addr_row < sizes[l + 1]) & (addr_col < sizes[l]), True, fits_signed(wval, wb)))
+            checks.append((Mem.M1 + l, (addr_row < sizes[l + 1]) & (addr_col < nout), True, fits_signed(wval, fbb)))
         checks += [
-            (Mem.W_OUT, (addr_row < nout) & (addr_col < sizes[L]), True, in_range(wb)),
-            (Mem.BASELINE, (addr_row < nout) & (addr_col == 0), True, in_range(ob)),
+            (Mem.W_OUT, (addr_row < nout) & (addr_col < sizes[L]), True, fits_signed(wval, wb)),
+            (Mem.BASELINE, (addr_row < nout) & (addr_col == 0), True, fits_signed(wval, ob)),
             (Mem.LFSR, (addr_row < P) & (addr_col == 0), True, lfsr_ok),
             (Mem.PARAM, (addr_row < 2) & (addr_col == 0), True,
              Mux(addr_row == 0, (wval >= hlo) & (wval <= hhi), (wval >= rlo) & (wval <= rhi))),
@@ -912,7 +910,7 @@ class Core(wiring.Component):
                         m.next = f"{name}_ACC"
 
             # the forward pass is done once the input trace unit is; then inference answers,
-            # and learning starts: error, centred output and baseline for every class at once
+            # and learning starts: the class unit (above) and the first M pass
             with m.State("STEP_END"):
                 with m.If(tr_idle & ~train):
                     m.d.sync += respond(Status.OK)
