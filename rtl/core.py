@@ -35,6 +35,7 @@ from golden.core import FixedCore
 
 from .arith import fits_signed, saturate
 from .error import output_error
+from .multiplier import MULTIPLIER_KINDS, registered_product
 from .feedback import (baseline_update, feedback_apply, feedback_decay, feedback_step, negated_feedback_step,
                        negated_step_bias, top_down_signal)
 from .neuron import (check_fire_range, fire, reset_leak_decay, soft_reset, surrogate_distance,
@@ -140,6 +141,10 @@ class Core(wiring.Component):
     ----------
     cfg : golden.config.CoreConfig
         Sizes, widths, shifts and seeds; validated again for the gateware's own limits.
+    multipliers : {"inferred", "ecp5"}, optional
+        How the products' registers are made (:mod:`rtl.multiplier`): ``"ecp5"`` uses the
+        ECP5 DSP's own output register.  By default, ``"ecp5"`` when the elaborating platform
+        is an ECP5 and ``"inferred"`` otherwise (the simulations).
 
     Ports
     -----
@@ -151,10 +156,13 @@ class Core(wiring.Component):
         A sample is open; it is a training sample; pulses when an error response is sent.
     """
 
-    def __init__(self, cfg):
+    def __init__(self, cfg, *, multipliers=None):
         cfg.validate()
         check_rtl_config(cfg)
+        if multipliers is not None and multipliers not in MULTIPLIER_KINDS:
+            raise ValueError(f"multipliers must be None or one of {MULTIPLIER_KINDS}, got {multipliers!r}")
         self.cfg = cfg
+        self.multipliers = multipliers
         super().__init__({
             "i_stream": In(stream.Signature(32)),
             "o_stream": Out(stream.Signature(32)),
@@ -167,6 +175,7 @@ class Core(wiring.Component):
     def elaborate(self, platform):
         cfg = self.cfg
         m = Module()
+        mul_kind = self.multipliers or ("ecp5" if getattr(platform, "family", None) == "ecp5" else "inferred")
         P, L, nout = cfg.lanes, cfg.n_hidden_layers, cfg.n_outputs
         lp = (P - 1).bit_length()
         sizes = cfg.sizes
@@ -407,13 +416,12 @@ class Core(wiring.Component):
         fb2_step = [Signal(signed(stepw), name=f"fb_step_{p}", reset_less=True) for p in range(P)]
         fb_x = [Signal(signed(max(fbb, sb)), name=f"fb_x_{p}", reset_less=True) for p in range(P)]
         fb_y = [Signal(signed(max(eb, psib + 1)), name=f"fb_y_{p}", reset_less=True) for p in range(P)]
-        fb_prod = [Signal(signed(len(fb_x[0]) + len(fb_y[0])), name=f"fb_prod_{p}") for p in range(P)]
         gacc_next = [Signal(signed(gaccw), name=f"gacc_next_{p}") for p in range(P)]
         d_any = Signal()                  # some d of the group is nonzero (registered with d)
         fb_first = Signal()               # stage 2 holds class 0: the accumulation starts
         # the products M[j, k] e_k are registered (multiplier -> register -> adder), and the
         # accumulation follows a cycle later: fb_pv / fb_pfirst are fb_v / fb_first delayed
-        fb_prod_r = [Signal(signed(len(fb_x[0]) + len(fb_y[0])), name=f"fb_prod_r_{p}", reset_less=True)
+        fb_prod_r = [registered_product(m, fb_x[p], fb_y[p], name=f"fb_prod_r_{p}", kind=mul_kind)
                      for p in range(P)]
         fb_pv = Signal()
         fb_pfirst = Signal()
@@ -430,8 +438,6 @@ class Core(wiring.Component):
         fb3_addr = Signal(len((group << kb) | fb2_k), reset_less=True)
         m.d.sync += [fb3_we.eq(fb2_we), m_new_r.eq(m_new), fb3_addr.eq((group << kb) | fb2_k)]
         for p in range(P):
-            m.d.comb += fb_prod[p].eq(fb_x[p] * fb_y[p])
-            m.d.sync += fb_prod_r[p].eq(fb_prod[p])
             m.d.comb += gacc_next[p].eq(Mux(fb_pfirst, 0, gacc[p]) + fb_prod_r[p])
             m.d.sync += [fb2_dec[p].eq(feedback_decay(cfg, lane_of(fb_m, fbb, p))),
                          fb2_step[p].eq(Mux(z_word[p], fb_step, fb_nstep))]
@@ -445,10 +451,10 @@ class Core(wiring.Component):
         # Their masks, the nonzero-trace flags, hold still through learning.
         hid_eng = UpdateEngine(m, "hidden_engine", cfg=cfg, weights=W, traces=A[:L], masks=nz[:L],
                                col_bits=cb[:L], mask_bits=max(G[l] * P for l in range(L)),
-                               max_groups=max(G[1:L + 1]), shift_bits=SHIFT_BITS)
+                               max_groups=max(G[1:L + 1]), shift_bits=SHIFT_BITS, multipliers=mul_kind)
         ro_eng = UpdateEngine(m, "readout_engine", cfg=cfg, weights=[WO], traces=[A[L]], masks=[nz[L]],
                               col_bits=[cb[L]], mask_bits=G[L] * P, max_groups=G[L + 1],
-                              shift_bits=SHIFT_BITS)
+                              shift_bits=SHIFT_BITS, multipliers=mul_kind)
         ro_active = Signal()              # readout jobs left to hand over
         ro_group = Signal(range(G[L + 1] + 1))
         ro_gsel = ro_group[:_bits(G[L + 1])] if G[L + 1] > 1 else Const(0, 1)

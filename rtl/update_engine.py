@@ -16,7 +16,7 @@ stage  work
 ====== ==================================================================================
 issue  weight word ``(c << col_bits) | i`` and trace word ``i // P`` addressed
 1      read data: the weight word and the trace lane ``a_i`` (the multiplier operand) registered
-2      products ``factor_p * a_i`` registered (MULT18X18D, both operands registers)
+2      products ``factor_p * a_i`` registered (MULT18X18D, :mod:`rtl.multiplier`)
 3      ``product + (2**shift >> 1)`` registered (the rounding half)
 4      ``step = that >> shift`` registered (barrel shifter)
 5      ``W - step`` registered (exact)
@@ -40,6 +40,7 @@ never race a read.
 from amaranth.hdl import Array, Cat, Signal, signed
 
 from .bit_scan import BitScan
+from .multiplier import registered_product
 from .update_rule import saturate_weight, step_round, step_shift, subtract_step
 
 __all__ = ["UpdateEngine"]
@@ -70,6 +71,8 @@ class UpdateEngine:
         Largest word-group count of the layers served.
     shift_bits : int
         Width of the learning-rate shift (the barrel shifter has one level per bit).
+    multipliers : {"inferred", "ecp5"}
+        How the product registers are made (:func:`rtl.multiplier.registered_product`).
 
     Attributes
     ----------
@@ -85,7 +88,7 @@ class UpdateEngine:
     STAGES = 5                       # registered stages between the read data and the write
 
     def __init__(self, m, name, *, cfg, weights, traces, masks, col_bits, mask_bits, max_groups,
-                 shift_bits):
+                 shift_bits, multipliers="inferred"):
         P, wb, tb = cfg.lanes, cfg.weight_bits, cfg.trace_bits
         lp = (P - 1).bit_length()
         n = len(weights)
@@ -135,7 +138,6 @@ class UpdateEngine:
         self.pg = pg = [data(range(max_groups + 1), f"group_{s}") for s in range(S)]
         a_op = [data(tb, f"a_{p}") for p in range(P)]
         prod_w = 18 + tb + 1
-        prod = [data(signed(prod_w), f"prod_{p}") for p in range(P)]
         sh = [data(shift_bits, f"shift_{s}") for s in range(2)]   # the shift travels with the products
         rnd = [data(signed(prod_w + 1), f"round_{p}") for p in range(P)]
         step = [data(signed(prod_w + 1), f"step_{p}") for p in range(P)]
@@ -164,7 +166,9 @@ class UpdateEngine:
         for regs in (v, pidx, pw_, pl, pg):
             m.d.sync += [regs[s].eq(regs[s - 1]) for s in range(1, S)]
         m.d.sync += [a_op[p].eq(a_lane) for p in range(P)]
-        m.d.sync += [prod[p].eq(factor[p] * a_op[p]) for p in range(P)] + [sh[0].eq(shift)]
+        prod = [registered_product(m, factor[p], a_op[p], name=f"{name}_prod_{p}", kind=multipliers)
+                for p in range(P)]
+        m.d.sync += sh[0].eq(shift)
         m.d.sync += [rnd[p].eq(step_round(prod[p], sh[0])) for p in range(P)] + [sh[1].eq(sh[0])]
         m.d.sync += [step[p].eq(step_shift(rnd[p], sh[1])) for p in range(P)]
         m.d.sync += [diff[p].eq(subtract_step(lane(pw_[3], wb, p).as_signed(), step[p])) for p in range(P)]

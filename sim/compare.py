@@ -28,33 +28,43 @@ __all__ = ["compare", "main"]
 DEFAULT_BUILD = Path("build") / "sim"
 
 
-def _build_dir(cfg, base):
+PRIMITIVES = Path(__file__).resolve().parent / "primitives"
+"""Simulation models of the vendor primitives the core instantiates (``sim/primitives``)."""
+
+
+def _build_dir(cfg, base, multipliers="inferred"):
     """One folder per configuration *and* version of the design: the folder's Verilog is
     reused, so its name digests the configuration and the sources it is generated from
     (``rtl/`` and ``golden/``, whose model gives the memories' initial contents)."""
-    digest = hashlib.sha1(json.dumps(cfg.to_dict(), sort_keys=True).encode())
+    digest = hashlib.sha1(json.dumps({**cfg.to_dict(), "multipliers": multipliers}, sort_keys=True).encode())
     root = Path(__file__).resolve().parent.parent
-    for package in ("rtl", "golden"):
-        for path in sorted((root / package).glob("*.py")):
+    for package in ("rtl", "golden", "sim/primitives"):
+        for path in sorted((root / package).glob("*.[pv]*")):
             digest.update(f"{package}/{path.name}".encode() + path.read_bytes())
     return Path(base) / f"{cfg.name}-{digest.hexdigest()[:10]}"
 
 
 def compare(cfg, *, samples=4, source="random", seed=0, idle=0.3, stall=0.3, check="sample",
             errors=False, reads=False, simulator=None, build_base=DEFAULT_BUILD,
-            train_fraction=0.75, epoch=0):
-    """Run one comparison; returns the result dictionary (raises nothing on mismatch)."""
+            train_fraction=0.75, epoch=0, multipliers="inferred"):
+    """Run one comparison; returns the result dictionary (raises nothing on mismatch).
+
+    ``multipliers="ecp5"`` runs the core as an ECP5 build elaborates it (its products in
+    ``MULT18X18D`` instances, :mod:`rtl.multiplier`), with the primitive's model
+    ``sim/primitives/MULT18X18D.v``."""
     from rtl.core import Core
-    from sim.runner import default_simulator, run_cocotb
+    from sim.runner import default_simulator, run_cocotb, write_verilog
 
     sim = simulator or default_simulator()
-    build = _build_dir(cfg, Path(build_base) / sim).resolve()
+    build = _build_dir(cfg, Path(build_base) / sim, multipliers).resolve()
     build.mkdir(parents=True, exist_ok=True)
     result_path = build / f"result-{os.getpid()}.json"
     scenario = {"samples": samples, "source": source, "seed": seed, "idle": idle, "stall": stall,
                 "check": check, "errors": errors, "reads": reads, "train_fraction": train_fraction, "epoch": epoch}
     verilog = build / "top.v"
-    design = verilog if verilog.exists() else Core(cfg)
+    design = verilog if verilog.exists() else write_verilog(Core(cfg, multipliers=multipliers), build)
+    if multipliers == "ecp5":
+        design = [design, PRIMITIVES / "MULT18X18D.v"]
     env = {"OPZO_CONFIG": json.dumps(cfg.to_dict()), "OPZO_SCENARIO": json.dumps(scenario),
            "OPZO_RESULT": str(result_path)}
     error = None
@@ -68,7 +78,7 @@ def compare(cfg, *, samples=4, source="random", seed=0, idle=0.3, stall=0.3, che
     result_path.unlink()
     result.update({"config": cfg.name, "simulator": sim, "lanes": cfg.lanes,
                    "hidden": list(cfg.hidden), "seed": seed, "source": source, "check": check,
-                   "idle": idle, "stall": stall, "config_fields": cfg.to_dict()})
+                   "idle": idle, "stall": stall, "multipliers": multipliers, "config_fields": cfg.to_dict()})
     if error and not result["mismatches"]:
         result["error"] = error
     return result
@@ -93,6 +103,9 @@ def main(argv=None):
     p.add_argument("--reads", action="store_true",
                    help="also read the whole final state back through READ commands")
     p.add_argument("--simulator", choices=("verilator", "icarus"))
+    p.add_argument("--multipliers", choices=("inferred", "ecp5"), default="inferred",
+                   help="'ecp5': the products in MULT18X18D instances, as an ECP5 build makes them "
+                        "(simulated with sim/primitives/MULT18X18D.v)")
     p.add_argument("--build-dir", default=str(DEFAULT_BUILD))
     p.add_argument("--json", metavar="PATH")
     args = p.parse_args(argv)
@@ -112,7 +125,7 @@ def main(argv=None):
         source = "random"
     r = compare(cfg, samples=args.samples, source=source, seed=args.seed, idle=args.idle,
                 stall=args.stall, check=args.check, errors=args.errors, reads=args.reads, simulator=args.simulator,
-                build_base=args.build_dir)
+                build_base=args.build_dir, multipliers=args.multipliers)
     cpt = r["cycles_per_timestep"]
     print(f"config {r['config']} (hidden {r['hidden']}, P = {r['lanes']}, {r['simulator']}): "
           f"{r['samples']} samples, {r['timesteps']} time steps, {r['words_checked']} words checked, "

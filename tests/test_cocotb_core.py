@@ -34,6 +34,14 @@ def test_digits_default_real_data(build_base):
     assert r["train_timesteps"] > 0 and r["cycles_per_timestep"] > r["bound_cycles_per_timestep"]
 
 
+def test_digits_default_with_ecp5_multipliers(build_base):
+    """The core as an ECP5 build elaborates it: its 24 products in MULT18X18D instances
+    (rtl/multiplier.py), simulated with the primitive's model, bit-exact on real digits."""
+    r = _check(compare(preset("digits"), samples=2, source="digits", check="sample",
+                       build_base=build_base, multipliers="ecp5"))
+    assert r["multipliers"] == "ecp5" and r["train_timesteps"] > 0
+
+
 def test_yinyang_two_layers_every_step(build_base):
     """Two hidden layers on Yin-Yang, state checked after every time step, then read back
     through READ commands."""
