@@ -437,6 +437,18 @@ class Core(wiring.Component):
         m_new_r = Signal(P * fbb, reset_less=True)
         fb3_addr = Signal(len((group << kb) | fb2_k), reset_less=True)
         m.d.sync += [fb3_we.eq(fb2_we), m_new_r.eq(m_new), fb3_addr.eq((group << kb) | fb2_k)]
+        # The multiplier operands load every cycle through one 2:1 multiplexer whose select
+        # is a register (no state decode after the feedback BRAM's late output): M[j, k]
+        # and e_k in an M pass; g and psi in MP_G (fb_g), whose product d is taken in MP_D2.
+        # Outside those the products are not used (gacc adds only under fb_pv).
+        # g = top_down_signal(gacc) is registered every cycle: in MP_G it holds the final
+        # sum's (the pass leaves MP_RUN only when no accumulation is pending).
+        fb_g = Signal()                   # registered: this cycle is an MP_G
+        g_r = [Signal(signed(sb), name=f"g_{p}", reset_less=True) for p in range(P)]
+        m.d.sync += fb_g.eq(0)
+        m.d.sync += [g_r[p].eq(top_down_signal(cfg, gacc[p])) for p in range(P)]
+        m.d.sync += [fb_x[p].eq(Mux(fb_g, g_r[p], lane_of(m_rd, fbb, p))) for p in range(P)]
+        m.d.sync += [fb_y[p].eq(Mux(fb_g, psi_word[p * psib:(p + 1) * psib], pick_e)) for p in range(P)]
         for p in range(P):
             m.d.comb += gacc_next[p].eq(Mux(fb_pfirst, 0, gacc[p]) + fb_prod_r[p])
             m.d.sync += [fb2_dec[p].eq(feedback_decay(cfg, lane_of(fb_m, fbb, p))),
@@ -952,15 +964,12 @@ class Core(wiring.Component):
                     m.d.sync += [dv.eq(kcnt < nout), first.eq(0), last_grp.eq(group == G[l + 1] - 1)]
                     m.d.sync += [fb_v.eq(dv), fb_k.eq(d_k), fb_m.eq(m_rd), fb_step.eq(pick_step),
                                  fb_nstep.eq(pick_nstep), fb_first.eq(d_k == 0)]
-                    m.d.sync += [fb_x[p].eq(lane_of(m_rd, fbb, p)) for p in range(P)]
-                    m.d.sync += [fb_y[p].eq(pick_e) for p in range(P)]
                     with m.If(fb_pv):
                         m.d.sync += [gacc[p].eq(gacc_next[p]) for p in range(P)]
                     with m.If((kcnt == nout) & ~dv & ~fb_v & ~fb_pv & ~fb2_v & ~first):
                         m.next = f"MP{l}_G"
+                        m.d.sync += fb_g.eq(1)
                 with m.State(f"MP{l}_G"):
-                    m.d.sync += [fb_x[p].eq(top_down_signal(cfg, gacc[p])) for p in range(P)]
-                    m.d.sync += [fb_y[p].eq(psi_word[p * psib:(p + 1) * psib]) for p in range(P)]
                     m.next = f"MP{l}_D"
                 # the product g * psi registered (fb_prod_r, the products' only register, so
                 # each multiplier drives one set of flip-flops) ...
