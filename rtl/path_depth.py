@@ -10,8 +10,11 @@ whole top of the list::
 The model is rough on purpose: a LUT or mux costs its logic delay plus a routing delay that
 grows with the driving net's fan-out (``0.5 + 0.4 * log2(1 + fanout)`` ns, calibrated by
 eye on this design's nextpnr reports); a carry step costs 0.06 ns; a flip-flop's output
-0.52 ns, a block RAM's 5.8 ns (nextpnr's ECP5 numbers).  It ranks paths; nextpnr's report
-is the measurement.  Paths are listed once per (start register, end register) pair.
+0.52 ns, a block RAM's 5.8 ns (nextpnr's ECP5 numbers).  A MULT18X18D is logic (4.0 ns)
+unless its output register is on (``REG_OUTPUT_CLK``, :mod:`rtl.multiplier`): then it is a
+register whose inputs end paths after the multiplier array and whose outputs start them.
+It ranks paths; nextpnr's report is the measurement.  Paths are listed once per (start
+register, end register) pair.
 """
 
 import argparse
@@ -26,6 +29,7 @@ __all__ = ["estimate", "main"]
 LOGIC = {"LUT4": 0.24, "PFUMX": 0.25, "L6MUX21": 0.25, "CCU2C": 0.45, "MULT18X18D": 4.0,
          "ALU54B": 3.0}
 CLK_TO_OUT = {"TRELLIS_FF": 0.52, "DP16KD": 5.8, "TRELLIS_DPR16X4": 1.0}
+DSP_CLK_TO_OUT = 0.6                  # a MULT18X18D's output register (no nextpnr figure used)
 CARRY_STEP = 0.06
 CLOCK_PINS = {"CLK", "CLKA", "CLKB", "WCK"}
 
@@ -36,6 +40,12 @@ def _route(fanout):
 
 def _short(name):
     return re.sub(r"_TRELLIS_FF_Q(_\d+)?$", "", name)
+
+
+def _registered_dsp(cell):
+    """A MULT18X18D whose product passes its own output register."""
+    return (cell["type"] == "MULT18X18D"
+            and str(cell.get("parameters", {}).get("REG_OUTPUT_CLK", "NONE")).strip() != "NONE")
 
 
 def estimate(netlist, module="top"):
@@ -51,7 +61,9 @@ def estimate(netlist, module="top"):
                 if not isinstance(b, int):
                     continue
                 if dirs.get(port) == "output":
-                    if cell["type"] in LOGIC:
+                    if _registered_dsp(cell):
+                        start[b] = (DSP_CLK_TO_OUT, name)
+                    elif cell["type"] in LOGIC:
                         driver[b] = name
                     elif cell["type"] in CLK_TO_OUT:
                         start[b] = (CLK_TO_OUT[cell["type"]], name)
@@ -92,8 +104,11 @@ def estimate(netlist, module="top"):
 
     found = {}
     for name, cell in cells.items():
-        if cell["type"] not in CLK_TO_OUT:
+        dsp = _registered_dsp(cell)
+        if cell["type"] not in CLK_TO_OUT and not dsp:
             continue
+        # a registered DSP's inputs pass the multiplier array before its register
+        setup = LOGIC["MULT18X18D"] if dsp else 0.0
         dirs = cell.get("port_directions", {})
         for port, bits in cell["connections"].items():
             if dirs.get(port) != "input" or port in CLOCK_PINS:
@@ -101,7 +116,7 @@ def estimate(netlist, module="top"):
             for b in bits:
                 if not isinstance(b, int):
                     continue
-                t = arrive(b) + _route(sinks[b])
+                t = arrive(b) + _route(sinks[b]) + setup
                 levels, src = 0, b
                 while via.get(src) is not None:
                     src, levels = via[src], levels + 1

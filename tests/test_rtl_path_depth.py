@@ -47,6 +47,27 @@ def test_arrivals_follow_the_model():
     assert levels == 2 and t == pytest.approx(0.52 + route1 + 0.45 + 0.06 + route1)
 
 
+def _dsp(a, p, registered):
+    params = {"REG_OUTPUT_CLK": "CLK0" if registered else "NONE"}
+    return {"type": "MULT18X18D", "parameters": params, "connections": {"CLK0": [1], "A0": [a], "P0": [p]},
+            "port_directions": {"CLK0": "input", "A0": "input", "P0": "output"}}
+
+
+@pytest.mark.parametrize("registered", [False, True])
+def test_multiplier_output_register_splits_the_path(registered):
+    """x -> MULT18X18D -> y: one path through the array when the DSP has no register; with
+    REG_OUTPUT_CLK two, x -> dsp (the array before its register) and dsp -> y."""
+    cells = {"x_TRELLIS_FF_Q": _ff(99, 40), "dsp": _dsp(40, 41, registered), "y_TRELLIS_FF_Q": _ff(41, 42)}
+    paths = {(first, end): t for t, first, end, _, _ in estimate({"modules": {"top": {"cells": cells}}})}
+    route1 = 0.5 + 0.4 * 1.0
+    if registered:
+        assert paths[("x", "dsp")] == pytest.approx(0.52 + route1 + 4.0)
+        assert paths[("dsp", "y_TRELLIS_FF_Q")] == pytest.approx(0.6 + route1)
+    else:
+        assert paths[("x", "y_TRELLIS_FF_Q")] == pytest.approx(0.52 + 2 * route1 + 4.0)
+        assert ("x", "dsp") not in paths
+
+
 def test_ranked_worst_first(tmp_path, capsys):
     paths = estimate(_netlist())
     ts = [t for t, *_ in paths]
