@@ -7,6 +7,11 @@
 // passes the output register, clocked by CLK0, enabled by CE0 and (RESETMODE "SYNC")
 // cleared by RST0; input and pipeline registers bypassed ("NONE").  Any other parameter
 // value stops the simulation: this model does not describe it.
+// Read against the behaviour of Lattice's own simulation library model (ECP5U
+// MULT18X18D.v, as vendored in public repositories; not copied): operands sign-extended to
+// 36 bits by SIGNEDA/SIGNEDB, the low 36 bits of their product; with CLK0_DIV "ENABLED"
+// (the default, and what Diamond's generated registered multipliers use) the library's
+// output register loads on every rising edge of CLK0.
 module MULT18X18D #(
     parameter REG_INPUTA_CLK = "NONE",
     parameter REG_INPUTA_CE = "CE0",
