@@ -8,7 +8,7 @@ low ``E`` bits with the top one inverted (``0 .. 2^E - 1``); outside it the clam
 critical path: 10.5 ns in a 95.3 MHz build.)
 """
 
-from amaranth.hdl import Cat, Const, Mux
+from amaranth.hdl import Cat, Mux
 
 from .arith import fits_signed
 

@@ -19,9 +19,11 @@ import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, RisingEdge
 
+from golden.arith import smax, smin
+
 
 def _range(bits, signed):
-    return (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed else (0, (1 << bits) - 1)
+    return (smin(bits), smax(bits)) if signed else (0, (1 << bits) - 1)
 
 
 def _as_int(handle, bits, signed):
