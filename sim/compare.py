@@ -21,6 +21,7 @@ from pathlib import Path
 
 from golden.config import PRESETS, preset
 from golden.train import parse_overrides
+from rtl.multiplier import MULTIPLIER_KINDS
 
 __all__ = ["compare", "main"]
 
@@ -102,7 +103,7 @@ def main(argv=None):
     p.add_argument("--reads", action="store_true",
                    help="also read the whole final state back through READ commands")
     p.add_argument("--simulator", choices=("verilator", "icarus"))
-    p.add_argument("--multipliers", choices=("inferred", "ecp5"), default="inferred",
+    p.add_argument("--multipliers", choices=MULTIPLIER_KINDS, default="inferred",
                    help="'ecp5': the products in MULT18X18D instances, as an ECP5 build makes them "
                         "(simulated with sim/primitives/MULT18X18D.v)")
     p.add_argument("--build-dir", default=str(DEFAULT_BUILD))
