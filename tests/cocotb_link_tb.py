@@ -4,7 +4,7 @@ Run by ``tests/test_host_link.py`` through :func:`sim.runner.run_cocotb`.  The h
 uses the host driver's own framing (:mod:`boards.ulx3s.protocol`: ``encode_packet``,
 ``pack_commands``, ``Decoder``); expected answers come from
 :class:`boards.ulx3s.protocol.LinkModel` (link framing rules) in front of
-:class:`sim.model.CoreModel` (the golden core), compared byte for byte.
+:class:`golden.command_model.CoreModel` (the golden core), compared byte for byte.
 
 Environment: ``OPZO_CONFIG`` (JSON config fields), ``LINK_DIV`` (clock cycles per UART bit),
 ``LINK_TIMEOUT`` (link timeout in cycles), ``FUZZ_PACKETS``, ``SEED``.
@@ -23,7 +23,7 @@ from boards.ulx3s.protocol import (MAX_WORDS, SYNC, Decoder, LinkError, LinkMode
                                    crc16, encode_packet, info_words, pack_commands,
                                    parse_error_word)
 from golden.config import CoreConfig
-from rtl.protocol import Mem, Op, command_words
+from golden.protocol import Mem, Op, command_words
 from sim.scenario import random_samples, sample_commands, state_reads
 
 PERIOD_NS = 10

@@ -1,12 +1,12 @@
 """Opt-in (``--runslow``): the accuracy bars of the golden model, trained in full.
 
-The measured tables (three seeds, every method) are produced by ``python -m golden.sweep``
+The measured tables (three seeds, every method) are produced by ``python -m tools.sweep``
 and recorded in docs/fixed_point.md; these tests re-check the bars for one seed.
 """
 
 import pytest
 
-from golden.train import train
+from tools.train import train
 
 pytestmark = pytest.mark.slow
 

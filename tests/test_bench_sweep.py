@@ -2,8 +2,8 @@
 
 import json
 
-from golden.bench import bench
-from golden.sweep import main as sweep_main
+from tools.cpu_bench import bench
+from tools.sweep import main as sweep_main
 
 
 def test_bench_reports_rates():

@@ -12,7 +12,7 @@ from boards.ulx3s.protocol import (MAX_WORDS, SYNC, Decoder, LinkError, LinkMode
                                    crc16, encode_packet, error_word, info_words, pack_commands,
                                    parse_error_word, parse_info, split_commands)
 from golden.config import preset
-from rtl.protocol import Mem, Op, command_words
+from golden.protocol import Mem, Op, command_words
 from sim.scenario import sample_commands
 
 SMALL = dict(n_inputs=8, hidden=(6,), n_outputs=3, lanes=2, timesteps=2)
@@ -124,7 +124,7 @@ def test_link_model_rules():
 
 def test_host_driver_sim_transport_train_dump_load(tmp_path):
     from boards.ulx3s.host import OpzoHost, SimTransport
-    from sim.model import CoreModel
+    from golden.command_model import CoreModel
 
     cfg = small_cfg()
     host = OpzoHost(SimTransport(cfg))
@@ -188,9 +188,9 @@ def test_cocotb_link_fuzz_soak(tmp_path):
 
 
 def test_host_train_cli_sim_matches_golden_train(capsys):
-    """``host train --sim`` encodes, orders and decays learning rates exactly as golden.train."""
+    """``host train --sim`` encodes, orders and decays learning rates exactly as tools.train."""
     from boards.ulx3s.host import main
-    from golden.train import train
+    from tools.train import train
 
     ref = train("digits", "opzo", "fixed", epochs=2, limit_train=30, limit_test=15,
                 progress=False, lr_decay_epochs=(1,))

@@ -10,7 +10,7 @@ from amaranth.back import rtlil
 
 from golden.config import preset
 from rtl.core import Core
-from rtl.protocol import Mem, Op, Status, command_words, parse_response
+from golden.protocol import Mem, Op, Status, command_words, parse_response
 from sim.pysim import run_commands
 from sim.scenario import Scoreboard, error_commands, random_samples, sample_commands, state_reads
 

@@ -5,7 +5,8 @@ import json
 import numpy as np
 import pytest
 
-from golden.train import main, parse_overrides, train
+from golden.config import parse_overrides
+from tools.train import main, train
 
 
 def test_fixed_opzo_short_run_improves():

@@ -11,9 +11,9 @@ Examples::
 
 ``--sim`` replaces the serial port by :class:`SimTransport` (the link model in front of the
 golden model), which runs everything without a board.  Samples are encoded exactly as
-``golden.train`` encodes them (same encoding seeds, data order and learning-rate halvings,
+``tools.train`` encodes them (same encoding seeds, data order and learning-rate halvings,
 which the host applies by writing the learning-rate shift parameters), so training on the
-board reproduces ``python -m golden.train --model fixed`` for the same seed when the
+board reproduces ``python -m tools.train --model fixed`` for the same seed when the
 bitstream was built with the same configuration (the chip's initial weights come from the
 configuration's seed).
 
@@ -27,7 +27,7 @@ import time
 
 import numpy as np
 
-from rtl.protocol import Mem, Op, Status, command_words, parse_response, to_signed
+from golden.protocol import Mem, Op, Status, command_words, parse_response, to_signed
 
 from .protocol import (MAX_WORDS, Decoder, LinkModel, PacketType, encode_packet,
                        pack_commands, parse_error_word, parse_info)
@@ -78,7 +78,7 @@ class SerialTransport(Transport):
 
 class SimTransport(Transport):
     """The device simulated in Python: :class:`~boards.ulx3s.protocol.LinkModel` (framing
-    rules) in front of :class:`sim.model.CoreModel` (the golden core).  A read that finds
+    rules) in front of :class:`golden.command_model.CoreModel` (the golden core).  A read that finds
     nothing while a packet is open models the device's inter-byte timeout."""
 
     def __init__(self, cfg):
@@ -373,7 +373,7 @@ def main(argv=None):
     p.add_argument("--seed", type=int, default=0, help="encoding/order seed (and config seed)")
     p.add_argument("--epochs", type=int, default=5)
     p.add_argument("--lr-decay-epochs", default="10,15",
-                   help="epochs at whose start both learning rates halve (as golden.train)")
+                   help="epochs at whose start both learning rates halve (as tools.train)")
     p.add_argument("--limit-train", type=int, default=None)
     p.add_argument("--limit-test", type=int, default=None)
     p.add_argument("--index", type=int, default=0, help="infer: test sample index")

@@ -20,7 +20,7 @@ from amaranth.lib import stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from rtl.protocol import Op
+from golden.protocol import Op
 
 from .protocol import BUFFER_WORDS, MAX_WORDS, SYNC, LinkError, PacketType, info_words
 

@@ -8,14 +8,14 @@ The exact byte-level specification is ``docs/host_protocol.md``; in short, a pac
 The CRC is CRC-16/CCITT-FALSE (polynomial 0x1021, initial value 0xFFFF, no reflection, no
 final XOR; check value of ``b"123456789"`` is 0x29B1) over TYPE, LEN and the payload bytes.
 
-Host -> device: ``CMD`` (one or more complete core commands, :mod:`rtl.protocol`), ``PING``
+Host -> device: ``CMD`` (one or more complete core commands, :mod:`golden.protocol`), ``PING``
 (no payload).  Device -> host: ``RESP`` (exactly one core response: header plus its data
 words; a ``CMD`` packet with ``k`` commands is answered by ``k`` ``RESP`` packets), ``PONG``
 (link and configuration information), ``ERROR`` (one word: ``code | type << 8 | len << 16``
 with the type and length bytes as received).
 
 This module also holds :class:`LinkModel`, a byte-level reference model of the gateware link
-(:mod:`boards.ulx3s.link`) in front of :class:`sim.model.CoreModel`, used by the simulation
+(:mod:`boards.ulx3s.link`) in front of :class:`golden.command_model.CoreModel`, used by the simulation
 transport of the host driver.
 """
 
@@ -23,7 +23,7 @@ import dataclasses
 import enum
 import struct
 
-from rtl.protocol import Op
+from golden.protocol import Op
 
 __all__ = ["SYNC", "MAX_WORDS", "BUFFER_WORDS", "MAGIC", "VERSION", "PacketType", "LinkError",
            "crc16", "crc16_update", "encode_packet", "Packet", "Decoder", "split_commands",
@@ -214,7 +214,7 @@ def parse_info(words):
 # --- reference model of the device side ----------------------------------------------------
 
 class LinkModel:
-    """Byte-level model of the gateware link plus the core (:class:`sim.model.CoreModel`).
+    """Byte-level model of the gateware link plus the core (:class:`golden.command_model.CoreModel`).
 
     ``feed(data)`` consumes host bytes and returns the device's answer bytes; ``timeout()``
     models the host pausing for longer than the link's timeout in the middle of a packet.
@@ -224,7 +224,7 @@ class LinkModel:
     HUNT, TYPE, LEN, PAYLOAD, CRC0, CRC1 = range(6)
 
     def __init__(self, cfg, core=None):
-        from sim.model import CoreModel
+        from golden.command_model import CoreModel
 
         self.cfg = cfg
         self.core = core or CoreModel(cfg)

@@ -2,7 +2,7 @@
 
 Example::
 
-    python -m golden.train --data digits --method opzo --model fixed --epochs 20 --json out.json
+    python -m tools.train --data digits --method opzo --model fixed --epochs 20 --json out.json
 
 The fixed-point model is the chip (bit-exact with the RTL); the float model is the
 reference with its baselines.  Both are built from the same configuration preset
@@ -21,34 +21,15 @@ import time
 
 import numpy as np
 
-from .config import PRESETS, CoreConfig, preset
-from .core import FIXED_METHODS, FixedCore
-from .data import DATASETS, load_dataset
-from .encoding import TEST, TRAIN, encode
-from .float_reference import METHODS, FloatNetwork
+from golden.config import PRESETS, CoreConfig, parse_overrides, preset
+from golden.core import FIXED_METHODS, FixedCore
+from golden.data import DATASETS, load_dataset
+from golden.encoding import TEST, TRAIN, encode
+from golden.float_reference import METHODS, FloatNetwork
 
-__all__ = ["train", "main", "build_model", "parse_overrides"]
+__all__ = ["train", "main", "build_model"]
 
 DEFAULT_DECAY = (10, 15)
-
-
-def parse_overrides(items):
-    """``["hidden=64,64", "lanes=4"]`` -> ``{"hidden": (64, 64), "lanes": 4}``."""
-    names = set(CoreConfig.field_names())
-    out = {}
-    for item in items or ():
-        key, sep, value = item.partition("=")
-        if not sep or key not in names:
-            raise ValueError(f"--set expects FIELD=VALUE with FIELD one of {sorted(names)}, got {item!r}")
-        if key == "hidden":
-            out[key] = tuple(int(v) for v in value.split(",") if v)
-        elif key in ("name", "encoding", "error_form", "feedback_init"):
-            out[key] = value
-        elif key == "init_gain":
-            out[key] = float(value)
-        else:
-            out[key] = int(value, 0)
-    return out
 
 
 def build_model(cfg, method, model):
@@ -163,7 +144,7 @@ def _parse_epochs(text):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(prog="python -m golden.train", description=__doc__,
+    p = argparse.ArgumentParser(prog="python -m tools.train", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", choices=DATASETS, default="digits")
     p.add_argument("--method", choices=METHODS, default="opzo",

@@ -2,7 +2,7 @@
 
 Example::
 
-    python -m golden.bench --config digits --samples 500 --json bench.json
+    python -m tools.cpu_bench --config digits --samples 500 --json bench.json
 
 Trains the bit-exact fixed-point model (the same code the tests check by hand and the RTL
 is compared with) online on real encoded data, in one process on one core, and reports
@@ -23,10 +23,10 @@ import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from .config import PRESETS, preset  # noqa: E402
-from .core import FixedCore  # noqa: E402
-from .data import load_dataset  # noqa: E402
-from .encoding import TRAIN, encode  # noqa: E402
+from golden.config import PRESETS, preset  # noqa: E402
+from golden.core import FixedCore  # noqa: E402
+from golden.data import load_dataset  # noqa: E402
+from golden.encoding import TRAIN, encode  # noqa: E402
 
 __all__ = ["bench", "main"]
 
@@ -64,7 +64,7 @@ def bench(config="digits", samples=500, warmup=20, repeats=3, method="opzo"):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(prog="python -m golden.bench", description=__doc__,
+    p = argparse.ArgumentParser(prog="python -m tools.cpu_bench", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--config", choices=sorted(PRESETS), default="digits")
     p.add_argument("--samples", type=int, default=500)

@@ -2,7 +2,7 @@
 
 Example (the measurement behind docs/fixed_point.md)::
 
-    python -m golden.sweep --data digits --seeds 0 1 2 --json results/digits.json
+    python -m tools.sweep --data digits --seeds 0 1 2 --json results/digits.json
 
 Runs every (model, method, seed) as a separate process (``--workers``, default: all cores)
 and prints a Markdown table of test accuracy (mean +/- standard deviation over seeds).
@@ -26,7 +26,7 @@ RUNS = (("fixed", "opzo"), ("fixed", "readout"), ("float", "opzo"), ("float", "b
 
 def _run_one(args, model, method, seed, out_dir):
     path = os.path.join(out_dir, f"{args.data}-{model}-{method}-s{seed}.json")
-    cmd = [sys.executable, "-m", "golden.train", "--data", args.data, "--model", model,
+    cmd = [sys.executable, "-m", "tools.train", "--data", args.data, "--model", model,
            "--method", method, "--seed", str(seed), "--epochs", str(args.epochs),
            "--no-progress", "--json", path]
     for item in args.set or ():
@@ -63,7 +63,7 @@ def markdown(table, data):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(prog="python -m golden.sweep", description=__doc__,
+    p = argparse.ArgumentParser(prog="python -m tools.sweep", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", choices=("digits", "yinyang"), default="digits")
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
@@ -87,7 +87,7 @@ def main(argv=None):
         os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
         with open(args.json, "w") as f:
             json.dump({"data": args.data, "epochs": args.epochs, "seeds": args.seeds,
-                       "command": "python -m golden.sweep " + " ".join(argv or sys.argv[1:]),
+                       "command": "python -m tools.sweep " + " ".join(argv or sys.argv[1:]),
                        "summary": table, "runs": results}, f, indent=1)
     return 0
 

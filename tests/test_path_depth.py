@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from rtl.path_depth import estimate, main
+from tools.path_depth import estimate, main
 
 
 def _cell(type_, conns, dirs):

@@ -10,7 +10,7 @@ import numpy as np
 
 from golden.arith import smax, smin
 from golden.core import FixedCore
-from rtl.protocol import WORD_MASK, Mem, Op, Status, response
+from golden.protocol import WORD_MASK, Mem, Op, Status, response
 
 __all__ = ["CoreModel"]
 

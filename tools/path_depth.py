@@ -5,7 +5,7 @@ later.  This reads yosys' netlist (``top.json`` in a build folder, written befor
 route) and estimates every path at once, so that a round of timing work can go after the
 whole top of the list::
 
-    python -m rtl.path_depth build/ulx3s-85F-digits/top.json --top 30
+    python -m tools.path_depth build/ulx3s-85F-digits/top.json --top 30
 
 The model is rough on purpose: a LUT or mux costs its logic delay plus a routing delay that
 grows with the driving net's fan-out (``0.5 + 0.4 * log2(1 + fanout)`` ns, calibrated by
@@ -128,7 +128,7 @@ def estimate(netlist, module="top"):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(prog="python -m rtl.path_depth", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m tools.path_depth", description=__doc__.split("\n\n")[0])
     p.add_argument("netlist", help="yosys JSON netlist (top.json of a build folder)")
     p.add_argument("--top", type=int, default=25, help="paths to list (default 25)")
     p.add_argument("--module", default="top")

@@ -1,0 +1,36 @@
+"""The ULX3S as a build target: what ``python -m rtl.build --board ulx3s`` needs to know.
+
+``rtl.build`` finds boards through the ``opzo_core.boards`` entry points (pyproject.toml),
+so that the build command does not import any board by name and a new board is one more
+module and one more entry point.
+"""
+
+__all__ = ["BOARD", "ULX3SBoard"]
+
+
+class ULX3SBoard:
+    """The ULX3S: Amaranth platform per ECP5 size, and the board's top-level design."""
+
+    name = "ulx3s"
+    devices = ("12F", "25F", "45F", "85F")
+    default_device = "85F"
+
+    @property
+    def default_baud(self):
+        from .top import DEFAULT_BAUD
+        return DEFAULT_BAUD
+
+    def platform(self, device):
+        """The amaranth-boards platform of the ULX3S with ECP5 ``device``."""
+        if device not in self.devices:
+            raise ValueError(f"device must be one of {self.devices}, got {device!r}")
+        from amaranth_boards import ulx3s
+        return getattr(ulx3s, f"ULX3S_{device}_Platform")()
+
+    def top(self, cfg, *, freq_hz, baud=None):
+        """The board's top level around the core (PLL, host link, LEDs, reset)."""
+        from .top import ULX3STop
+        return ULX3STop(cfg, freq_hz=freq_hz, baud=baud or self.default_baud)
+
+
+BOARD = ULX3SBoard()
