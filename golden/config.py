@@ -10,7 +10,8 @@ Presets are chosen by name (``--config digits``): see :data:`PRESETS`.
 
 from dataclasses import dataclass, field, fields, replace, asdict
 
-__all__ = ["CoreConfig", "PRESETS", "preset", "parse_overrides", "LFSR_TAPS"]
+__all__ = ["CoreConfig", "PRESETS", "preset", "parse_overrides", "LFSR_TAPS", "HOST_FIELDS",
+           "INITIAL_STATE_FIELDS", "gateware_fingerprint", "initial_state_fingerprint"]
 
 # Maximal-length Fibonacci LFSRs: width -> tap positions t of the recurrence
 # b[n + width] = XOR_t b[n + t].  Their characteristic polynomials
@@ -180,6 +181,37 @@ class CoreConfig:
     @classmethod
     def field_names(cls):
         return [f.name for f in fields(cls)]
+
+
+# What a configuration's fields decide, for the board to say what it was built from:
+# ``HOST_FIELDS`` only change what the host sends (the encoding of samples) or a label;
+# ``INITIAL_STATE_FIELDS`` only change the state the bitstream starts from (initial weights,
+# feedback matrices, LFSR seeds, learning-rate shifts), all of which the host can write;
+# every other field changes the gateware itself.
+HOST_FIELDS = ("name", "encoding", "encoding_levels")
+INITIAL_STATE_FIELDS = ("seed", "init_gain", "feedback_init", "hidden_lr_shift", "readout_lr_shift")
+
+
+def _fingerprint(cfg, names):
+    import hashlib
+    import json
+    d = cfg.to_dict()
+    blob = json.dumps({k: d[k] for k in sorted(names)}, sort_keys=True).encode()
+    return int.from_bytes(hashlib.sha256(blob).digest()[:4], "little")
+
+
+def gateware_fingerprint(cfg):
+    """32-bit hash of the fields that shape the gateware (all but :data:`HOST_FIELDS` and
+    :data:`INITIAL_STATE_FIELDS`): two configurations with the same fingerprint run on the
+    same bitstream."""
+    return _fingerprint(cfg, [n for n in CoreConfig.field_names()
+                              if n not in HOST_FIELDS + INITIAL_STATE_FIELDS])
+
+
+def initial_state_fingerprint(cfg):
+    """32-bit hash of :data:`INITIAL_STATE_FIELDS` (the seed among them): which initial
+    weights, feedback matrices, LFSR states and learning-rate shifts a bitstream starts with."""
+    return _fingerprint(cfg, INITIAL_STATE_FIELDS)
 
 
 PRESETS = {

@@ -8,7 +8,7 @@ float64 and with the textbook forms of each method.  Per time step ``t`` of a sa
                    ``s_l = H(u_l + sigma * z_l - V_th)``, ``z_l`` Rademacher (+/-1)
                    (noise only for the perturbation methods ``opzo`` and ``zo``);
                    ``a_l = lam * a_l + s_l``
-3. readout         ``o = W_out s_L``; error ``e = dL/do`` (softmax cross-entropy by default)
+3. readout         ``o = W_out s_L``; error ``e = dL/do`` (the configuration's ``error_form``: hard-sigmoid by default, as the chip; softmax cross-entropy or MSE)
 4. hidden signal   ``g_l`` by method (below), surrogate ``psi_l = max(0, 1 - |u_l - V_th|)``
 5. updates         ``W_l -= eta_h * (g_l * psi_l) a_{l-1}^T``; ``W_out -= eta_o * e a_L^T``
 

@@ -239,7 +239,8 @@ def build(board="ulx3s", device="85F", config="digits", freq_mhz=50.0, out=None,
     s = summarize(report, board=board, device=device, config=config, target_mhz=freq_mhz,
                   pll_mhz=top.freq_hz / 1e6)
     s["placed"] = placed and report_path.is_file()
-    s["bitstream"] = str(out / "top.bit") if (out / "top.bit").is_file() else None
+    # relative to the build folder (summary.json sits beside it): no machine path in a summary
+    s["bitstream"] = "top.bit" if (out / "top.bit").is_file() else None
     s["nextpnr"] = {"router": router, "seed": seed}
     s["seconds"] = {k: round(v, 2) for k, v in seconds.items()}
     s["pass"] = bool(s["placed"] and s["timing_met"] and s["bitstream"])

@@ -1,7 +1,7 @@
 """``python -m rtl.build``: PLL parameters, the summary, the CLI, and real YoWASP builds.
 
-The default suite builds one bitstream of a tiny configuration (about a minute); the
-default configuration's build and the device matrix are ``slow`` (``--runslow``).
+The default suite builds one real bitstream, the README's default (about eight minutes);
+the tiny-configuration build and the device matrix are ``slow`` (``--runslow``).
 """
 
 import json

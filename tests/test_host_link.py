@@ -200,3 +200,101 @@ def test_host_train_cli_sim_matches_golden_train(capsys):
     for line, h in zip(out, ref["history"]):
         assert f"test {100 * h['test_accuracy']:6.2f} %" in line
         assert f"train (online) {100 * h['train_accuracy']:6.2f} %" in line
+
+
+# --- what the board was built from -----------------------------------------------------------
+
+def test_pong_reports_fingerprints_and_seed():
+    from golden.config import gateware_fingerprint, initial_state_fingerprint
+
+    cfg = small_cfg().with_(seed=7)
+    info = parse_info(info_words(cfg))
+    assert info["gateware_fingerprint"] == gateware_fingerprint(cfg)
+    assert info["initial_state_fingerprint"] == initial_state_fingerprint(cfg)
+    assert info["seed"] == 7
+    # the seed moves only the initial-state fingerprint; a shift moves only the gateware's
+    assert gateware_fingerprint(cfg) == gateware_fingerprint(cfg.with_(seed=5, encoding="thermometer"))
+    assert initial_state_fingerprint(cfg) != initial_state_fingerprint(cfg.with_(seed=5))
+    assert gateware_fingerprint(cfg) != gateware_fingerprint(cfg.with_(noise_shift=3))
+    assert initial_state_fingerprint(cfg) == initial_state_fingerprint(cfg.with_(noise_shift=3))
+
+
+def test_seed_5_on_a_seed_0_board_writes_seed_5_initial_state():
+    from boards.ulx3s.host import OpzoHost, SimTransport, _check_device, _prepare_training_state
+    from golden.core import FixedCore
+
+    board, want = small_cfg(), small_cfg().with_(seed=5)
+    host = OpzoHost(SimTransport(board))
+    info = _check_device(host, want)
+    assert info["seed"] == 0
+    assert _prepare_training_state(host, want, info, keep_state=True) == 0   # left alone
+    assert np.array_equal(host.dump()["W1"], FixedCore(board).weights[0])
+    assert _prepare_training_state(host, want, info, keep_state=False) > 0
+    ref, got = FixedCore(want), host.dump()
+    L = want.n_hidden_layers
+    assert not np.array_equal(ref.weights[0], FixedCore(board).weights[0])
+    for l in range(L):
+        assert np.array_equal(got[f"W{l + 1}"], ref.weights[l])
+        assert np.array_equal(got[f"M{l + 1}"], ref.feedback[l])
+    assert np.array_equal(got["W_OUT"], ref.weights[L])
+    assert np.array_equal(got["LFSR"][:, 0] & 0xFFFF_FFFF, ref.lfsr.states.astype(np.int64))
+    assert got["PARAM"][:, 0].tolist() == [want.hidden_lr_shift, want.readout_lr_shift]
+
+
+def test_host_refuses_a_bitstream_of_other_gateware():
+    from boards.ulx3s.host import LinkFailure, OpzoHost, SimTransport, _check_device
+
+    host = OpzoHost(SimTransport(small_cfg().with_(noise_shift=3)))
+    with pytest.raises(LinkFailure, match="gateware fingerprint"):
+        _check_device(host, small_cfg())
+
+
+def test_host_train_seed_5_on_seed_0_board_matches_golden_train(capsys):
+    """``host train --seed 5`` against a simulated seed-0 bitstream trains from seed 5's
+    state: the same per-epoch accuracies as tools.train with seed 5; with --keep-state it
+    trains from the board's own (seed 0) weights instead."""
+    from boards.ulx3s.host import main
+    from tools.train import train
+
+    args = ["--sim", "--sim-seed", "0", "--data", "digits", "--epochs", "2", "--limit-train", "30",
+            "--limit-test", "30", "--no-progress", "--lr-decay-epochs", "1"]
+    ref5 = train("digits", "opzo", "fixed", epochs=2, limit_train=30, limit_test=30, seed=5,
+                 progress=False, lr_decay_epochs=(1,))
+    assert main(["train", "--seed", "5", *args]) == 0
+    out = capsys.readouterr()
+    assert "wrote seed 5's initial weights" in out.err
+    lines = [ln for ln in out.out.splitlines() if ln.startswith("epoch")]
+    assert len(lines) == len(ref5["history"]) == 2
+    for line, h in zip(lines, ref5["history"]):
+        assert f"test {100 * h['test_accuracy']:6.2f} %" in line
+        assert f"train (online) {100 * h['train_accuracy']:6.2f} %" in line
+
+
+class _SilentTransport:
+    name = "/dev/ttyFAKE"
+
+    def write(self, data):
+        pass
+
+    def read(self, n, timeout):
+        return b""
+
+    def close(self):
+        pass
+
+
+def test_host_reports_a_board_that_does_not_answer():
+    from boards.ulx3s.host import LinkFailure, OpzoHost
+
+    host = OpzoHost(_SilentTransport(), timeout=0.05)
+    with pytest.raises(LinkFailure, match="no answer from the board on /dev/ttyFAKE.*bitstream is loaded"):
+        host.ping()
+
+
+def test_host_cli_missing_port_is_one_line(capsys):
+    from boards.ulx3s.host import main
+
+    assert main(["ping", "--port", "/nonexistent/ttyUSB9"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: cannot open serial port /nonexistent/ttyUSB9")
+    assert "Traceback" not in err[0]

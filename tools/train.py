@@ -87,7 +87,7 @@ def train(data="digits", method="opzo", model="fixed", *, config=None, epochs=20
     train_time = 0.0
     n_trained = 0
     bar = None
-    if progress:
+    if progress is True:
         from tqdm import tqdm
         bar = tqdm(total=epochs * len(x_train), unit="sample", file=sys.stderr,
                    desc=f"{model} {method} {data}")

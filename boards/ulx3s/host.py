@@ -13,9 +13,11 @@ Examples::
 golden model), which runs everything without a board.  Samples are encoded exactly as
 ``tools.train`` encodes them (same encoding seeds, data order and learning-rate halvings,
 which the host applies by writing the learning-rate shift parameters), so training on the
-board reproduces ``python -m tools.train --model fixed`` for the same seed when the
-bitstream was built with the same configuration (the chip's initial weights come from the
-configuration's seed).
+board reproduces ``python -m tools.train --model fixed`` for the same seed: the board's
+``PONG`` names the gateware and the initial state it was built from (fingerprints and seed),
+a bitstream of other gateware is refused, and ``train`` writes ``--seed``'s initial state
+first when the bitstream started from another one (``--keep-state`` trains on from what the
+board holds).
 
 The packet format is in ``docs/host_protocol.md``.
 """
@@ -63,14 +65,28 @@ class SerialTransport(Transport):
             import serial
         except ImportError as exc:
             raise LinkFailure("pyserial is needed for a serial port: pip install pyserial") from exc
-        self.port = serial.Serial(port, baud, timeout=0.5)
+        self.name = port
+        self._errors = serial.SerialException
+        try:
+            self.port = serial.Serial(port, baud, timeout=0.5)
+        except (serial.SerialException, OSError) as exc:
+            why = getattr(exc, "strerror", None) or str(exc)
+            raise LinkFailure(f"cannot open serial port {port}: {why}; check that the ULX3S is "
+                              f"plugged in, that the port name is right (ls /dev/ttyUSB*), and that "
+                              f"no other program (a terminal, openFPGALoader) holds the port") from exc
 
     def write(self, data):
-        self.port.write(data)
+        try:
+            self.port.write(data)
+        except (self._errors, OSError) as exc:
+            raise LinkFailure(f"writing to {self.name} failed ({exc}): was the board unplugged?") from exc
 
     def read(self, n, timeout):
-        self.port.timeout = timeout
-        return self.port.read(max(1, min(n, self.port.in_waiting or 1)))
+        try:
+            self.port.timeout = timeout
+            return self.port.read(max(1, min(n, self.port.in_waiting or 1)))
+        except (self._errors, OSError) as exc:
+            raise LinkFailure(f"reading from {self.name} failed ({exc}): was the board unplugged?") from exc
 
     def close(self):
         self.port.close()
@@ -127,7 +143,10 @@ class OpzoHost:
             if data:
                 self.queue.extend(self.decoder.feed(data))
             elif left <= 0 or isinstance(self.transport, SimTransport):
-                raise LinkFailure(f"no answer within {self.timeout} s")
+                where = getattr(self.transport, "name", "the link")
+                raise LinkFailure(f"no answer from the board on {where} within {self.timeout} s: "
+                                  f"check that the bitstream is loaded (openFPGALoader -b ulx3s "
+                                  f"top.bit) and that --baud matches the bitstream's")
         return self.queue.popleft()
 
     def resync(self):
@@ -246,6 +265,22 @@ class OpzoHost:
                     m = m & 0xFFFF_FFFF
                 self.write_matrix(mem, m)
 
+    def program_initial_state(self, cfg):
+        """Write the state a bitstream built from ``cfg`` starts with (initial weights,
+        feedback matrices, LFSR seeds, zero baseline, learning-rate shifts), so that a board
+        built from another seed or initialisation trains exactly as ``cfg`` would."""
+        from golden.core import FixedCore
+        core = FixedCore(cfg)
+        L = cfg.n_hidden_layers
+        state = {f"W{l + 1}": core.weights[l] for l in range(L)}
+        state["W_OUT"] = core.weights[L]
+        state.update({f"M{l + 1}": core.feedback[l] for l in range(L)})
+        state["BASELINE"] = core.baseline.reshape(-1, 1)
+        state["LFSR"] = core.lfsr.states.astype(np.int64).reshape(-1, 1)
+        state["PARAM"] = np.array([[cfg.hidden_lr_shift], [cfg.readout_lr_shift]])
+        self.load(state)
+        return sum(np.asarray(v).size for v in state.values())
+
     # --- samples -----------------------------------------------------------------------
     @staticmethod
     def sample_commands(spikes, label, train):
@@ -281,13 +316,34 @@ def _config(args):
 
 
 def _check_device(host, cfg):
+    """PING the board; refuse a bitstream whose gateware is not ``cfg``'s."""
+    from golden.config import gateware_fingerprint
     info = host.resync()
     want = {"n_inputs": cfg.n_inputs, "n_outputs": cfg.n_outputs, "hidden": list(cfg.hidden),
-            "timesteps": cfg.timesteps}
+            "timesteps": cfg.timesteps, "lanes": cfg.lanes}
     got = {k: info[k] for k in want}
     if got != want:
         raise LinkFailure(f"the bitstream's configuration {got} differs from {cfg.name!r} {want}")
+    if info["gateware_fingerprint"] != gateware_fingerprint(cfg):
+        raise LinkFailure(f"the bitstream was built from another configuration than {cfg.name!r} "
+                          f"(gateware fingerprint 0x{info['gateware_fingerprint']:08x}, expected "
+                          f"0x{gateware_fingerprint(cfg):08x}: a width, shift or size differs); "
+                          f"build it with python -m rtl.build --config {cfg.name}")
     return info
+
+
+def _prepare_training_state(host, cfg, info, keep_state):
+    """Training starts from ``cfg``'s initial state (its seed's weights, M and LFSR seeds):
+    when the bitstream was built from another one, write ``cfg``'s, unless ``keep_state``
+    (train on from whatever the board holds, e.g. after ``load``)."""
+    from golden.config import initial_state_fingerprint
+    if info["initial_state_fingerprint"] == initial_state_fingerprint(cfg) or keep_state:
+        return 0
+    n = host.program_initial_state(cfg)
+    print(f"note: the bitstream starts from seed {info['seed']}'s state; wrote seed {cfg.seed}'s "
+          f"initial weights, feedback matrices, LFSR seeds and learning-rate shifts ({n} entries)",
+          file=sys.stderr)
+    return n
 
 
 def _evaluate(host, cfg, ds, args, bar_desc="eval"):
@@ -366,11 +422,21 @@ def main(argv=None):
     p.add_argument("action", choices=("ping", "train", "eval", "infer", "dump", "load"))
     p.add_argument("--port", help="serial port of the ULX3S FTDI (e.g. /dev/ttyUSB0)")
     p.add_argument("--baud", type=int, default=DEFAULT_BAUD, help="default 1000000 (the bitstream's)")
-    p.add_argument("--sim", action="store_true", help="no board: simulate the device in Python")
+    p.add_argument("--sim", action="store_true", help="no board: simulate the device in Python "
+                   "(a bitstream as python -m rtl.build builds it: the preset with --sim-seed)")
+    p.add_argument("--sim-seed", type=int, default=0,
+                   help="--sim: the seed the simulated bitstream was built from (default 0, "
+                        "as rtl.build)")
     p.add_argument("--data", choices=DATASETS, default="digits")
     p.add_argument("--config", choices=sorted(PRESETS), default=None,
                    help="the bitstream's configuration preset (default: named like --data)")
-    p.add_argument("--seed", type=int, default=0, help="encoding/order seed (and config seed)")
+    p.add_argument("--seed", type=int, default=0,
+                   help="encoding/order seed, and for train the configuration seed whose initial "
+                        "state training starts from (written to the board when the bitstream's "
+                        "differs)")
+    p.add_argument("--keep-state", action="store_true",
+                   help="train: start from the state the board holds (e.g. after load), do not "
+                        "write --seed's initial state")
     p.add_argument("--epochs", type=int, default=5)
     p.add_argument("--lr-decay-epochs", default="10,15",
                    help="epochs at whose start both learning rates halve (as tools.train)")
@@ -383,18 +449,20 @@ def main(argv=None):
     p.add_argument("--no-progress", action="store_true")
     args = p.parse_args(argv)
     cfg = _config(args)
-    if args.sim:
-        transport = SimTransport(cfg)
-    elif args.port:
-        transport = SerialTransport(args.port, args.baud)
-    else:
+    if not (args.sim or args.port):
         p.error("give --port (or --sim)")
-    host = OpzoHost(transport)
+    transport = None
     try:
+        if args.sim:
+            transport = SimTransport(cfg.with_(seed=args.sim_seed))
+        else:
+            transport = SerialTransport(args.port, args.baud)
+        host = OpzoHost(transport)
         info = _check_device(host, cfg)
         if args.action == "ping":
             print(info)
         elif args.action == "train":
+            _prepare_training_state(host, cfg, info, args.keep_state)
             cmd_train(host, cfg, args)
         elif args.action == "eval":
             from golden.data import load_dataset
@@ -420,11 +488,12 @@ def main(argv=None):
                 p.error("load needs --ckpt")
             host.load(args.ckpt)
             print(f"loaded {args.ckpt}")
-    except LinkFailure as exc:
+    except (LinkFailure, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     finally:
-        transport.close()
+        if transport is not None:
+            transport.close()
     return 0
 
 

@@ -23,6 +23,7 @@ import dataclasses
 import enum
 import struct
 
+from golden.config import gateware_fingerprint, initial_state_fingerprint
 from golden.protocol import Op
 
 __all__ = ["SYNC", "MAX_WORDS", "BUFFER_WORDS", "MAGIC", "VERSION", "PacketType", "LinkError",
@@ -34,7 +35,7 @@ SYNC = 0xA5
 MAX_WORDS = 64          # payload words per packet, both directions
 BUFFER_WORDS = 512      # gateware receive buffer (one DP16KD as 512 x 36)
 MAGIC = 0x4F5A504F      # "OPZO" little-endian
-VERSION = 1
+VERSION = 2             # 2: PONG carries the gateware and initial-state fingerprints and the seed
 
 
 class PacketType(enum.IntEnum):
@@ -185,7 +186,9 @@ def parse_error_word(word):
 
 
 def info_words(cfg, buffer_words=BUFFER_WORDS, max_words=MAX_WORDS):
-    """The ``PONG`` payload: magic, version/limits, and the configuration's sizes."""
+    """The ``PONG`` payload: magic, version/limits, the configuration's sizes, and what the
+    bitstream was built from: :func:`golden.config.gateware_fingerprint`,
+    :func:`golden.config.initial_state_fingerprint` and the seed."""
     hidden = list(cfg.hidden) + [0] * (3 - len(cfg.hidden))
     return [
         MAGIC,
@@ -194,13 +197,16 @@ def info_words(cfg, buffer_words=BUFFER_WORDS, max_words=MAX_WORDS):
         cfg.timesteps | cfg.lanes << 16,
         hidden[0] | hidden[1] << 16,
         hidden[2] | cfg.n_hidden_layers << 16,
+        gateware_fingerprint(cfg),
+        initial_state_fingerprint(cfg),
+        cfg.seed,
     ]
 
 
 def parse_info(words):
     """Decode a ``PONG`` payload into a dictionary."""
-    if len(words) < 6 or words[0] != MAGIC:
-        raise ValueError(f"not an OPZO link PONG: {[hex(w) for w in words]}")
+    if len(words) < 9 or words[0] != MAGIC:
+        raise ValueError(f"not an OPZO link PONG (version {VERSION}): {[hex(w) for w in words]}")
     layers = words[5] >> 16
     hidden = [words[4] & 0xFFFF, words[4] >> 16, words[5] & 0xFFFF][:layers]
     return {
@@ -208,6 +214,7 @@ def parse_info(words):
         "buffer_words": words[1] >> 16,
         "n_inputs": words[2] & 0xFFFF, "n_outputs": words[2] >> 16,
         "timesteps": words[3] & 0xFFFF, "lanes": words[3] >> 16, "hidden": hidden,
+        "gateware_fingerprint": words[6], "initial_state_fingerprint": words[7], "seed": words[8],
     }
 
 
