@@ -22,9 +22,10 @@ from amaranth.lib.wiring import In, Out
 
 from golden.protocol import Op
 
+from .uart import UartRx, UartTx
 from .protocol import BUFFER_WORDS, MAX_WORDS, SYNC, LinkError, PacketType, info_words
 
-__all__ = ["UartRx", "UartTx", "HostLink", "crc16_step"]
+__all__ = ["UartRx", "UartTx", "PacketLink", "HostLink", "crc16_step"]
 
 
 def _crc16_taps():
@@ -53,125 +54,50 @@ def crc16_step(crc, byte):
     return Cat(*bits)
 
 
-class UartRx(wiring.Component):
-    """8N1 receiver; ``divisor`` clock cycles per bit.  A byte with a bad stop bit is dropped.
-
-    ``o`` is a stream without back-pressure: ``valid`` pulses for one cycle per byte.
-    """
-
-    def __init__(self, divisor):
-        if divisor < 4:
-            raise ValueError(f"UART divisor must be >= 4, got {divisor}")
-        self.divisor = divisor
-        super().__init__({"rx": In(1, init=1), "o": Out(stream.Signature(8, always_ready=True))})
-
-    def elaborate(self, platform):
-        m = Module()
-        d = self.divisor
-        sync0 = Signal(init=1)
-        rx = Signal(init=1)
-        m.d.sync += [sync0.eq(self.rx), rx.eq(sync0)]
-        timer = Signal(range(2 * d))
-        bit = Signal(range(10))
-        shreg = Signal(8)
-        m.d.sync += self.o.valid.eq(0)
-        with m.FSM():
-            with m.State("IDLE"):
-                with m.If(~rx):
-                    m.d.sync += timer.eq(d // 2 - 1)
-                    m.next = "START"
-            with m.State("START"):
-                with m.If(timer != 0):
-                    m.d.sync += timer.eq(timer - 1)
-                with m.Elif(rx):
-                    m.next = "IDLE"                # glitch, not a start bit
-                with m.Else():
-                    m.d.sync += [timer.eq(d - 1), bit.eq(0)]
-                    m.next = "DATA"
-            with m.State("DATA"):
-                with m.If(timer != 0):
-                    m.d.sync += timer.eq(timer - 1)
-                with m.Else():
-                    m.d.sync += [timer.eq(d - 1), shreg.eq(Cat(shreg[1:], rx)), bit.eq(bit + 1)]
-                    with m.If(bit == 7):
-                        m.next = "STOP"
-            with m.State("STOP"):
-                with m.If(timer != 0):
-                    m.d.sync += timer.eq(timer - 1)
-                with m.Else():
-                    with m.If(rx):
-                        m.d.sync += [self.o.payload.eq(shreg), self.o.valid.eq(1)]
-                        m.next = "IDLE"
-                    with m.Else():
-                        m.next = "BREAK"          # framing error: wait for the line to idle
-            with m.State("BREAK"):
-                with m.If(rx):
-                    m.next = "IDLE"
-        return m
-
-
-class UartTx(wiring.Component):
-    """8N1 transmitter; ``divisor`` clock cycles per bit."""
-
-    def __init__(self, divisor):
-        self.divisor = divisor
-        super().__init__({"tx": Out(1, init=1), "i": In(stream.Signature(8))})
-
-    def elaborate(self, platform):
-        m = Module()
-        d = self.divisor
-        timer = Signal(range(d))
-        bits = Signal(10, init=0x3FF)
-        left = Signal(range(11))
-        m.d.comb += [self.i.ready.eq(left == 0), self.tx.eq(bits[0])]
-        with m.If(left == 0):
-            with m.If(self.i.valid):
-                m.d.sync += [bits.eq(Cat(Const(0, 1), self.i.payload, Const(1, 1))),
-                             left.eq(10), timer.eq(d - 1)]
-        with m.Elif(timer != 0):
-            m.d.sync += timer.eq(timer - 1)
-        with m.Else():
-            m.d.sync += [bits.eq(Cat(bits[1:], Const(1, 1))), left.eq(left - 1), timer.eq(d - 1)]
-        return m
-
-
-class HostLink(wiring.Component):
-    """Packet link between UART pins and the core's command/response streams.
+class PacketLink(wiring.Component):
+    """The packet layer of the host link: bytes in and out, command and response words.
 
     Parameters
     ----------
     cfg : golden.config.CoreConfig
         For the STEP command length (spike words) and the ``PONG`` information.
-    divisor : int
-        Clock cycles per UART bit (``f_clk / baud``).
     timeout_cycles : int
         A packet with no new byte for this many cycles is abandoned (``TIMEOUT`` error).
     depth : int
-        Receive buffer words (a power of two).
+        Receive buffer words (a power of two, at least ``2 * max_words``).
+    max_words : int
+        Longest packet payload in words.
 
     Ports
     -----
-    rx, tx : UART pins.  cmd : Out(stream 32) to the core.  rsp : In(stream 32) from it.
-    link_error : pulses when the link reports an error packet.  rx_activity : pulses per byte.
+    rx_byte : In(stream 8, always ready)
+        Received bytes (one cycle of ``valid`` per byte).
+    tx_byte : Out(stream 8)
+        Bytes to send.
+    cmd : Out(stream 32)
+        Command words to the core.
+    rsp : In(stream 32)
+        Response words from the core.
+    link_error : Out(1)
+        Pulses when the link reports an error packet.
     """
 
-    def __init__(self, cfg, *, divisor, timeout_cycles, depth=BUFFER_WORDS, max_words=MAX_WORDS):
+    def __init__(self, cfg, *, timeout_cycles, depth=BUFFER_WORDS, max_words=MAX_WORDS):
         if depth & (depth - 1) or depth < 2 * max_words:
             raise ValueError(f"depth must be a power of two >= 2 * max_words, got {depth}")
-        self.cfg, self.divisor, self.timeout_cycles = cfg, divisor, timeout_cycles
+        if not 1 <= max_words <= 255:
+            raise ValueError(f"max_words must be in [1, 255], got {max_words}")
+        self.cfg, self.timeout_cycles = cfg, timeout_cycles
         self.depth, self.max_words = depth, max_words
         super().__init__({
-            "rx": In(1, init=1), "tx": Out(1, init=1),
+            "rx_byte": In(stream.Signature(8, always_ready=True)), "tx_byte": Out(stream.Signature(8)),
             "cmd": Out(stream.Signature(32)), "rsp": In(stream.Signature(32)),
-            "link_error": Out(1), "rx_activity": Out(1),
+            "link_error": Out(1),
         })
 
     def elaborate(self, platform):
         m = Module()
         cfg = self.cfg
-        m.submodules.urx = urx = UartRx(self.divisor)
-        m.submodules.utx = utx = UartTx(self.divisor)
-        m.d.comb += [urx.rx.eq(self.rx), self.tx.eq(utx.tx), self.rx_activity.eq(urx.o.valid)]
 
         depth, abits = self.depth, (self.depth - 1).bit_length()
         # entry: [31:0] word, [32] command header, [33] marker (word = ERROR word, or PONG)
@@ -184,8 +110,8 @@ class HostLink(wiring.Component):
         rd_ptr = Signal(abits + 1)
 
         # ---------------- deframer ----------------
-        byte = urx.o.payload
-        got = urx.o.valid
+        byte = self.rx_byte.payload
+        got = self.rx_byte.valid
         ptype = Signal(8)
         plen = Signal(8)
         crc = Signal(16)
@@ -354,7 +280,7 @@ class HostLink(wiring.Component):
         t_core = Signal()
         t_crc = Signal(16)
         t_byte = Signal(2)
-        out = utx.i
+        out = self.tx_byte
         with m.FSM(name="txfsm") as txfsm:
             with m.State("IDLE"):
                 with m.If(self.rsp.valid):
@@ -420,4 +346,47 @@ class HostLink(wiring.Component):
         # one flip-flop per state (yosys keeps a state register with an initial value binary)
         for fsm in (rxfsm, txfsm):
             fsm.state.attrs["fsm_encoding"] = "one-hot"
+        return m
+
+
+class HostLink(wiring.Component):
+    """Packet link between UART pins and the core's command/response streams: a
+    :class:`~boards.ulx3s.uart.UartRx` and :class:`~boards.ulx3s.uart.UartTx` around a
+    :class:`PacketLink`.
+
+    Parameters
+    ----------
+    cfg : golden.config.CoreConfig
+    divisor : int
+        Clock cycles per UART bit (``f_clk / baud``).
+    timeout_cycles, depth, max_words
+        As :class:`PacketLink`.
+
+    Ports
+    -----
+    rx, tx : UART pins.  cmd : Out(stream 32) to the core.  rsp : In(stream 32) from it.
+    link_error : pulses when the link reports an error packet.  rx_activity : pulses per byte.
+    """
+
+    def __init__(self, cfg, *, divisor, timeout_cycles, depth=BUFFER_WORDS, max_words=MAX_WORDS):
+        self.packets = PacketLink(cfg, timeout_cycles=timeout_cycles, depth=depth, max_words=max_words)
+        self.cfg, self.divisor, self.timeout_cycles = cfg, divisor, timeout_cycles
+        self.depth, self.max_words = depth, max_words
+        super().__init__({
+            "rx": In(1, init=1), "tx": Out(1, init=1),
+            "cmd": Out(stream.Signature(32)), "rsp": In(stream.Signature(32)),
+            "link_error": Out(1), "rx_activity": Out(1),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.urx = urx = UartRx(self.divisor)
+        m.submodules.utx = utx = UartTx(self.divisor)
+        m.submodules.packets = packets = self.packets
+        m.d.comb += [urx.rx.eq(self.rx), self.tx.eq(utx.tx), self.rx_activity.eq(urx.o.valid),
+                     self.link_error.eq(packets.link_error)]
+        wiring.connect(m, urx.o, packets.rx_byte)
+        wiring.connect(m, packets.tx_byte, utx.i)
+        wiring.connect(m, packets.cmd, wiring.flipped(self.cmd))
+        wiring.connect(m, wiring.flipped(self.rsp), packets.rsp)
         return m
