@@ -189,6 +189,14 @@ class ImportResult:
     dt: float
     notes: list = field(default_factory=list)
 
+    def core(self, method="opzo"):
+        """A :class:`~golden.core.FixedCore` of this configuration holding these weights
+        (feedback, baseline and LFSRs as a fresh core's), ready to evaluate or train on."""
+        from .core import FixedCore
+        core = FixedCore(self.cfg, method)
+        core.weights = [w.copy() for w in self.weights]
+        return core
+
 
 _NEURONS = (nir.LIF, nir.IF, nir.CubaLIF)
 _WEIGHTS = (nir.Linear, nir.Affine)
@@ -405,6 +413,11 @@ def from_nir(graph, base=None, *, dt=None, timesteps=None, approx_leak=False):
             base = PRESETS["digits"]
             notes.append("widths, shifts and learning rates from the digits preset")
     chain = _chain(graph)
+    weight_nodes = [n for n in chain if isinstance(graph.nodes[n], _WEIGHTS)]
+    if not weight_nodes:
+        _refuse(chain[-1], "no weight layer between the input and the output")
+    if not any(isinstance(graph.nodes[n], _NEURONS) for n in chain):
+        _refuse(weight_nodes[0], "the core needs at least one hidden LIF layer")
     dt, dt_source = _resolve_dt(graph, chain, dt)
     if not dt > 0 or not math.isfinite(dt):
         raise NirImportError(chain[0], f"dt must be a positive number, got {dt!r}")
@@ -424,6 +437,9 @@ def from_nir(graph, base=None, *, dt=None, timesteps=None, approx_leak=False):
     readout_gain = None
     for name in chain:
         node = nodes[name]
+        if readout_gain is not None and not isinstance(node, nir.Output):
+            _refuse(name, f"follows the readout integrator {readout_gain[0]!r}: only the output "
+                          f"may (the core's readout is its last stage)")
         if isinstance(node, nir.Input):
             shape = np.asarray(node.input_type["input"]).reshape(-1)
             size = int(np.prod(shape))

@@ -139,6 +139,9 @@ def test_round_trip_gives_back_weights_configuration_and_predictions(trained, tm
     before = fixed_predictions(cfg, w, spikes)
     after = fixed_predictions(cfg2, w2, spikes)
     assert len(before) == 360 and np.array_equal(before, after)
+    # the import's own core (a fresh FixedCore holding the weights) predicts the same
+    _, preds = result.core().evaluate(spikes, trained["ds"].y_test)
+    assert np.array_equal(preds, before)
 
 
 def test_independent_interpreter_reproduces_the_float_reference(trained):
@@ -382,3 +385,39 @@ def test_host_load_nir_writes_the_weights_into_the_simulated_board(trained, tmp_
     assert "loaded" in capsys.readouterr().out
     assert host_main(["load", "--sim", "--nir", str(path), "--config", "yinyang"]) == 1
     assert "bitstream's configuration 'yinyang'" in capsys.readouterr().err
+
+
+def test_structure_errors_name_the_node():
+    g = snntorch_like((20, 16, 4), beta=0.5)
+    # an integrator in the middle of the chain: the neuron after it is refused
+    nodes = dict(g.nodes)
+    nodes["mid"] = nir.I(r=np.full(16, 1e4))
+    edges = [e for e in g.edges if e != ("fc0", "lif0")] + [("fc0", "mid"), ("mid", "lif0")]
+    with pytest.raises(NirImportError, match="follows the readout integrator 'mid'") as info:
+        from_nir(nir.NIRGraph(nodes=nodes, edges=edges, type_check=False))
+    assert info.value.node == "lif0"
+    # input straight to output
+    bare = nir.NIRGraph(nodes={"input": nir.Input(input_type={"input": np.array([4])}),
+                               "output": nir.Output(output_type={"output": np.array([4])})},
+                        edges=[("input", "output")])
+    with pytest.raises(NirImportError, match="no weight layer") as info:
+        from_nir(bare)
+    assert info.value.node == "output"
+
+
+def test_export_of_a_board_dump_needs_the_bitstream_configuration(trained, tmp_path, capsys):
+    from boards.ulx3s.host import OpzoHost, SimTransport
+    cfg, w = trained["cfg"], trained["weights"]
+    host = OpzoHost(SimTransport(cfg))
+    host.ping()
+    host.load({"W1": w[0], "W_OUT": w[1]})
+    dump = tmp_path / "dump.npz"
+    host.dump(dump)
+    out = tmp_path / "dump.nir"
+    assert nir_convert.main(["export", "--ckpt", str(dump), "--nir", str(out)]) == 1
+    assert "holds no CONFIG" in capsys.readouterr().err and not out.exists()
+    assert nir_convert.main(["export", "--ckpt", str(dump), "--nir", str(out),
+                             "--config", "digits"]) == 0
+    g = nir.read(out)
+    assert np.array_equal(g.nodes["fc1"].weight * 8192, w[0])
+    assert np.array_equal(g.nodes["fc_out"].weight * 8192, w[1])
