@@ -8,7 +8,8 @@ import`` are interchangeable:
 ``M1`` .. ``ML`` (feedback matrices, ``n_l x n_outputs``), ``BASELINE`` (``n_outputs x 1``),
 ``LFSR`` (``lanes x 1``), ``PARAM`` (``2 x 1``: hidden and readout learning-rate shifts),
 all integers as the core stores them.  ``CONFIG`` (optional) is the
-:class:`~golden.config.CoreConfig` as a JSON string; a board dump has none, because the
+:class:`~golden.config.CoreConfig` as a JSON string (its learning-rate shifts are the ones in
+force when the checkpoint was written, as in ``PARAM``); a board dump has none, because the
 configuration is fixed when the bitstream is built, so the reader then needs it given.
 """
 

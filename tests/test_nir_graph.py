@@ -447,3 +447,11 @@ def test_two_hidden_layers_thermometer_round_trip_and_interpreter(tmp_path):
     agree = np.mean(run_nir(g, spikes).argmax(1) == ref_pred)
     print(f"yinyang: interpreter vs float {100 * agree:.2f} % of {len(spikes)}")
     assert agree >= 0.99
+
+
+def test_train_ckpt_needs_the_fixed_model(tmp_path, capsys):
+    from tools.train import main as train_main
+    with pytest.raises(SystemExit) as exc:
+        train_main(["--model", "float", "--ckpt", str(tmp_path / "c.npz"), "--epochs", "1"])
+    assert exc.value.code == 2 and "--ckpt needs --model fixed" in capsys.readouterr().err
+    assert not (tmp_path / "c.npz").exists()
