@@ -161,16 +161,28 @@ def main(argv=None):
     p.add_argument("--limit-train", type=int, default=None, help="use only the first N training samples")
     p.add_argument("--limit-test", type=int, default=None, help="use only the first N test samples")
     p.add_argument("--json", metavar="PATH", help="write the result dictionary here")
+    p.add_argument("--ckpt", metavar="PATH",
+                   help="fixed model: write the trained state as an .npz checkpoint (the keys of "
+                        "'boards.ulx3s.host dump' plus CONFIG)")
     p.add_argument("--no-progress", action="store_true",
                    help="no progress bar (one line per epoch instead)")
     args = p.parse_args(argv)
+    if args.ckpt and args.model != "fixed":
+        p.error("--ckpt needs --model fixed (a checkpoint holds the core's integer state)")
+    last = {}
     try:
         result = train(args.data, args.method, args.model, config=args.config, epochs=args.epochs,
                        seed=args.seed, overrides=parse_overrides(args.set),
                        lr_decay_epochs=args.lr_decay_epochs, limit_train=args.limit_train,
-                       limit_test=args.limit_test, progress="lines" if args.no_progress else True)
+                       limit_test=args.limit_test, progress="lines" if args.no_progress else True,
+                       on_epoch=lambda record, net: last.update(net=net))
     except ValueError as exc:
         p.error(str(exc))
+    if args.ckpt:
+        from golden.checkpoint import core_checkpoint, save_checkpoint
+        net = last["net"]
+        save_checkpoint(args.ckpt, core_checkpoint(net.cfg, net.weights, net.feedback,
+                                                   net.baseline, net.lfsr.states))
     print(f"{args.model} {args.method} on {args.data} (seed {args.seed}): "
           f"test {100 * result['test_accuracy']:.2f} %, train {100 * result['train_accuracy']:.2f} %, "
           f"{result['samples_per_second']:.1f} samples/s")

@@ -413,6 +413,29 @@ def cmd_train(host, cfg, args):
     return history
 
 
+def cmd_load_nir(host, cfg, path):
+    """Write a NIR graph's network into the device (docs/nir.md): quantised to the device's
+    widths, sizes and leak checked against the bitstream's configuration, feedback matrices
+    and baseline zeroed so that on-chip training starts afresh from these weights."""
+    from golden.checkpoint import core_checkpoint
+    from golden.nir_graph import NirFormatError, format_report, from_nir
+    try:
+        result = from_nir(path, cfg)
+    except NirFormatError as exc:       # its message names the file already
+        raise LinkFailure(str(exc)) from None
+    except ValueError as exc:
+        raise LinkFailure(f"{path}: {exc}") from None
+    got, want = result.cfg, cfg
+    if (got.sizes, got.leak_shift) != (want.sizes, want.leak_shift):
+        raise LinkFailure(f"{path}: network {list(got.sizes)} with leak_shift {got.leak_shift}, "
+                          f"but the bitstream's configuration {want.name!r} is {list(want.sizes)} "
+                          f"with leak_shift {want.leak_shift}")
+    print(format_report(result))
+    data = core_checkpoint(want, result.weights)
+    host.load({k: v for k, v in data.items() if k not in ("LFSR", "PARAM", "CONFIG")})
+    return result
+
+
 def main(argv=None):
     from golden.config import PRESETS
     from golden.data import DATASETS
@@ -445,6 +468,7 @@ def main(argv=None):
     p.add_argument("--index", type=int, default=0, help="infer: test sample index")
     p.add_argument("--out", help="dump: checkpoint file (.npz) to write")
     p.add_argument("--ckpt", help="load: checkpoint file (.npz) to write to the device")
+    p.add_argument("--nir", help="load: NIR graph to quantise and write to the device (docs/nir.md)")
     p.add_argument("--ckpt-out", help="train: dump the trained state here afterwards")
     p.add_argument("--no-progress", action="store_true")
     args = p.parse_args(argv)
@@ -483,9 +507,12 @@ def main(argv=None):
                 p.error("dump needs --out")
             host.dump(args.out)
             print(f"wrote {args.out}")
+        elif args.action == "load" and args.nir:
+            cmd_load_nir(host, cfg, args.nir)
+            print(f"loaded {args.nir}")
         elif args.action == "load":
             if not args.ckpt:
-                p.error("load needs --ckpt")
+                p.error("load needs --ckpt (or --nir)")
             host.load(args.ckpt)
             print(f"loaded {args.ckpt}")
     except (LinkFailure, ValueError, OSError) as exc:
