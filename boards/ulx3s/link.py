@@ -346,6 +346,10 @@ class PacketLink(wiring.Component):
         # one flip-flop per state (yosys keeps a state register with an initial value binary)
         for fsm in (rxfsm, txfsm):
             fsm.state.attrs["fsm_encoding"] = "one-hot"
+        # what the formal checks (sim/formal_link.py) state properties about; set by each
+        # elaboration
+        self.observed = {"wr_ptr": wr_ptr, "commit_ptr": commit_ptr, "rd_ptr": rd_ptr,
+                         "fsms": {"rx": rxfsm, "tx": txfsm}}
         return m
 
 
