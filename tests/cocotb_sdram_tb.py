@@ -1,0 +1,146 @@
+"""cocotb test module: :class:`boards.ulx3s.sdram.SdramController` against the SDRAM model.
+
+Run by ``tests/test_sdram.py`` through :func:`sim.runner.run_cocotb`.  The controller's pads
+are attached to :class:`sim.sdram_model.SdramModel` (:class:`sim.sdram_model.SdramPins`),
+which stores the data and checks every command against the datasheet times (in ns, from
+the same configuration, independently of the controller's cycle conversion).
+
+The stress test issues seeded random requests (writes and reads, lengths 1 to ``MAX_LEN``
+words plus some that cross rows, in three address regions: the first rows, across the
+bank 0 / bank 1 boundary, the last rows of the memory), random idle cycles on the write
+data, random back-pressure on the read data, random gaps between requests.  Every word
+read from a written address is compared with a reference dict.  At the end the model must
+report no violation (or exactly the kinds in ``EXPECT``) and the refresh count must match
+the elapsed time.
+
+Environment: ``SDRAM_CONFIG`` (JSON keyword arguments of ``SdramConfig``), ``OVERRIDES``
+(JSON test-only cycle overrides, reported only), ``N_REQUESTS``, ``MAX_LEN``, ``SEED``,
+``EXPECT`` (JSON list of violation kinds that must be exactly the ones seen; empty: none).
+"""
+
+import json
+import math
+import os
+import random
+
+import cocotb
+from cocotb.clock import Clock
+from cocotb.triggers import ClockCycles, ReadOnly, RisingEdge
+
+from boards.ulx3s.sdram import ROW_BITS, SdramConfig
+from sim.sdram_model import SdramModel, SdramPins
+from sim.stream import StreamDriver, StreamMonitor, random_pauses
+
+
+def _config():
+    return SdramConfig(**json.loads(os.environ["SDRAM_CONFIG"]))
+
+
+def _model(cfg):
+    return SdramModel(period_ns=cfg.period_ns, t_rcd=cfg.t_rcd, t_rp=cfg.t_rp, t_ras=cfg.t_ras,
+                      t_rc=cfg.t_rc, t_rfc=cfg.t_rfc, t_wr=cfg.t_wr, t_refi=cfg.t_refi,
+                      powerup_ns=cfg.t_powerup, col_bits=cfg.col_bits)
+
+
+async def _start(dut, cfg):
+    period = round(cfg.period_ns * 1000)       # ps; the clock needs an integer period
+    Clock(dut.clk, period, unit="ps").start()
+    model = _model(cfg)
+    dut.rst.value = 1
+    dut.cmd__valid.value = 0
+    dut.wdata__valid.value = 0
+    dut.rdata__ready.value = 0
+    await ClockCycles(dut.clk, 2)
+    dut.rst.value = 0
+    pins = SdramPins(dut, model).start()
+    limit = cfg.cycles_of("t_powerup") + 200
+    for _ in range(limit):
+        await RisingEdge(dut.clk)
+        if int(dut.init_done.value):
+            break
+    else:
+        raise AssertionError(f"init_done not set after {limit} cycles")
+    return model, pins
+
+
+def _pack(cfg, addr, length, write, length_bits=16):
+    # StructLayout: addr (addr_bits), length (length_bits), write (1), LSB first
+    return addr | length << cfg.addr_bits | int(write) << (cfg.addr_bits + length_bits)
+
+
+@cocotb.test()
+async def stress(dut):
+    cfg = _config()
+    seed = int(os.environ.get("SEED", "0"))
+    n_requests = int(os.environ.get("N_REQUESTS", "100"))
+    max_len = int(os.environ.get("MAX_LEN", "48"))
+    expect = set(json.loads(os.environ.get("EXPECT", "[]")))
+    rng = random.Random(seed)
+    model, pins = await _start(dut, cfg)
+    t0_cycles = model.edge_index
+
+    cmd = StreamDriver(dut, "cmd", dut.clk)
+    wdata = StreamDriver(dut, "wdata", dut.clk, idle=random_pauses(seed + 1, 0.15))
+    rdata = StreamMonitor(dut, "rdata", dut.clk, backpressure=random_pauses(seed + 2, 0.3),
+                          period_ns=cfg.period_ns)
+
+    size = 1 << cfg.addr_bits
+    row = 1 << cfg.col_bits
+    bank = 1 << (cfg.col_bits + ROW_BITS)
+    regions = [(0, 4 * row), (bank - 2 * row, bank + 2 * row), (size - 4 * row, size)]
+    ref = {}                 # word address -> value written
+    expected = []            # (address, value or None) of every word read, in order
+    words_written = bursts = 0
+    for k in range(n_requests):
+        lo, hi = rng.choice(regions)
+        length = rng.randint(1, max_len) if rng.random() < 0.9 else rng.randint(row // 2, row + 16)
+        length = min(length, hi - lo)
+        # reads mostly start where something was written
+        write = not ref or rng.random() < 0.5
+        if not write and rng.random() < 0.8:
+            start = rng.choice(list(ref)) - rng.randint(0, 4)
+            start = max(0, min(start, size - length))
+        else:
+            start = rng.randint(lo, hi - length)
+        start %= size
+        await cmd.send(_pack(cfg, start, length, write))
+        bursts += 1
+        if write:
+            values = [rng.getrandbits(16) for _ in range(length)]
+            for i, v in enumerate(values):
+                ref[(start + i) % size] = v
+            await wdata.send_many(values)
+            words_written += length
+        else:
+            expected += [((start + i) % size, ref.get((start + i) % size)) for i in range(length)]
+        if rng.random() < 0.1:
+            await ClockCycles(dut.clk, rng.randint(1, 40))
+    got = await rdata.recv_many(len(expected), timeout_cycles=5000)
+    await ClockCycles(dut.clk, 50)
+    assert rdata.pending == 0, f"{rdata.pending} read words more than requested"
+    errors = [(a, want, g) for (a, want), g in zip(expected, got) if want is not None and g != want]
+    checked = sum(want is not None for _, want in expected)
+    await ReadOnly()
+    elapsed_cycles = model.edge_index - t0_cycles
+    elapsed_ns = model.now - model.init_done_ns
+    pins.stop()
+    rdata.stop()
+    assert not int(dut.refresh_overrun.value), "controller reported a refresh overrun"
+    low = math.floor(elapsed_ns / cfg.t_refi)
+    high = math.floor(elapsed_ns / (cfg.refresh_period * cfg.period_ns)) + 1
+    dut._log.info(
+        f"{bursts} bursts, {words_written} words written, "
+        f"{len(expected)} words read, {checked} checked against written data, "
+        f"{len(errors)} data errors; {elapsed_cycles} cycles, {model.refreshes} refreshes "
+        f"(expected {low}..{high} for {elapsed_ns / 1000:.1f} us); commands "
+        f"{dict(model.counts)}; violations {dict(model.kinds())}")
+    assert not errors, f"{len(errors)} data errors, first {errors[:5]}"
+    assert checked > 0
+    if expect:
+        kinds = set(model.kinds())
+        assert kinds == expect, f"expected exactly {expect} violations, model saw:\n{model.report()}"
+        dut._log.info(f"model flagged {model.report()}")
+    else:
+        model.finish()
+        assert low <= model.refreshes <= high, (
+            f"{model.refreshes} refreshes in {elapsed_ns:.0f} ns, expected {low}..{high}")
