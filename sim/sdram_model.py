@@ -383,8 +383,8 @@ class SdramModel:
         open_banks = [b for b in range(self.banks) if self.open_row[b] is not None]
         if open_banks:
             self._flag("refresh_open", f"{what} while bank(s) {open_banks} are open")
-        for b in range(self.banks):
-            self._since("tRP", self.t_pre[b])
+        # one check against the latest PRECHARGE (PRECHARGE ALL sets every bank's time)
+        self._since("tRP", max((t for t in self.t_pre if t is not None), default=None))
 
     def _cmd_refresh(self, **_):
         self._all_idle("AUTO REFRESH")

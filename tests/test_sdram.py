@@ -219,11 +219,11 @@ SIM_50 = dict(clk_freq=50e6, cas_latency=2, t_powerup=2000.0)
 
 
 def _run(tmp_path, name, config, *, overrides=None, n_requests=100, max_len=48, seed=0,
-         expect=()):
+         expect=(), testcase="stress"):
     from sim.runner import run_cocotb
 
     dut = SdramController(SdramConfig(**config), _cycle_overrides=overrides)
-    return run_cocotb(dut, TB, build_dir=tmp_path / name, toplevel="top",
+    return run_cocotb(dut, TB, build_dir=tmp_path / name, toplevel="top", testcase=testcase,
                       extra_env={"SDRAM_CONFIG": json.dumps(config),
                                  "OVERRIDES": json.dumps(overrides or {}),
                                  "N_REQUESTS": str(n_requests), "MAX_LEN": str(max_len),
@@ -233,11 +233,12 @@ def _run(tmp_path, name, config, *, overrides=None, n_requests=100, max_len=48, 
 def test_cocotb_stress_100mhz(tmp_path):
     """100 MHz, CL 3: seeded random bursts over three regions (row and bank crossings),
     refresh running, back-pressure; 0 data errors, 0 violations, refresh count ~ time."""
-    _run(tmp_path, "stress100", SIM_100, n_requests=120, seed=1)
+    _run(tmp_path, "stress100", SIM_100, n_requests=120, seed=1,
+         testcase=["stress", "throughput"])
 
 
 def test_cocotb_stress_50mhz_cl2(tmp_path):
-    _run(tmp_path, "stress50", SIM_50, n_requests=60, seed=2)
+    _run(tmp_path, "stress50", SIM_50, n_requests=60, seed=2, testcase=["stress", "throughput"])
 
 
 @pytest.mark.parametrize("override, kind", [

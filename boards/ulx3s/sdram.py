@@ -347,10 +347,12 @@ class SdramController(wiring.Component):
         A10 = 1 << 10   # PRECHARGE: all banks
 
         # --- read pipeline --------------------------------------------------------------
-        # in_pipe[k] is set k cycles after a READ was decided; the SDRAM drives the word
-        # at edge (decision + 1) + CL, where it is captured into dq_in.
+        # A READ decided in cycle k is on the pins in cycle k + 1 and sampled by the SDRAM at
+        # the edge that ends it; its word is sampled CL edges later, at the end of cycle
+        # k + 1 + CL, into dq_in.  in_pipe[j] is high in cycle k + 1 + j, so in_pipe[CL]
+        # marks the cycle whose closing edge captures the word.
         m.submodules.rfifo = rfifo = fifo.SyncFIFO(width=DATA_WIDTH, depth=self.read_buffer)
-        in_pipe = Signal(cl)
+        in_pipe = Signal(cl + 1)
         issue_read = Signal()
         m.d.sync += in_pipe.eq(Cat(issue_read, in_pipe[:-1]))
         dq_in = Signal(DATA_WIDTH)
