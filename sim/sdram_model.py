@@ -51,7 +51,6 @@ Pins are the controller's active-high logical values (``cs``, ``ras``, ``cas``, 
 
 import collections
 import dataclasses
-import random
 
 __all__ = ["SdramModel", "SdramPins", "SdramViolationError", "Violation"]
 
@@ -111,8 +110,8 @@ class SdramModel:
     col_bits, banks : int
         Geometry: 9 column bits for the 32 MB part, 10 for the 64 MB part.
     seed : int
-        Seed for the contents of never-written locations (reads of them are counted in
-        :attr:`uninitialised_reads`).
+        Seed for the contents of never-written locations (:meth:`initial_word`; reads of
+        them are counted in :attr:`uninitialised_reads`).
 
     Attributes
     ----------
@@ -140,7 +139,7 @@ class SdramModel:
         self.init_refreshes = init_refreshes
         self.col_bits = col_bits
         self.banks = banks
-        self._rng = random.Random(seed)
+        self.seed = seed
         self.violations = []
         self.counts = collections.Counter()
         self.mem = {}
@@ -207,6 +206,13 @@ class SdramModel:
         self._read = None
 
     # --- public ----------------------------------------------------------------------
+
+    def initial_word(self, bank, row, col):
+        """Contents of a never-written location: a fixed hash of the seed and the address,
+        so a testbench can predict it (a real SDRAM powers up with arbitrary data)."""
+        x = (((self.seed * 4 + bank) * 8192 + row) * 1024 + col) & 0xFFFF_FFFF_FFFF
+        x = (x * 0x9E3779B97F4A7C15 + 0x632BE59BD9B4E019) & 0xFFFF_FFFF_FFFF_FFFF
+        return (x >> 29 ^ x >> 47) & 0xFFFF
 
     @property
     def now(self):
@@ -325,7 +331,7 @@ class SdramModel:
             key = (ba, self.open_row[ba], self._column(col, n))
             if key not in self.mem:
                 self.uninitialised_reads += 1
-                self.mem[key] = self._rng.getrandbits(16)
+                self.mem[key] = self.initial_word(*key)
             self._out[e + self.cas_latency + n] = (self.mem[key], 0xFFFF)
             self.words_read += 1
         # note: words_read counts burst beats scheduled; an interrupted burst counts less
