@@ -232,13 +232,15 @@ def _run(tmp_path, name, config, *, overrides=None, n_requests=100, max_len=48, 
 
 def test_cocotb_stress_100mhz(tmp_path):
     """100 MHz, CL 3: seeded random bursts over three regions (row and bank crossings),
-    refresh running, back-pressure; 0 data errors, 0 violations, refresh count ~ time."""
+    refresh running, back-pressure; 0 data errors, 0 violations, refresh count ~ time.
+    Then sequential throughput, and refresh while a request is stalled on either stream."""
     _run(tmp_path, "stress100", SIM_100, n_requests=120, seed=1,
-         testcase=["stress", "throughput"])
+         testcase=["stress", "throughput", "refresh_under_stall"])
 
 
 def test_cocotb_stress_50mhz_cl2(tmp_path):
-    _run(tmp_path, "stress50", SIM_50, n_requests=60, seed=2, testcase=["stress", "throughput"])
+    _run(tmp_path, "stress50", SIM_50, n_requests=60, seed=2,
+         testcase=["stress", "throughput", "refresh_under_stall"])
 
 
 # At 100 MHz tRCD and tRP are 3 cycles (21 ns); 2 cycles are 20 ns.  A refresh period of
