@@ -153,6 +153,38 @@ def test_model_legal_bursts_dqm_and_cas_latency():
     p.model.finish()
 
 
+def test_model_full_page_burst_terminate_interleaved_and_precharge_truncation():
+    """Full-page bursts wrap within the row and stop at BURST TERMINATE (write: the BST
+    edge's data is not written; read: CL - 1 words after it); an interleaved BL 4 burst
+    runs 1, 0, 3, 2; a PRECHARGE cuts a read burst after CL - 1 more words."""
+    p = Pins().init(mode=0x37)                     # CL 3, full page, sequential
+    p.cmd("ACTIVE", ba=2, a=9, gap=2)
+    p.cmd("WRITE", ba=2, a=510, dq=0xA0)           # columns 510, 511, 0, ...
+    p.nop(dq=0xA1)
+    p.nop(dq=0xA2)
+    p.cmd("BST", dq=0xA3)
+    p.nop(3, dq=0xA4)
+    mem = p.model.mem
+    assert [mem[(2, 9, c)] for c in (510, 511, 0)] == [0xA0, 0xA1, 0xA2]
+    assert (2, 9, 1) not in mem
+    r = p.cmd("READ", ba=2, a=510)
+    p.nop()
+    p.cmd("BST")                                   # at r + 2: words at r + 3, r + 4 only
+    p.nop(8)
+    assert sorted(e for e in p.out if e > r) == [r + 3, r + 4]
+    assert [p.out[r + 3][0], p.out[r + 4][0]] == [0xA0, 0xA1]
+    p.cmd("PRECHARGE", a=1 << 10, gap=2)
+    p.cmd("MODE", a=0x2A, gap=1)                   # CL 2, interleaved, BL 4
+    p.cmd("ACTIVE", ba=2, a=9, gap=4)
+    r = p.cmd("READ", ba=2, a=1)                   # columns 1, 0, 3, 2
+    p.nop()
+    p.cmd("PRECHARGE", ba=2)                       # at r + 2: words at r + 2, r + 3 only
+    p.nop(8)
+    assert sorted(e for e in p.out if e > r) == [r + 2, r + 3]
+    assert p.out[r + 2][0] == p.model.initial_word(2, 9, 1) and p.out[r + 3][0] == 0xA2
+    p.model.finish()
+
+
 def _violation(build, **model_kwargs):
     p = Pins(**model_kwargs).init()
     build(p)
