@@ -124,6 +124,8 @@ class SdramModel:
         Time at which the initialisation sequence completed.
     mem : dict
         ``(bank, row, col) -> 16-bit word``.
+    words_written, words_read : int
+        Write beats stored and read words put on the bus.
     """
 
     def __init__(self, *, period_ns, t_rcd=21.0, t_rp=21.0, t_ras=42.0, t_rc=63.0, t_rrd=14.0,
@@ -248,6 +250,8 @@ class SdramModel:
         for old in [k for k in self._out if k < e]:
             del self._out[old]
 
+        if e in self._out:
+            self.words_read += 1       # a word on the bus in the cycle ending at this edge
         # DQ contention: read data is on the bus in the cycle ending at this edge.
         if dq_oe and e in self._out:
             self._flag("dq_contention", "controller drives DQ while the SDRAM outputs read data")
@@ -333,9 +337,6 @@ class SdramModel:
                 self.uninitialised_reads += 1
                 self.mem[key] = self.initial_word(*key)
             self._out[e + self.cas_latency + n] = (self.mem[key], 0xFFFF)
-            self.words_read += 1
-        # note: words_read counts burst beats scheduled; an interrupted burst counts less
-        # data on the bus than this, which the tests do not rely on.
 
     def _cmd_write(self, *, ba, a, dqm, dq_o, **_):
         e = self.edge_index

@@ -144,6 +144,8 @@ async def stress(dut):
         f"{dict(model.counts)}; violations {dict(model.kinds())}")
     assert not errors, f"{len(errors)} data errors, first {errors[:5]}"
     assert checked == len(expected) and from_writes > 0
+    assert (model.words_written, model.words_read) == (words_written, len(expected)), (
+        f"model saw {model.words_written} words written and {model.words_read} read")
     if expect:
         kinds = set(model.kinds())
         assert kinds == expect, f"expected exactly {expect} violations, model saw:\n{model.report()}"
