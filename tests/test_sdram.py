@@ -294,3 +294,10 @@ def test_cocotb_stress_long(tmp_path):
     for seed in (10, 11):
         _run(tmp_path / str(seed), "stress100", SIM_100, n_requests=3000, max_len=96, seed=seed)
     _run(tmp_path, "stress50", SIM_50, n_requests=2000, max_len=96, seed=12)
+
+
+@pytest.mark.slow
+def test_cocotb_stress_64mb_part(tmp_path):
+    """The 64 MB part's geometry (10 column bits): rows of 1024 words, 25-bit addresses."""
+    _run(tmp_path, "stress64mb", dict(SIM_100, col_bits=10), n_requests=300, max_len=64, seed=4,
+         testcase=["stress", "refresh_under_stall"])

@@ -254,7 +254,7 @@ class SdramController(wiring.Component):
         Requests: ``addr`` (word address: bank, row, column from the top bit down),
         ``length`` (words; 0 does nothing), ``write``.  Accepted when the previous request
         is finished issuing (a read's data may still be in the read FIFO).  Addresses
-        advance linearly across rows and banks.
+        advance linearly across rows and banks, and wrap from the last word to 0.
     wdata : In(stream.Signature(16))
         Write data, one word per written word, in order.
     rdata : Out(stream.Signature(16))
