@@ -22,6 +22,7 @@ kind                rule
 ``tRCD``            ACTIVE to READ/WRITE of that bank
 ``tRP``             PRECHARGE to ACTIVE of that bank, to REFRESH or LOAD MODE REGISTER
 ``tRAS``            ACTIVE to PRECHARGE of that bank (minimum)
+``tRASmax``         a row open longer than tRAS max (the row's charge is not restored)
 ``tRC``             ACTIVE to ACTIVE of the same bank
 ``tRRD``            ACTIVE to ACTIVE of another bank
 ``tRFC``            AUTO REFRESH to any next command
@@ -98,6 +99,8 @@ class SdramModel:
         AS4C32M16SB-7).
     t_mrd : int
         LOAD MODE REGISTER to next command, in cycles (datasheets: 2 tCK).
+    t_ras_max : float
+        Longest time a row may stay open, ns (AS4C32M16SB 100 us, MT48LC16M16A2 120 us).
     t_refi : float
         Longest time between two AUTO REFRESH commands, ns.
     refresh_window, rows : float, int
@@ -129,11 +132,14 @@ class SdramModel:
     """
 
     def __init__(self, *, period_ns, t_rcd=21.0, t_rp=21.0, t_ras=42.0, t_rc=63.0, t_rrd=14.0,
-                 t_rfc=66.0, t_wr=15.0, t_mrd=2, t_refi=7812.5, refresh_window=64e6, rows=8192,
+                 t_rfc=66.0, t_wr=15.0, t_mrd=2, t_ras_max=100_000.0, t_refi=7812.5,
+                 refresh_window=64e6, rows=8192,
                  powerup_ns=200_000.0, init_refreshes=2, col_bits=9, banks=4, seed=0):
         self.period_ns = period_ns
         self.t = dict(tRCD=t_rcd, tRP=t_rp, tRAS=t_ras, tRC=t_rc, tRRD=t_rrd, tRFC=t_rfc, tWR=t_wr)
         self.t_mrd = t_mrd
+        self.t_ras_max = t_ras_max
+        self._ras_max_flagged = [False] * banks
         self.t_refi = t_refi
         self.refresh_window = refresh_window
         self.rows = rows
@@ -277,6 +283,12 @@ class SdramModel:
                            f"(last at {last:.1f} ns)")
                 self._refi_flagged = True
 
+        for b, row in enumerate(self.open_row):
+            if (row is not None and not self._ras_max_flagged[b]
+                    and now - self.t_act[b] > self.t_ras_max + _EPS):
+                self._flag("tRASmax", f"bank {b} row {row} open for more than {self.t_ras_max} ns")
+                self._ras_max_flagged[b] = True
+
         # Timing rules that apply to every command.
         if name != "NOP":
             if self.t_ref is not None:
@@ -311,6 +323,7 @@ class SdramModel:
             self._since("tRRD", self.t_act_any)
         self.open_row[ba] = a & ((1 << 13) - 1)
         self.t_act[ba] = self.t_act_any = self.now
+        self._ras_max_flagged[ba] = False
 
     def _column_command(self, kind, ba, a):
         if not self.initialised:

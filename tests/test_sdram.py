@@ -80,6 +80,8 @@ def test_init_wrong_controller_arguments():
         SdramController(cfg, read_buffer=2)
     with pytest.raises(ValueError, match="t_rdc"):
         SdramController(cfg, _cycle_overrides={"t_rdc": 1})
+    with pytest.raises(ValueError, match="t_rcd"):
+        SdramController(cfg, _cycle_overrides={"t_rcd": 0})
 
 
 # --- the model alone, hand-driven --------------------------------------------------------
@@ -203,6 +205,7 @@ def _violation(build, **model_kwargs):
     ("tWR", lambda p: (p.cmd("ACTIVE", gap=5), p.cmd("WRITE", dq=1), p.cmd("PRECHARGE")), {}),
     ("tMRD", lambda p: (p.cmd("MODE", a=0x30), p.cmd("ACTIVE")), {}),
     ("tREFI", lambda p: p.nop(800), {}),
+    ("tRASmax", lambda p: (p.cmd("ACTIVE"), p.nop(60)), dict(t_ras_max=500.0)),
     ("no_open_row", lambda p: p.cmd("READ", ba=2), {}),
     ("bank_open", lambda p: (p.cmd("ACTIVE", gap=7), p.cmd("ACTIVE")), {}),
     ("refresh_open", lambda p: (p.cmd("ACTIVE", gap=7), p.cmd("REFRESH")), {}),

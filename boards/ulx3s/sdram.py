@@ -282,6 +282,9 @@ class SdramController(wiring.Component):
         for name, value in (_cycle_overrides or {}).items():
             if name not in self.timing:
                 raise ValueError(f"_cycle_overrides: unknown parameter {name!r}")
+            if not isinstance(value, int) or value < (0 if name == "t_powerup" else 1):
+                raise ValueError(f"_cycle_overrides: {name} must be a positive cycle count, "
+                                 f"got {value!r}")
             self.timing[name] = value
         super().__init__({
             "cmd": In(stream.Signature(request_layout(config.addr_bits, length_bits))),
@@ -410,7 +413,9 @@ class SdramController(wiring.Component):
             with m.State("IDLE"):
                 # All banks precharged.  A due refresh goes first.
                 with m.If(refresh_pending):
-                    with m.If(timer == 0):
+                    # tRP since the PRECHARGE (timer) and, to be safe on parts that state
+                    # it, tRC since the last ACTIVE
+                    with m.If((timer == 0) & (since_act >= t["t_rc"])):
                         command(1, 1, 0)                        # AUTO REFRESH
                         m.d.sync += [timer.eq(t["t_rfc"] - 1), refresh_pending.eq(0)]
                 with m.Elif(busy & (timer == 0) & (since_act >= t["t_rc"])):
