@@ -303,38 +303,82 @@ class SdramController(wiring.Component):
         col_bits = cfg.col_bits
         pads = self.sdram
 
+        # --- the decision of this cycle ----------------------------------------------------
+        # The FSM below only raises one of these (one-hot by construction); the pads, the
+        # timers and the address are then registered from them in one place, so each pad
+        # has one small multiplexer rather than one per place a command is issued.
+        c_pre, c_ref, c_mode, c_act, c_read, c_write = (
+            Signal(name=n) for n in ("c_pre", "c_ref", "c_mode", "c_act", "c_read", "c_write"))
+        c_any = c_pre | c_ref | c_mode | c_act | c_read | c_write
+
         # --- counters ---------------------------------------------------------------
         # `timer`: cycles until the next command may be issued (tRP, tRCD, tRFC, tMRD and
         # the power-up wait); loaded with n - 1 when a command is issued, so the next one
         # can go n cycles later.
         longest = max(t["t_powerup"], t["t_rfc"], t["t_rp"], t["t_rcd"], t["t_mrd"], 1)
         timer = Signal(range(longest + 1), init=t["t_powerup"])
-        with m.If(timer != 0):
+        with m.If(c_pre):
+            m.d.sync += timer.eq(t["t_rp"] - 1)
+        with m.Elif(c_ref):
+            m.d.sync += timer.eq(t["t_rfc"] - 1)
+        with m.Elif(c_mode):
+            m.d.sync += timer.eq(t["t_mrd"] - 1)
+        with m.Elif(c_act):
+            m.d.sync += timer.eq(t["t_rcd"] - 1)
+        with m.Elif(timer != 0):
             m.d.sync += timer.eq(timer - 1)
         # Cycles since the last ACTIVE (tRAS, tRC) and the last WRITE (tWR); saturating,
         # starting satisfied.
         sat_act = max(t["t_ras"], t["t_rc"])
         since_act = Signal(range(sat_act + 1), init=sat_act)
-        with m.If(since_act != sat_act):
+        with m.If(c_act):
+            m.d.sync += since_act.eq(1)
+        with m.Elif(since_act != sat_act):
             m.d.sync += since_act.eq(since_act + 1)
         sat_wr = t["t_wr"]
         since_wr = Signal(range(sat_wr + 1), init=sat_wr)
-        with m.If(since_wr != sat_wr):
+        with m.If(c_write):
+            m.d.sync += since_wr.eq(1)
+        with m.Elif(since_wr != sat_wr):
             m.d.sync += since_wr.eq(since_wr + 1)
 
-        # Refresh requests: the timer runs once the initialisation is done.
+        # Refresh requests: the timer runs once the initialisation is done; issuing a
+        # REFRESH after the initialisation clears the request.
         refresh_timer = Signal(range(t["refresh_period"] + 1), init=t["refresh_period"])
         refresh_pending = Signal()
+        with m.If(c_ref & self.init_done):
+            m.d.sync += refresh_pending.eq(0)
         with m.If(self.init_done):
             with m.If(refresh_timer == 0):
                 m.d.sync += [refresh_timer.eq(t["refresh_period"]), refresh_pending.eq(1)]
-                with m.If(refresh_pending):
+                with m.If(refresh_pending & ~c_ref):
                     m.d.sync += self.refresh_overrun.eq(1)
             with m.Else():
                 m.d.sync += refresh_timer.eq(refresh_timer - 1)
 
+        # --- the request ------------------------------------------------------------------
+        busy = Signal()
+        write = Signal()
+        addr = Signal(cfg.addr_bits)
+        remaining = Signal(self.length_bits)
+        open_row = Signal(BANK_BITS + ROW_BITS)    # bank and row of the open row
+        row_of_addr = addr[col_bits:]              # bank and row of the next word
+        m.d.comb += self.cmd.ready.eq(~busy & self.init_done)
+        with m.If(self.cmd.valid & self.cmd.ready & (self.cmd.payload.length != 0)):
+            m.d.sync += [busy.eq(1), write.eq(self.cmd.payload.write),
+                         addr.eq(self.cmd.payload.addr), remaining.eq(self.cmd.payload.length)]
+        with m.If(c_read | c_write):
+            m.d.sync += [addr.eq(addr + 1), remaining.eq(remaining - 1)]
+            with m.If(remaining == 1):
+                m.d.sync += busy.eq(0)
+        with m.If(c_act):
+            m.d.sync += open_row.eq(row_of_addr)
+
         # --- pad registers ------------------------------------------------------------
-        # Default every cycle: NOP with CKE high, dq released.  Commands below override.
+        # Every cycle without a command is a NOP with CKE high (COMMAND INHIBIT, cs low,
+        # during the initialisation) and dq released.  Active-high encodings:
+        # ACTIVE ras; READ cas; WRITE cas we; PRECHARGE ras we; REFRESH ras cas;
+        # LOAD MODE REGISTER ras cas we.
         cs = Signal(); ras = Signal(); cas = Signal(); we = Signal()
         ba = Signal(BANK_BITS); a = Signal(ROW_BITS)
         dq_o = Signal(DATA_WIDTH); dq_oe = Signal()
@@ -342,12 +386,22 @@ class SdramController(wiring.Component):
         m.d.comb += [pads.clk_en.eq(1), pads.cs.eq(cs), pads.ras.eq(ras), pads.cas.eq(cas),
                      pads.we.eq(we), pads.ba.eq(ba), pads.a.eq(a), pads.dqm.eq(dqm),
                      pads.dq.o.eq(dq_o), pads.dq.oe.eq(dq_oe)]
-        m.d.sync += [cs.eq(self.init_done), ras.eq(0), cas.eq(0), we.eq(0), dq_oe.eq(0)]
-
-        def command(r, c, w, *, bank=0, addr=0):
-            m.d.sync += [cs.eq(1), ras.eq(r), cas.eq(c), we.eq(w), ba.eq(bank), a.eq(addr)]
-
-        A10 = 1 << 10   # PRECHARGE: all banks
+        m.d.sync += [cs.eq(self.init_done | c_any),
+                     ras.eq(c_act | c_pre | c_ref | c_mode),
+                     cas.eq(c_read | c_write | c_ref | c_mode),
+                     we.eq(c_write | c_pre | c_mode),
+                     dq_oe.eq(c_write)]
+        A10 = 1 << 10   # PRECHARGE: all banks; READ/WRITE: auto-precharge (not used)
+        with m.If(c_act):
+            m.d.sync += [ba.eq(row_of_addr[ROW_BITS:]), a.eq(row_of_addr[:ROW_BITS])]
+        with m.Elif(c_read | c_write):
+            m.d.sync += [ba.eq(open_row[ROW_BITS:]), a.eq(addr[:col_bits])]
+        with m.Elif(c_pre):
+            m.d.sync += [ba.eq(0), a.eq(A10)]
+        with m.Elif(c_mode):
+            m.d.sync += [ba.eq(0), a.eq(cfg.mode_register)]
+        with m.If(c_write):
+            m.d.sync += dq_o.eq(self.wdata.payload)
 
         # --- read pipeline --------------------------------------------------------------
         # A READ decided in cycle k is on the pins in cycle k + 1 and sampled by the SDRAM at
@@ -356,8 +410,7 @@ class SdramController(wiring.Component):
         # marks the cycle whose closing edge captures the word.
         m.submodules.rfifo = rfifo = fifo.SyncFIFO(width=DATA_WIDTH, depth=self.read_buffer)
         in_pipe = Signal(cl + 1)
-        issue_read = Signal()
-        m.d.sync += in_pipe.eq(Cat(issue_read, in_pipe[:-1]))
+        m.d.sync += in_pipe.eq(Cat(c_read, in_pipe[:-1]))
         dq_in = Signal(DATA_WIDTH)
         dq_in_valid = Signal()
         m.d.sync += [dq_in.eq(pads.dq.i), dq_in_valid.eq(in_pipe[-1])]
@@ -375,82 +428,56 @@ class SdramController(wiring.Component):
         bus_free = Signal()
         m.d.comb += bus_free.eq((in_pipe == 0) & ~dq_in_valid)
 
-        # --- the request ------------------------------------------------------------------
-        busy = Signal()
-        write = Signal()
-        addr = Signal(cfg.addr_bits)
-        remaining = Signal(self.length_bits)
-        open_row = Signal(BANK_BITS + ROW_BITS)    # bank and row of the open row
-        m.d.comb += self.cmd.ready.eq(~busy & self.init_done)
-        with m.If(self.cmd.valid & self.cmd.ready & (self.cmd.payload.length != 0)):
-            m.d.sync += [busy.eq(1), write.eq(self.cmd.payload.write),
-                         addr.eq(self.cmd.payload.addr), remaining.eq(self.cmd.payload.length)]
-        row_of_addr = addr[col_bits:]
-
+        # --- the sequencer ---------------------------------------------------------------
         init_refreshes = Signal(range(cfg.init_refreshes + 1))
-
         with m.FSM(name="state"):
             with m.State("POWERUP"):
                 # NOP (command inhibit) with DQM high for t_powerup, as the datasheet asks.
                 with m.If(timer == 0):
-                    command(1, 0, 1, addr=A10)                  # PRECHARGE ALL
-                    m.d.sync += [timer.eq(t["t_rp"] - 1), init_refreshes.eq(cfg.init_refreshes)]
+                    m.d.comb += c_pre.eq(1)                     # PRECHARGE ALL
+                    m.d.sync += init_refreshes.eq(cfg.init_refreshes)
                     m.next = "INIT_REFRESH"
             with m.State("INIT_REFRESH"):
                 with m.If(timer == 0):
                     with m.If(init_refreshes != 0):
-                        command(1, 1, 0)                        # AUTO REFRESH
-                        m.d.sync += [timer.eq(t["t_rfc"] - 1), init_refreshes.eq(init_refreshes - 1)]
+                        m.d.comb += c_ref.eq(1)                 # AUTO REFRESH
+                        m.d.sync += init_refreshes.eq(init_refreshes - 1)
                     with m.Else():
-                        command(1, 1, 1, addr=cfg.mode_register)  # LOAD MODE REGISTER
-                        m.d.sync += timer.eq(t["t_mrd"] - 1)
+                        m.d.comb += c_mode.eq(1)                # LOAD MODE REGISTER
                         m.next = "INIT_MODE"
             with m.State("INIT_MODE"):
                 with m.If(timer == 0):
-                    m.d.sync += [self.init_done.eq(1), dqm.eq(0), cs.eq(1)]
+                    m.d.sync += [self.init_done.eq(1), dqm.eq(0)]
                     m.next = "IDLE"
 
             with m.State("IDLE"):
-                # All banks precharged.  A due refresh goes first.
+                # All banks precharged.  A due refresh goes first: after tRP since the
+                # PRECHARGE (timer) and, to be safe on parts that state it, tRC since the
+                # last ACTIVE.
                 with m.If(refresh_pending):
-                    # tRP since the PRECHARGE (timer) and, to be safe on parts that state
-                    # it, tRC since the last ACTIVE
                     with m.If((timer == 0) & (since_act >= t["t_rc"])):
-                        command(1, 1, 0)                        # AUTO REFRESH
-                        m.d.sync += [timer.eq(t["t_rfc"] - 1), refresh_pending.eq(0)]
+                        m.d.comb += c_ref.eq(1)                 # AUTO REFRESH
                 with m.Elif(busy & (timer == 0) & (since_act >= t["t_rc"])):
-                    command(1, 0, 0, bank=addr[-BANK_BITS:], addr=row_of_addr[:ROW_BITS])  # ACTIVE
-                    m.d.sync += [timer.eq(t["t_rcd"] - 1), since_act.eq(1),
-                                 open_row.eq(row_of_addr)]
+                    m.d.comb += c_act.eq(1)                     # ACTIVE
                     m.next = "ACCESS"
 
             with m.State("ACCESS"):
-                col = addr[:col_bits]       # A10 = 0: no auto-precharge
-                leave = refresh_pending | ~busy | (row_of_addr != open_row)
-                with m.If(leave):
+                # Stop at the next word when a refresh is due, the request is done or the
+                # next word is in another row.
+                with m.If(refresh_pending | ~busy | (row_of_addr != open_row)):
                     m.next = "CLOSE"
                 with m.Elif(timer == 0):
-                    step = Signal()
                     with m.If(write):
                         m.d.comb += self.wdata.ready.eq(bus_free)
-                        with m.If(self.wdata.valid & bus_free):
-                            command(0, 1, 1, bank=open_row[-BANK_BITS:], addr=col)   # WRITE
-                            m.d.sync += [dq_o.eq(self.wdata.payload), dq_oe.eq(1), since_wr.eq(1)]
-                            m.d.comb += step.eq(1)
-                    with m.Elif(read_room):
-                        command(0, 1, 0, bank=open_row[-BANK_BITS:], addr=col)       # READ
-                        m.d.comb += [step.eq(1), issue_read.eq(1)]
-                    with m.If(step):
-                        m.d.sync += [addr.eq(addr + 1), remaining.eq(remaining - 1)]
-                        with m.If(remaining == 1):
-                            m.d.sync += busy.eq(0)
+                        m.d.comb += c_write.eq(self.wdata.valid & bus_free)      # WRITE
+                    with m.Else():
+                        m.d.comb += c_read.eq(read_room)                         # READ
 
             with m.State("CLOSE"):
                 # PRECHARGE once tRAS and write recovery allow (a READ needs no wait with
                 # burst length 1: its word still comes out CL cycles after the READ).
                 with m.If((since_act >= t["t_ras"]) & (since_wr >= t["t_wr"])):
-                    command(1, 0, 1, addr=A10)                  # PRECHARGE ALL
-                    m.d.sync += timer.eq(t["t_rp"] - 1)
+                    m.d.comb += c_pre.eq(1)                     # PRECHARGE ALL
                     m.next = "IDLE"
         return m
 
