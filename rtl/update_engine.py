@@ -56,7 +56,7 @@ class UpdateEngine:
     name : str
         Prefix of the engine's signal names.
     cfg : golden.config.CoreConfig
-    weights, traces : list of rtl.core._Mem
+    weights, traces : list of rtl.memories.LaneMemory
         For each layer the engine serves (job layer ``0 .. len(weights) - 1``): the weight
         memory it updates and the trace memory of that layer's inputs.
     masks : list of Value
