@@ -45,7 +45,7 @@ def lowest_set(v):
     below = (v - 1)[:n]                      # the lowest set bit and all under it flip
     rest = v & below
     onehot = v & ~below
-    ib = max(1, (n - 1).bit_length())
+    ib = address_bits(n)
     index = Cat(*(Cat(*(onehot[i] for i in range(n) if (i >> b) & 1)).any() if n > (1 << b)
                   else Const(0, 1) for b in range(ib)))
     return index, v.any(), rest

@@ -18,11 +18,12 @@ from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from golden.lanes import address_bits
+from golden.protocol import TOTAL_SHIFT_MAX, lr_shift_bases, lr_shift_range
 
 from .class_unit import ClassUnit
 from .feedback_pass import FeedbackPass
 from .forward_pass import ForwardPass
-from .host_access import SHIFT_BITS, HostAccess, LearningRates, lr_shift_bases
+from .host_access import SHIFT_BITS, HostAccess, LearningRates
 from .input_trace import InputTraceUnit
 from .memories import CoreMemories, NetworkRegisters
 from .multiplier import MULTIPLIER_KINDS
@@ -36,12 +37,12 @@ __all__ = ["Core", "check_rtl_config"]
 
 def check_rtl_config(cfg):
     """Constraints the gateware adds to :meth:`CoreConfig.validate`; raises ``ValueError``."""
-    for name, lr, base in zip(("hidden_lr_shift", "readout_lr_shift"),
-                              (cfg.hidden_lr_shift, cfg.readout_lr_shift), lr_shift_bases(cfg)):
-        if not 0 <= lr + base < 1 << SHIFT_BITS:
-            raise ValueError(f"{name} must be in [{max(0, -base)}, {(1 << SHIFT_BITS) - 1 - base}] for "
-                             f"this config's fixed-point widths (the update engines shift by it plus "
-                             f"{base}, in 0 .. {(1 << SHIFT_BITS) - 1}), got {lr}")
+    for row, name in enumerate(("hidden_lr_shift", "readout_lr_shift")):
+        lo, hi = lr_shift_range(cfg, row)
+        if not lo <= getattr(cfg, name) <= hi:
+            raise ValueError(f"{name} must be in [{lo}, {hi}] for this config's fixed-point widths "
+                             f"(the update engines shift by it plus {lr_shift_bases(cfg)[row]}, in "
+                             f"0 .. {TOTAL_SHIFT_MAX}), got {getattr(cfg, name)}")
     if cfg.n_outputs > 32:
         raise ValueError(f"n_outputs must be in [2, 32] for the RTL (one error lane per class), "
                          f"got {cfg.n_outputs}")
@@ -140,8 +141,6 @@ class Core(wiring.Component):
                                       max_groups=groups[L + 1], shift_bits=SHIFT_BITS, multipliers=mul_kind)
         class_unit = ClassUnit(cfg, regs, feedback.class_step, feedback.class_nstep, sequencer.label)
         class_unit.readout_jobs(m, readout_engine, rates.readout_shift)
-        learning_done = (~class_unit.readout_active & readout_engine.idle & hidden_engine.idle
-                         & ~feedback.fb3_we.any())
         class_unit.elaborate(m)
 
         host = HostAccess(cfg, memories, regs, rates, lfsr, sequencer.head)
@@ -154,7 +153,7 @@ class Core(wiring.Component):
 
         sequencer.elaborate(m, self, passes=passes, host=host, forward=forward, input_trace=input_trace,
                             feedback=feedback, class_unit=class_unit, hidden_engine=hidden_engine,
-                            hidden_shift=rates.hidden_shift, learning_done=learning_done)
+                            readout_engine=readout_engine, hidden_shift=rates.hidden_shift)
 
         # Write-port arbitration, lowest priority first (a later assignment wins): the
         # host's lane writes and START's clearing (in the sequencer's states), then the

@@ -42,23 +42,23 @@ class FeedbackPass:
     def __init__(self, cfg, memories, regs, passes, multipliers):
         self.cfg, self.mem, self.regs, self.passes, self.multipliers = cfg, memories, regs, passes, multipliers
         P, L, nout = cfg.lanes, cfg.n_hidden_layers, cfg.n_outputs
-        fbb, sb, ob = cfg.feedback_bits, cfg.signal_bits, cfg.output_bits
-        self.class_bits = kb = address_bits(nout)
-        psib, eb = cfg.surrogate_frac_bits + 1, cfg.error_frac_bits + 2
-        self.psi_bits = psib
+        feedback_bits, sb, ob = cfg.feedback_bits, cfg.signal_bits, cfg.output_bits
+        self.class_bits = class_bits = address_bits(nout)
+        psi_bits, eb = cfg.surrogate_frac_bits + 1, cfg.error_frac_bits + 2
+        self.psi_bits = psi_bits
         self.step_bits = stepw = ob + 2
-        gaccw = fbb + eb + kb + 2
+        gaccw = feedback_bits + eb + class_bits + 2
         self.gacc = [Signal(signed(gaccw), name=f"gacc_{p}") for p in range(P)]
         self.d = [Signal(signed(sb), name=f"d_{p}") for p in range(P)]
         self.d_any = Signal(name="d_any")     # some d of the group is nonzero (registered with d)
-        self.psi_word = Signal(P * psib, name="psi_word", reset_less=True)
+        self.psi_word = Signal(P * psi_bits, name="psi_word", reset_less=True)
         # stage 2 (the M word read, registered): valid, class, word, the class's steps
-        self.fb_v = Signal(name="fb_v")
-        self.fb_k = Signal(range(nout), name="fb_k")
-        self.fb_m = Signal(P * fbb, name="fb_m", reset_less=True)       # the old values
-        self.fb_step = Signal(signed(stepw), name="fb_step", reset_less=True)
-        self.fb_nstep = Signal(signed(stepw), name="fb_nstep", reset_less=True)
-        self.fb_first = Signal(name="fb_first")   # stage 2 holds class 0: the accumulation starts
+        self.word_valid = Signal(name="word_valid")
+        self.word_class = Signal(range(nout), name="word_class")
+        self.word_m = Signal(P * feedback_bits, name="word_m", reset_less=True)       # the old values
+        self.word_step = Signal(signed(stepw), name="word_step", reset_less=True)
+        self.word_nstep = Signal(signed(stepw), name="word_nstep", reset_less=True)
+        self.word_first = Signal(name="word_first")   # stage 2 holds class 0: the accumulation starts
         # picked by the class counter into registers in the read stage (the pick's select is
         # a register, and the multiplier operands fb_y copy a register, not a multiplexer)
         self.pick_step = Signal(signed(stepw), name="pick_step", reset_less=True)
@@ -68,72 +68,72 @@ class FeedbackPass:
         self.class_step = Array(Signal(signed(stepw), name=f"oc_step_{k}") for k in range(nout))
         self.class_nstep = Array(Signal(signed(stepw), name=f"oc_nstep_{k}") for k in range(nout))
         # stage 3: the decayed M and the signed step registered
-        self.fb2_v = Signal(name="fb2_v")
-        self.fb2_k = Signal(range(nout), name="fb2_k")
-        self.fb2_m = Signal(P * fbb, name="fb2_m", reset_less=True)
-        self.fb2_dec = [Signal(signed(fbb + 1), name=f"fb_decay_{p}", reset_less=True) for p in range(P)]
-        self.fb2_step = [Signal(signed(stepw), name=f"fb_step_{p}", reset_less=True) for p in range(P)]
-        self.fb2_we = Signal(L, name="fb2_we")      # fb2_v per layer: the write-back's select
+        self.update_valid = Signal(name="update_valid")
+        self.update_class = Signal(range(nout), name="update_class")
+        self.update_m = Signal(P * feedback_bits, name="update_m", reset_less=True)
+        self.update_decayed = [Signal(signed(feedback_bits + 1), name=f"update_decayed_{p}", reset_less=True) for p in range(P)]
+        self.update_step = [Signal(signed(stepw), name=f"update_step_{p}", reset_less=True) for p in range(P)]
+        self.update_we = Signal(L, name="update_we")      # update_valid per layer: the write-back's select
         # stage 4: the new M word, its address and layer select registered, then written
-        self.fb3_we = Signal(L, name="fb3_we")
-        self.m_new = Signal(P * fbb, name="m_new")
-        self.m_new_r = Signal(P * fbb, name="m_new_r", reset_less=True)
+        self.write_we = Signal(L, name="write_we")
+        self.m_new = Signal(P * feedback_bits, name="m_new")
+        self.write_m = Signal(P * feedback_bits, name="write_m", reset_less=True)
         # the multiplier operands and the accumulation a cycle after the products
-        self.fb_x = [Signal(signed(max(fbb, sb)), name=f"fb_x_{p}", reset_less=True) for p in range(P)]
-        self.fb_y = [Signal(signed(max(eb, psib + 1)), name=f"fb_y_{p}", reset_less=True) for p in range(P)]
+        self.mul_a = [Signal(signed(max(feedback_bits, sb)), name=f"mul_a_{p}", reset_less=True) for p in range(P)]
+        self.mul_b = [Signal(signed(max(eb, psi_bits + 1)), name=f"mul_b_{p}", reset_less=True) for p in range(P)]
         self.gacc_next = [Signal(signed(gaccw), name=f"gacc_next_{p}") for p in range(P)]
-        self.fb_pv = Signal(name="fb_pv")
-        self.fb_pfirst = Signal(name="fb_pfirst")
-        self.fb_g = Signal(name="fb_g")             # registered: this cycle is an MP_G
-        self.g_r = [Signal(signed(sb), name=f"g_{p}", reset_less=True) for p in range(P)]
+        self.product_valid = Signal(name="product_valid")
+        self.product_first = Signal(name="product_first")
+        self.g_phase = Signal(name="g_phase")             # registered: this cycle is an MP_G
+        self.g_reg = [Signal(signed(sb), name=f"g_{p}", reset_less=True) for p in range(P)]
 
     def elaborate(self, m):
         """Add the pass's datapath to ``m``: ``gacc += M e_k``, the momentum update of the
         valid lanes, ``g`` and the ``g psi`` operands."""
         cfg, ps, P, L = self.cfg, self.passes, self.cfg.lanes, self.cfg.n_hidden_layers
-        fbb, psib, kb = cfg.feedback_bits, self.psi_bits, self.class_bits
-        self.fb_prod_r = [registered_product(m, self.fb_x[p], self.fb_y[p], name=f"fb_prod_r_{p}",
+        feedback_bits, psi_bits, class_bits = cfg.feedback_bits, self.psi_bits, self.class_bits
+        self.products = [registered_product(m, self.mul_a[p], self.mul_b[p], name=f"product_{p}",
                                              kind=self.multipliers) for p in range(P)]
-        m_rd = ps.layer_pick([mf.rd.data for mf in self.mem.feedback] + [Const(0, P * fbb)])
+        m_rd = ps.layer_pick([mf.rd.data for mf in self.mem.feedback] + [Const(0, P * feedback_bits)])
         self.m_rd = m_rd
-        m.d.sync += [self.fb_pv.eq(self.fb_v), self.fb_pfirst.eq(self.fb_first)]
-        m.d.sync += [self.fb2_v.eq(self.fb_v), self.fb2_k.eq(self.fb_k), self.fb2_m.eq(self.fb_m)]
-        m.d.sync += self.fb2_we.eq(Cat(*(self.fb_v & (ps.lsel == l) for l in range(L))))
-        self.fb3_addr = Signal(len((ps.group << kb) | self.fb2_k), name="fb3_addr", reset_less=True)
-        m.d.sync += [self.fb3_we.eq(self.fb2_we), self.m_new_r.eq(self.m_new),
-                     self.fb3_addr.eq((ps.group << kb) | self.fb2_k)]
+        m.d.sync += [self.product_valid.eq(self.word_valid), self.product_first.eq(self.word_first)]
+        m.d.sync += [self.update_valid.eq(self.word_valid), self.update_class.eq(self.word_class), self.update_m.eq(self.word_m)]
+        m.d.sync += self.update_we.eq(Cat(*(self.word_valid & (ps.lsel == l) for l in range(L))))
+        self.write_addr = Signal(len((ps.group << class_bits) | self.update_class), name="write_addr", reset_less=True)
+        m.d.sync += [self.write_we.eq(self.update_we), self.write_m.eq(self.m_new),
+                     self.write_addr.eq((ps.group << class_bits) | self.update_class)]
         # The multiplier operands load every cycle through one 2:1 multiplexer whose select
         # is a register (no state decode after the feedback BRAM's late output): M[j, k]
-        # and e_k in an M pass; g and psi in MP_G (fb_g), whose product d is taken in MP_D2.
+        # and e_k in an M pass; g and psi in MP_G (g_phase), whose product d is taken in MP_D2.
         # Outside those the products are not used (gacc adds only under fb_pv).
         # g = top_down_signal(gacc) is registered every cycle: in MP_G it holds the final
         # sum's (the pass leaves MP_RUN only when no accumulation is pending).
-        m.d.sync += self.fb_g.eq(0)
-        m.d.sync += [self.g_r[p].eq(top_down_signal(cfg, self.gacc[p])) for p in range(P)]
-        m.d.sync += [self.fb_x[p].eq(Mux(self.fb_g, self.g_r[p], lane(m_rd, fbb, p))) for p in range(P)]
-        m.d.sync += [self.fb_y[p].eq(Mux(self.fb_g, self.psi_word[p * psib:(p + 1) * psib], self.pick_e))
+        m.d.sync += self.g_phase.eq(0)
+        m.d.sync += [self.g_reg[p].eq(top_down_signal(cfg, self.gacc[p])) for p in range(P)]
+        m.d.sync += [self.mul_a[p].eq(Mux(self.g_phase, self.g_reg[p], lane(m_rd, feedback_bits, p))) for p in range(P)]
+        m.d.sync += [self.mul_b[p].eq(Mux(self.g_phase, self.psi_word[p * psi_bits:(p + 1) * psi_bits], self.pick_e))
                      for p in range(P)]
         for p in range(P):
-            m.d.comb += self.gacc_next[p].eq(Mux(self.fb_pfirst, 0, self.gacc[p]) + self.fb_prod_r[p])
-            m.d.sync += [self.fb2_dec[p].eq(feedback_decay(cfg, lane(self.fb_m, fbb, p))),
-                         self.fb2_step[p].eq(Mux(ps.z_word[p], self.fb_step, self.fb_nstep))]
-            m.d.comb += self.m_new[p * fbb:(p + 1) * fbb].eq(
-                Mux(ps.gv_word[p], feedback_apply(cfg, self.fb2_dec[p], self.fb2_step[p]),
-                    lane(self.fb2_m, fbb, p)))
+            m.d.comb += self.gacc_next[p].eq(Mux(self.product_first, 0, self.gacc[p]) + self.products[p])
+            m.d.sync += [self.update_decayed[p].eq(feedback_decay(cfg, lane(self.word_m, feedback_bits, p))),
+                         self.update_step[p].eq(Mux(ps.z_word[p], self.word_step, self.word_nstep))]
+            m.d.comb += self.m_new[p * feedback_bits:(p + 1) * feedback_bits].eq(
+                Mux(ps.gv_word[p], feedback_apply(cfg, self.update_decayed[p], self.update_step[p]),
+                    lane(self.update_m, feedback_bits, p)))
 
     def write_back(self, m):
-        """The new M words into the feedback memories (``fb3_we`` is only set inside the
+        """The new M words into the feedback memories (``write_we`` is only set inside the
         passes and just after)."""
         for l, mf in enumerate(self.mem.feedback):
-            with m.If(self.fb3_we[l]):
-                m.d.comb += [mf.wr.addr.eq(self.fb3_addr), mf.wr.en.eq(mf.all_lanes),
-                             mf.wr.data.eq(self.m_new_r)]
+            with m.If(self.write_we[l]):
+                m.d.comb += [mf.wr.addr.eq(self.write_addr), mf.wr.en.eq(mf.all_lanes),
+                             mf.wr.data.eq(self.write_m)]
 
     def states(self, m, hidden_engine, hidden_shift):
         """The sequencer states of the feedback passes (``MP<l>_*``, ``WP<l>_JOB``); the
         last layer's last group goes to ``DRAIN``."""
         cfg, ps, mem, regs = self.cfg, self.passes, self.mem, self.regs
-        P, L, nout, kb = cfg.lanes, cfg.n_hidden_layers, cfg.n_outputs, self.class_bits
+        P, L, nout, class_bits = cfg.lanes, cfg.n_hidden_layers, cfg.n_outputs, self.class_bits
         groups = [cfg.groups(n) for n in cfg.sizes]
         for l in range(L):
             nxt = "DRAIN" if l == L - 1 else f"MP{l + 1}_START"
@@ -142,7 +142,7 @@ class FeedbackPass:
                 """Set up the M pass of group ``g``: its surrogate word read, its group bits."""
                 if read:
                     mem.surrogate[l].read(m, g)
-                m.d.sync += [ps.kcnt.eq(0), ps.dv.eq(0), self.fb_v.eq(0), ps.first.eq(1), ps.lsel.eq(l)]
+                m.d.sync += [ps.class_count.eq(0), ps.data_valid.eq(0), self.word_valid.eq(0), ps.first.eq(1), ps.lsel.eq(l)]
                 m.d.sync += ps.group_bits(l, g)
             with m.State(f"MP{l}_START"):      # a layer's first group
                 start_mp(ps.group)
@@ -150,24 +150,24 @@ class FeedbackPass:
             with m.State(f"MP{l}_RUN"):
                 with m.If(ps.first):
                     m.d.sync += self.psi_word.eq(mem.surrogate[l].rd.data)
-                with m.If(ps.kcnt < nout):
-                    mem.feedback[l].read(m, (ps.group << kb) | ps.kcnt)
-                    m.d.sync += [ps.kcnt.eq(ps.kcnt + 1), ps.d_k.eq(ps.kcnt)]
-                # class kcnt's values, for the data stage (d_k) next cycle; in the first
+                with m.If(ps.class_count < nout):
+                    mem.feedback[l].read(m, (ps.group << class_bits) | ps.class_count)
+                    m.d.sync += [ps.class_count.eq(ps.class_count + 1), ps.data_class.eq(ps.class_count)]
+                # class class_count's values, for the data stage (data_class) next cycle; in the first
                 # M pass the class unit has registered class k just then
-                kpick = ps.kcnt[:kb] if nout > 1 else 0
+                kpick = ps.class_count[:class_bits] if nout > 1 else 0
                 m.d.sync += [self.pick_e.eq(regs.error[kpick]), self.pick_step.eq(self.class_step[kpick]),
                              self.pick_nstep.eq(self.class_nstep[kpick])]
-                m.d.sync += [ps.dv.eq(ps.kcnt < nout), ps.first.eq(0),
+                m.d.sync += [ps.data_valid.eq(ps.class_count < nout), ps.first.eq(0),
                              ps.last_grp.eq(ps.group == groups[l + 1] - 1)]
-                m.d.sync += [self.fb_v.eq(ps.dv), self.fb_k.eq(ps.d_k), self.fb_m.eq(self.m_rd),
-                             self.fb_step.eq(self.pick_step), self.fb_nstep.eq(self.pick_nstep),
-                             self.fb_first.eq(ps.d_k == 0)]
-                with m.If(self.fb_pv):
+                m.d.sync += [self.word_valid.eq(ps.data_valid), self.word_class.eq(ps.data_class), self.word_m.eq(self.m_rd),
+                             self.word_step.eq(self.pick_step), self.word_nstep.eq(self.pick_nstep),
+                             self.word_first.eq(ps.data_class == 0)]
+                with m.If(self.product_valid):
                     m.d.sync += [self.gacc[p].eq(self.gacc_next[p]) for p in range(P)]
-                with m.If((ps.kcnt == nout) & ~ps.dv & ~self.fb_v & ~self.fb_pv & ~self.fb2_v & ~ps.first):
+                with m.If((ps.class_count == nout) & ~ps.data_valid & ~self.word_valid & ~self.product_valid & ~self.update_valid & ~ps.first):
                     m.next = f"MP{l}_G"
-                    m.d.sync += self.fb_g.eq(1)
+                    m.d.sync += self.g_phase.eq(1)
             with m.State(f"MP{l}_G"):
                 m.next = f"MP{l}_D"
             # the product g * psi registered (fb_prod_r, the products' only register, so
@@ -175,8 +175,8 @@ class FeedbackPass:
             with m.State(f"MP{l}_D"):
                 m.next = f"MP{l}_D2"
             with m.State(f"MP{l}_D2"):      # ... then rounded and saturated into d
-                m.d.sync += [self.d[p].eq(factor_from_product(cfg, self.fb_prod_r[p])) for p in range(P)]
-                m.d.sync += self.d_any.eq(~Cat(*(factor_is_zero(cfg, v) for v in self.fb_prod_r)).all())
+                m.d.sync += [self.d[p].eq(factor_from_product(cfg, self.products[p])) for p in range(P)]
+                m.d.sync += self.d_any.eq(~Cat(*(factor_is_zero(cfg, v) for v in self.products)).all())
                 m.next = f"WP{l}_JOB"
             # weight pass of word group c over the inputs with a nonzero trace: handed
             # to the engine (skipped when d = 0), then on to the next group's M pass,

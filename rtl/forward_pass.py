@@ -59,7 +59,7 @@ class ForwardPass:
         self.trace_word = Signal(P * tb, name="trace_word", reset_less=True)
         self.u_word = Signal(P * mb, name="u_word", reset_less=True)
         self.w_word = Signal(P * wb, name="w_word", reset_less=True)
-        self.data_valid2 = Signal(name="dv2")          # w_word holds a weight word
+        self.data_valid2 = Signal(name="data_valid2")          # w_word holds a weight word
         self.reset_value = [Signal(signed(mb + 1), name=f"reset_{p}", reset_less=True) for p in range(P)]
         self.second = Signal(name="second")            # ACC's second cycle
         self.acc_next = [Signal(signed(accw), name=f"acc_next_{p}") for p in range(P)]
@@ -83,10 +83,10 @@ class ForwardPass:
         """``acc = reset_leak(u, s_prev) + the active inputs' weights``, one lane per neuron."""
         cfg, ps, P, L = self.cfg, self.passes, self.cfg.lanes, self.cfg.n_hidden_layers
         mb, wb = cfg.membrane_bits, cfg.weight_bits
-        self.acc_done = ~ps.cand_v & ~ps.dv & ~ps.first & ~self.second   # the last weight is being added
+        self.acc_done = ~ps.cand_v & ~ps.data_valid & ~ps.first & ~self.second   # the last weight is being added
         is_out = ps.lsel == L
         w_rd = ps.layer_pick([w.rd.data for w in self.mem.weights] + [self.mem.readout.rd.data])
-        m.d.sync += [self.w_word.eq(w_rd), self.data_valid2.eq(ps.dv)]
+        m.d.sync += [self.w_word.eq(w_rd), self.data_valid2.eq(ps.data_valid)]
         for p in range(P):
             m.d.sync += self.reset_value[p].eq(soft_reset(cfg, lane(self.u_word, mb, p), ps.s_prev[p]))
             start = Mux(is_out, 0, reset_leak_decay(cfg, self.reset_value[p]))
@@ -160,7 +160,7 @@ class ForwardPass:
                 if not out_layer:
                     mem.trace[l + 1].read(m, g)
                     m.d.sync += self.u_word.eq(mem.membrane[l].rd.data)
-                m.d.sync += [ps.first.eq(1), ps.dv.eq(0), ps.lsel.eq(l), ps.asel.eq(min(l + 1, L))]
+                m.d.sync += [ps.first.eq(1), ps.data_valid.eq(0), ps.lsel.eq(l), ps.asel.eq(min(l + 1, L))]
                 m.d.sync += ps.group_bits(l, g)
             # a layer's first group waits for the scan's snapshot of its mask (written
             # by the state before: STEP_CHECK, or the previous layer's last FIN), reading
@@ -178,7 +178,7 @@ class ForwardPass:
                 with m.If(ps.cand_v):
                     weights.read(m, (ps.group << col_bits[l]) | ps.cand)
                     m.d.comb += ps.fwd_scan.take.eq(1)
-                m.d.sync += [ps.dv.eq(ps.cand_v), ps.first.eq(0), self.second.eq(ps.first),
+                m.d.sync += [ps.data_valid.eq(ps.cand_v), ps.first.eq(0), self.second.eq(ps.first),
                              ps.last_grp.eq(ps.group == groups[l + 1] - 1)]
                 m.d.sync += [self.acc[p].eq(self.acc_next[p]) for p in range(P)]
                 if not out_layer:

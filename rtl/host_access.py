@@ -12,22 +12,15 @@ semantics are :class:`golden.command_model.CoreModel`'s.
 from amaranth.hdl import Cat, Mux, Signal, signed
 
 from golden.lanes import address_bits
-from golden.protocol import Mem, Op, Status
+from golden.protocol import TOTAL_SHIFT_MAX, Mem, Op, Status, lr_shift_bases, lr_shift_range
 
 from .arith import fits_signed
 from .memories import group_select
 
-__all__ = ["HostAccess", "LearningRates", "SHIFT_BITS", "lr_shift_bases", "one_hot_pick"]
+__all__ = ["HostAccess", "LearningRates", "SHIFT_BITS", "one_hot_pick"]
 
 
-SHIFT_BITS = 5                        # the update engines' barrel shifters: shifts 0 .. 31
-
-
-def lr_shift_bases(cfg):
-    """What the update engines add to the hidden and readout learning-rate shifts: the
-    fractional bits the products carry beyond a weight's (``factor * a``)."""
-    return (cfg.signal_frac_bits + cfg.trace_frac_bits - cfg.frac_bits,
-            cfg.error_frac_bits + cfg.trace_frac_bits - cfg.frac_bits)
+SHIFT_BITS = TOTAL_SHIFT_MAX.bit_length()   # the update engines' barrel shifters: shifts 0 .. 31
 
 
 def one_hot_pick(pairs):
@@ -108,9 +101,7 @@ class HostAccess:
         self.val_ok = Signal(name="val_ok")
         self.msel = msel = Signal(16, name="msel")
         m.d.sync += msel.eq(1 << self.mem_sel)
-        hid_base, ro_base = self.rates.hidden_base, self.rates.readout_base
-        hlo, hhi = max(0, -hid_base), min(24, (1 << SHIFT_BITS) - 1 - hid_base)
-        rlo, rhi = max(0, -ro_base), min(24, (1 << SHIFT_BITS) - 1 - ro_base)
+        (hlo, hhi), (rlo, rhi) = lr_shift_range(cfg, 0), lr_shift_range(cfg, 1)
         lfsr_ok = ((data_word != 0) & ((data_word >> cfg.lfsr_bits) == 0)
                    if cfg.lfsr_bits < 32 else data_word != 0)
         checks = []                       # (memory, entry exists, writable, value fits)

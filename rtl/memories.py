@@ -60,6 +60,7 @@ class LaneMemory:
         mem = Memory(shape=unsigned(lane_bits * lanes), depth=depth, init=init or [],
                      attrs={"no_rw_check": 1} if no_rw_check else {})
         m.submodules[name] = mem
+        self.memory = mem                  # for testbenches: ``ctx.get(memory.data[i])``
         self.no_rw_check = no_rw_check
         self.rd = mem.read_port()
         # lane_writes: one write enable per lane (the block RAMs' byte enables), so that the

@@ -54,9 +54,9 @@ class PassControl:
         self.group = Signal(range(max(groups) + 1), name="group")
         self.gnext = Signal.like(self.group, name="gnext")   # registered ``group + 1`` (group holds still in a pass)
         m.d.sync += self.gnext.eq(self.group + 1)
-        self.kcnt = Signal(range(nout + 1), name="kcnt")     # the feedback pass's class counter
-        self.dv = Signal(name="dv")                   # data stage valid
-        self.d_k = Signal(range(nout), name="d_k")    # data stage: class index k
+        self.class_count = Signal(range(nout + 1), name="class_count")     # the feedback pass's class counter
+        self.data_valid = Signal(name="data_valid")                   # data stage valid
+        self.data_class = Signal(range(nout), name="data_class")    # data stage: class index k
         self.first = Signal(name="first")             # data stage: first cycle of a group
         # One copy of each lane's arithmetic serves every layer: the per-layer states only
         # choose the layer (``lsel``) whose memory words feed it and whose memory takes the
@@ -136,13 +136,17 @@ class Sequencer:
         return [self.resp_status.eq(status), self.resp_count.eq(count), self.resp_idx.eq(0)]
 
     def elaborate(self, m, ports, *, passes, host, forward, input_trace, feedback, class_unit,
-                  hidden_engine, hidden_shift, learning_done):
+                  hidden_engine, readout_engine, hidden_shift):
         """Add the FSM to ``m``; ``ports`` is the :class:`rtl.core.Core` (its streams and flags)."""
         cfg, regs, P, L, nout = self.cfg, self.regs, self.cfg.lanes, self.cfg.n_hidden_layers, self.cfg.n_outputs
         groups = [cfg.groups(n) for n in cfg.sizes]
-        kb = address_bits(nout)
+        class_bits = address_bits(nout)
         respond, i_stream, o_stream = self.respond, ports.i_stream, ports.o_stream
         mem = forward.mem
+        # the learning phase is over when no readout job is left to hand over, both engines
+        # have written their last weight and the feedback write-back is done
+        learning_done = (~class_unit.readout_active & readout_engine.idle & hidden_engine.idle
+                         & ~feedback.write_we.any())
         with m.FSM(name="seq") as seq_fsm:
             # ---------------------------------------------------------------- commands
             with m.State("IDLE"):
@@ -168,7 +172,7 @@ class Sequencer:
                             m.next = "RX_SPIKES"
                         with m.Case(Op.END):
                             with m.If(self.active):
-                                m.d.sync += [passes.kcnt.eq(1), self.pred.eq(0), self.best.eq(regs.total[0]),
+                                m.d.sync += [passes.class_count.eq(1), self.pred.eq(0), self.best.eq(regs.total[0]),
                                              self.arg_v.eq(0)]
                                 m.next = "ARGMAX"
                             with m.Else():
@@ -207,7 +211,7 @@ class Sequencer:
                     m.d.sync += respond(Status.ERR_STATE)
                     m.next = "RESPOND"
                 with m.Else():
-                    m.d.sync += [self.nsteps.eq(self.nsteps + 1), passes.group.eq(0), passes.dv.eq(0),
+                    m.d.sync += [self.nsteps.eq(self.nsteps + 1), passes.group.eq(0), passes.data_valid.eq(0),
                                  passes.scan_layer.eq(0), regs.xbits.eq(Cat(*self.x_words)[:cfg.n_inputs]),
                                  input_trace.run.eq(1), input_trace.count.eq(0)]
                     mem.membrane[0].read(m, 0)                         # read ahead for FWD0_START
@@ -233,20 +237,20 @@ class Sequencer:
             # argmax over the totals, first maximum wins: the candidate total is picked into
             # a register one cycle, compared with the best the next (no mux before the compare)
             with m.State("ARGMAX"):
-                kcnt = passes.kcnt
-                m.d.sync += [self.arg_v.eq(kcnt < nout), self.arg_k.eq(kcnt),
-                             self.arg_total.eq(regs.total[kcnt[:kb] if nout > 1 else 0])]
-                with m.If(kcnt < nout):
-                    m.d.sync += kcnt.eq(kcnt + 1)
+                counter = passes.class_count          # the class counter, free outside the M passes
+                m.d.sync += [self.arg_v.eq(counter < nout), self.arg_k.eq(counter),
+                             self.arg_total.eq(regs.total[counter[:class_bits] if nout > 1 else 0])]
+                with m.If(counter < nout):
+                    m.d.sync += counter.eq(counter + 1)
                 with m.If(self.arg_v & (self.arg_total > self.best)):
                     m.d.sync += [self.best.eq(self.arg_total), self.pred.eq(self.arg_k)]
-                with m.If((kcnt == nout) & ~self.arg_v):
+                with m.If((counter == nout) & ~self.arg_v):
                     m.d.sync += [self.active.eq(0), *respond(Status.OK, 1 + nout)]
                     m.next = "RESPOND"
 
             with m.State("RESPOND"):
                 hdr = Cat(self.resp_count, self.resp_status, self.op)
-                tot_idx = (self.resp_idx - 2)[:kb]
+                tot_idx = (self.resp_idx - 2)[:class_bits]
                 data = Signal(signed(33))          # sign-extends the totals
                 with m.If(self.op == Op.END):
                     m.d.comb += data.eq(Mux(self.resp_idx == 1, self.pred, regs.total[tot_idx]))
