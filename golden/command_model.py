@@ -10,7 +10,8 @@ import numpy as np
 
 from golden.arith import smax, smin
 from golden.core import FixedCore
-from golden.protocol import WORD_MASK, Mem, Op, Status, response
+from golden.neuron import surrogate
+from golden.protocol import WORD_MASK, Mem, Op, Status, command_length, lr_shift_range, response
 
 __all__ = ["CoreModel"]
 
@@ -26,15 +27,19 @@ class CoreModel:
         self.label = 0
         self.steps = 0             # time steps of the open sample (at most cfg.timesteps)
         self.pending = []          # words of an incomplete command
+        # what the core holds beyond FixedCore.state(): the surrogates of the last time step
+        # (zero after reset; START does not clear them) and the noise sign bits latched in
+        # its forward pass (1 for +1; an inference step latches every lane's current LFSR
+        # output bit, S & 1, in every word group, since the bank does not step)
+        self.surrogates = [np.zeros(n, dtype=np.int64) for n in cfg.hidden]
+        self.noise = [np.zeros(n, dtype=np.int64) for n in cfg.hidden]
 
-    # --- parameters -----------------------------------------------------------------
-    def _param_range(self, row):
-        cfg = self.cfg
-        if row == 0:
-            base = cfg.signal_frac_bits + cfg.trace_frac_bits - cfg.frac_bits
-        else:
-            base = cfg.error_frac_bits + cfg.trace_frac_bits - cfg.frac_bits
-        return max(0, -base), 31 - base
+    def state(self):
+        """The complete state of the core behind the protocol: :meth:`FixedCore.state` plus
+        ``surrogates``, ``noise`` (per hidden layer) and ``params`` (the PARAM entries)."""
+        return {**self.core.state(), "surrogates": [s.copy() for s in self.surrogates],
+                "noise": [z.copy() for z in self.noise],
+                "params": np.array([self.cfg.hidden_lr_shift, self.cfg.readout_lr_shift])}
 
     # --- memory map -------------------------------------------------------------------
     def _shape(self, mem):
@@ -120,7 +125,7 @@ class CoreModel:
                 return Status.ERR_VALUE
             c.lfsr.states[row] = word
             return Status.OK
-        lo, hi = self._param_range(row)                     # PARAM
+        lo, hi = lr_shift_range(self.cfg, row)              # PARAM
         if not lo <= value <= hi:
             return Status.ERR_VALUE
         key = "hidden_lr_shift" if row == 0 else "readout_lr_shift"
@@ -129,20 +134,10 @@ class CoreModel:
         return Status.OK
 
     # --- command processing --------------------------------------------------------------
-    def command_length(self, head):
-        op = head >> 28
-        if op == Op.STEP:
-            return 1 + -(-self.cfg.n_inputs // 32)
-        if op == Op.WRITE:
-            return 3
-        if op == Op.READ:
-            return 2
-        return 1
-
     def feed(self, word):
         """Feed one command word; returns the response words it completes (maybe none)."""
         self.pending.append(word & WORD_MASK)
-        if len(self.pending) < self.command_length(self.pending[0]):
+        if len(self.pending) < command_length(self.pending[0], self.cfg.n_inputs):
             return []
         words, self.pending = self.pending, []
         return self.execute(words)
@@ -169,7 +164,16 @@ class CoreModel:
             bits = np.zeros(cfg.n_inputs, dtype=np.int64)
             for i in range(cfg.n_inputs):
                 bits[i] = words[1 + i // 32] >> (i % 32) & 1
-            self.core._step(bits, self.label, self.train)
+            core, P = self.core, cfg.lanes
+            if self.train and core.method == "opzo":
+                noise = core._draw_noise()          # the bits _step would draw itself
+                self.noise = [(z > 0).astype(np.int64) for z in noise]
+            else:
+                noise = None
+                lane_bits = core.lfsr.states.astype(np.int64) & 1
+                self.noise = [lane_bits[np.arange(n) % P] for n in cfg.hidden]
+            core._step(bits, self.label, self.train, noise)
+            self.surrogates = [surrogate(cfg, u).astype(np.int64) for u in core.membranes]
             return [response(op, Status.OK)]
         if op == Op.END:
             if not self.active:

@@ -32,7 +32,7 @@ fan-in), ``W_OUT`` (``m`` x ``n_L``), ``M(l)`` (``n_l`` x ``m``), ``BASELINE`` (
 ``TRACE`` (row ``i``, column = layer ``0..L``), ``PARAM`` (row: 0 hidden_lr_shift,
 1 readout_lr_shift; column 0).  State memories are read only: writing them is ``ERR_ADDR``.
 A written value outside the entry's range (a weight wider than ``weight_bits``, a zero LFSR
-state, a learning-rate shift whose total shift leaves ``[0, 31]``) is ``ERR_VALUE``.
+state, a learning-rate shift outside :func:`lr_shift_range`) is ``ERR_VALUE``.
 Values read back are sign-extended (weights, ``M``, baseline, membranes) or zero-extended
 (spikes, traces, LFSR states, parameters).
 """
@@ -40,7 +40,8 @@ Values read back are sign-extended (weights, ``M``, baseline, membranes) or zero
 import enum
 
 __all__ = ["Op", "Status", "Mem", "header", "response", "parse_response", "spike_words",
-           "mem_id", "WORD_MASK"]
+           "mem_id", "WORD_MASK", "LR_SHIFT_MAX", "TOTAL_SHIFT_MAX", "lr_shift_bases", "lr_shift_range",
+           "command_length", "sample_commands", "command_words", "to_signed"]
 
 WORD_MASK = 0xFFFF_FFFF
 
@@ -61,6 +62,33 @@ class Status(enum.IntEnum):
     ERR_LABEL = 3     # label >= n_outputs
     ERR_ADDR = 4      # memory, row or column out of range, or a read-only memory written
     ERR_VALUE = 5     # written value outside the entry's range (or a zero LFSR state)
+
+
+LR_SHIFT_MAX = 24
+"""The largest learning-rate shift (``hidden_lr_shift``, ``readout_lr_shift``) of a
+configuration, :meth:`golden.config.CoreConfig.validate`."""
+
+TOTAL_SHIFT_MAX = 31
+"""The largest total right shift of a weight update (the learning-rate shift plus the
+fractional bits the product carries beyond a weight's): the update engines' barrel
+shifters take 5 bits."""
+
+
+def lr_shift_bases(cfg):
+    """What a weight update adds to the hidden and readout learning-rate shifts: the
+    fractional bits the products ``d a`` and ``e a`` carry beyond a weight's."""
+    return (cfg.signal_frac_bits + cfg.trace_frac_bits - cfg.frac_bits,
+            cfg.error_frac_bits + cfg.trace_frac_bits - cfg.frac_bits)
+
+
+def lr_shift_range(cfg, row):
+    """``(lo, hi)``, the learning-rate shifts that PARAM entry ``row`` (0: hidden, 1: readout)
+    accepts, and a configuration may hold: at least 0 and at most :data:`LR_SHIFT_MAX`,
+    with a total shift (plus :func:`lr_shift_bases`) in ``0 .. TOTAL_SHIFT_MAX``.  The one
+    home of the rule: the command model, the RTL's host checks and
+    :func:`rtl.core.check_rtl_config` use it."""
+    base = lr_shift_bases(cfg)[row]
+    return max(0, -base), min(LR_SHIFT_MAX, TOTAL_SHIFT_MAX - base)
 
 
 class Mem(enum.IntEnum):
@@ -140,3 +168,24 @@ def command_words(op, **kw):
     if op == Op.START:
         return [header(op, train=kw.get("train", False), label=kw.get("label", 0))]
     return [int(op) << 28 if isinstance(op, Op) else (op & 0xF) << 28]
+
+
+def command_length(head, n_inputs):
+    """Number of words (header included) of the command starting with ``head``."""
+    op = (head >> 28) & 0xF
+    if op == Op.STEP:
+        return 1 + -(-n_inputs // 32)
+    if op == Op.WRITE:
+        return 3
+    if op == Op.READ:
+        return 2
+    return 1
+
+
+def sample_commands(spikes, label, train):
+    """The commands of one sample: START, one STEP per time step (``spikes``: one 0/1 vector
+    per step), END."""
+    cmds = [command_words(Op.START, train=train, label=int(label))]
+    cmds += [command_words(Op.STEP, bits=[int(b) for b in x]) for x in spikes]
+    cmds.append(command_words(Op.END))
+    return cmds

@@ -33,6 +33,8 @@ OR per index bit encodes it.
 
 from amaranth.hdl import Array, Cat, Const, Mux, Signal
 
+from golden.lanes import address_bits
+
 __all__ = ["lowest_set", "BitScan"]
 
 
@@ -43,14 +45,10 @@ def lowest_set(v):
     below = (v - 1)[:n]                      # the lowest set bit and all under it flip
     rest = v & below
     onehot = v & ~below
-    ib = max(1, (n - 1).bit_length())
+    ib = address_bits(n)
     index = Cat(*(Cat(*(onehot[i] for i in range(n) if (i >> b) & 1)).any() if n > (1 << b)
                   else Const(0, 1) for b in range(ib)))
     return index, v.any(), rest
-
-
-def _bits(n):
-    return max(1, (n - 1).bit_length())
 
 
 class _Queue:
@@ -59,16 +57,16 @@ class _Queue:
     def __init__(self, prefix, C, nc):
         def sig(shape, suffix):
             return Signal(shape, name=f"{prefix}_{suffix}")
-        self.cand_bit = sig(_bits(C), "cand_bit")
-        self.cand_chunk = sig(_bits(nc), "cand_chunk")
+        self.cand_bit = sig(address_bits(C), "cand_bit")
+        self.cand_chunk = sig(address_bits(nc), "cand_chunk")
         self.cand_v = sig(1, "cand_v")
         self.cur = sig(C, "cur")
         self.cur_any = sig(1, "cur_any")
-        self.cur_chunk = sig(_bits(nc), "cur_chunk")
+        self.cur_chunk = sig(address_bits(nc), "cur_chunk")
         self.nxt = sig(C, "nxt")
-        self.nxt_chunk = sig(_bits(nc), "nxt_chunk")
+        self.nxt_chunk = sig(address_bits(nc), "nxt_chunk")
         self.nxt_v = sig(1, "nxt_v")
-        self.sel = sig(_bits(nc), "sel")
+        self.sel = sig(address_bits(nc), "sel")
         self.sel_v = sig(1, "sel_v")
         self.left = sig(nc, "left")
 
@@ -117,7 +115,7 @@ class BitScan:
         C = chunk
         width = max(len(v) for v in masks)
         nc = -(-width // C)
-        cb = _bits(C)
+        cb = address_bits(C)
         self.select = Signal(range(max(2, len(masks))), name=f"{name}_select")
         self.load = Signal(name=f"{name}_load")
         self.go = Signal(name=f"{name}_go", init=1)
@@ -141,12 +139,12 @@ class BitScan:
             primed.append(same & hist.all())
             nz = Signal(nc, name=f"{p}_nz")            # stage 1: which chunks have a set bit
             m.d.sync += nz.eq(Cat(*(chunk_of(mask, c).any() for c in range(nc))))
-            c0, v0, left1 = Signal(_bits(nc), name=f"{p}_c0"), Signal(name=f"{p}_v0"), Signal(nc, name=f"{p}_left1")
+            c0, v0, left1 = Signal(address_bits(nc), name=f"{p}_c0"), Signal(name=f"{p}_v0"), Signal(nc, name=f"{p}_left1")
             i0, a0, r0 = lowest_set(nz)                # stage 2: the first chunk
             m.d.sync += [c0.eq(i0), v0.eq(a0), left1.eq(r0)]
             ch0 = Signal(C, name=f"{p}_ch0")           # stage 3: its bits; the second chunk
-            c0b, v0b = Signal(_bits(nc), name=f"{p}_c0b"), Signal(name=f"{p}_v0b")
-            c1, v1, left2 = Signal(_bits(nc), name=f"{p}_c1"), Signal(name=f"{p}_v1"), Signal(nc, name=f"{p}_left2")
+            c0b, v0b = Signal(address_bits(nc), name=f"{p}_c0b"), Signal(name=f"{p}_v0b")
+            c1, v1, left2 = Signal(address_bits(nc), name=f"{p}_c1"), Signal(name=f"{p}_v1"), Signal(nc, name=f"{p}_left2")
             i1, a1, r1 = lowest_set(left1)
             m.d.sync += [ch0.eq(chunk_of(mask, c0)), c0b.eq(c0), v0b.eq(v0), c1.eq(i1), v1.eq(a1), left2.eq(r1)]
             s = _Queue(p, C, nc)                       # stage 4: the snapshot

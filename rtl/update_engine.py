@@ -40,6 +40,7 @@ never race a read.
 from amaranth.hdl import Array, Cat, Signal, signed
 
 from .bit_scan import BitScan
+from .memories import lane
 from .multiplier import registered_product
 from .update_rule import saturate_weight, step_round, step_shift, subtract_step
 
@@ -56,7 +57,7 @@ class UpdateEngine:
     name : str
         Prefix of the engine's signal names.
     cfg : golden.config.CoreConfig
-    weights, traces : list of rtl.core._Mem
+    weights, traces : list of rtl.memories.LaneMemory
         For each layer the engine serves (job layer ``0 .. len(weights) - 1``): the weight
         memory it updates and the trace memory of that layer's inputs.
     masks : list of Value
@@ -145,9 +146,6 @@ class UpdateEngine:
         self.new_word = new_word = sig(P * wb, "new_word")
         self.idle = ~run & ~Cat(v1, *v).any()
 
-        def lane(word, bits, p):
-            return word[p * bits:(p + 1) * bits]
-
         w_rd = Array(wm.rd.data for wm in weights)[cur_layer] if n > 1 else weights[0].rd.data
         a_rd = Array(tm.rd.data for tm in traces)[cur_layer] if n > 1 else traces[0].rd.data
         a_lane = a_rd.word_select(idx[:lp], tb) if lp else a_rd[:tb]
@@ -171,9 +169,9 @@ class UpdateEngine:
         m.d.sync += sh[0].eq(shift)
         m.d.sync += [rnd[p].eq(step_round(prod[p], sh[0])) for p in range(P)] + [sh[1].eq(sh[0])]
         m.d.sync += [step[p].eq(step_shift(rnd[p], sh[1])) for p in range(P)]
-        m.d.sync += [diff[p].eq(subtract_step(lane(pw_[3], wb, p).as_signed(), step[p])) for p in range(P)]
+        m.d.sync += [diff[p].eq(subtract_step(lane(pw_[3], wb, p), step[p])) for p in range(P)]
         for p in range(P):
-            m.d.comb += lane(new_word, wb, p).eq(saturate_weight(cfg, diff[p]))
+            m.d.comb += lane(new_word, wb, p, signed_=False).eq(saturate_weight(cfg, diff[p]))
 
     def ports(self):
         """Drive the engine's read and write ports.  Call after the sequencer's own

@@ -28,82 +28,86 @@ from cocotb.triggers import ClockCycles, RisingEdge
 from cocotb.utils import get_sim_time
 
 from golden.config import CoreConfig
-from golden.protocol import Op
+from golden.lanes import address_bits, unpack_matrix, unpack_vector
+from golden.protocol import Op, sample_commands
 from sim.bounds import step_bound
-from sim.scenario import (Scoreboard, data_samples, error_commands, random_samples,
-                          sample_commands, state_reads)
+from sim.scenario import Scoreboard, data_samples, error_commands, random_samples, state_reads
 from sim.stream import StreamDriver, StreamMonitor, random_pauses
 
 PERIOD_NS = 10
 
 
-def _lanes(word, bits, lanes, signed):
-    out = []
-    for p in range(lanes):
-        v = (word >> (p * bits)) & ((1 << bits) - 1)
-        if signed and v >> (bits - 1):
-            v -= 1 << bits
-        out.append(v)
-    return out
+def unsigned_value(handle):
+    """A signal's or memory word's value as an unsigned int.  cocotb 2.1 gives a one-bit
+    signal's value as a ``Logic``, which has no ``to_unsigned``."""
+    value = handle.value
+    return value.to_unsigned() if hasattr(value, "to_unsigned") else int(value)
+
+
+def signed_value(handle):
+    """A signal's value as a two's-complement int (any width)."""
+    value = handle.value
+    if hasattr(value, "to_signed"):
+        return value.to_signed()
+    return -int(value)                      # one bit, signed: 0 or -1
 
 
 def peek_state(dut, cfg):
     """The complete core state read straight from the simulator's registers and memories,
-    in the layout of :meth:`golden.core.FixedCore.state` (much faster than READ commands)."""
+    in the layout of :meth:`golden.command_model.CoreModel.state` (much faster than READ
+    commands): every memory (weights, M, membranes, surrogates, traces), the spikes and the
+    latched noise signs, baselines, totals, LFSR states and the PARAM registers."""
     P, L, m = cfg.lanes, cfg.n_hidden_layers, cfg.n_outputs
     sizes = cfg.sizes
-    bits = lambda n: max(1, (n - 1).bit_length())  # noqa: E731
 
-    def matrix(mem, rows, cols, col_bits, width):
-        out = np.zeros((rows, cols), dtype=np.int64)
-        for c in range(cfg.groups(rows)):
-            for i in range(cols):
-                lanes = _lanes(mem[(c << col_bits) | i].value.to_unsigned(), width, P, True)
-                for p in range(P):
-                    if c * P + p < rows:
-                        out[c * P + p, i] = lanes[p]
-        return out
+    def matrix(mem, rows, cols, width):
+        words = lambda a: unsigned_value(mem[a])  # noqa: E731
+        return np.array(unpack_matrix(words, rows, cols, address_bits(cols), width, P), dtype=np.int64)
 
     def vector(mem, n, width, signed):
-        out = np.zeros(n, dtype=np.int64)
-        for c in range(cfg.groups(n)):
-            lanes = _lanes(mem[c].value.to_unsigned(), width, P, signed)
-            for p in range(P):
-                if c * P + p < n:
-                    out[c * P + p] = lanes[p]
-        return out
+        words = lambda a: unsigned_value(mem[a])  # noqa: E731
+        return np.array(unpack_vector(words, n, width, P, signed), dtype=np.int64)
 
     def bitvec(sig, n):
-        v = sig.value.to_unsigned()
+        v = unsigned_value(sig)
         return np.array([(v >> j) & 1 for j in range(n)], dtype=np.int64)
 
-    weights = [matrix(getattr(dut, f"weights_{l}"), sizes[l + 1], sizes[l], bits(sizes[l]),
-                      cfg.weight_bits) for l in range(L)]
-    weights.append(matrix(dut.readout, m, sizes[L], bits(sizes[L]), cfg.weight_bits))
+    weights = [matrix(getattr(dut, f"weights_{l}"), sizes[l + 1], sizes[l], cfg.weight_bits)
+               for l in range(L)]
+    weights.append(matrix(dut.readout, m, sizes[L], cfg.weight_bits))
     return {
         "weights": weights,
-        "feedback": [matrix(getattr(dut, f"feedback_{l}"), sizes[l + 1], m, bits(m), cfg.feedback_bits)
+        "feedback": [matrix(getattr(dut, f"feedback_{l}"), sizes[l + 1], m, cfg.feedback_bits)
                      for l in range(L)],
         "membranes": [vector(getattr(dut, f"membrane_{l}"), sizes[l + 1], cfg.membrane_bits, True)
                       for l in range(L)],
+        "surrogates": [vector(getattr(dut, f"surrogate_{l}"), sizes[l + 1], cfg.surrogate_frac_bits + 1,
+                              False) for l in range(L)],
         "spikes": [bitvec(getattr(dut, f"spikes_{l}"), sizes[l + 1]) for l in range(L)],
+        "noise": [bitvec(getattr(dut, f"noise_{l}"), sizes[l + 1]) for l in range(L)],
         "traces": [vector(getattr(dut, f"trace_{l}"), sizes[l], cfg.trace_bits, False)
                    for l in range(L + 1)],
-        "baseline": np.array([getattr(dut, f"baseline_{k}").value.to_signed() for k in range(m)]),
-        "total": np.array([getattr(dut, f"total_{k}").value.to_signed() for k in range(m)]),
-        "lfsr": np.array([getattr(dut.lfsr, f"lfsr{p}").value.to_unsigned() for p in range(P)],
+        "baseline": np.array([signed_value(getattr(dut, f"baseline_{k}")) for k in range(m)]),
+        "total": np.array([signed_value(getattr(dut, f"total_{k}")) for k in range(m)]),
+        "lfsr": np.array([unsigned_value(getattr(dut.lfsr, f"lfsr{p}")) for p in range(P)],
                          dtype=np.uint64),
+        "params": np.array([unsigned_value(dut.hid_lr), unsigned_value(dut.ro_lr)]),
     }
 
 
 def state_mismatches(got, want, limit=10):
-    """(count, examples) of entries where two state dictionaries differ."""
+    """(count, examples) of entries where two state dictionaries differ.  Both must hold the
+    same keys, lists of the same lengths and arrays of the same shapes (AssertionError
+    otherwise: a harness or layout bug, not a mismatch to count)."""
+    assert got.keys() == want.keys(), f"state keys differ: rtl {sorted(got)}, golden {sorted(want)}"
     count, examples = 0, []
     for key, value in want.items():
         items = value if isinstance(value, list) else [value]
         others = got[key] if isinstance(value, list) else [got[key]]
+        assert len(others) == len(items), f"{key}: rtl has {len(others)} entries, golden {len(items)}"
         for n, (a, b) in enumerate(zip(others, items)):
             a, b = np.asarray(a), np.asarray(b)
+            assert a.shape == b.shape, f"{key}[{n}]: rtl shape {a.shape}, golden {b.shape}"
             bad = np.argwhere(a != b)
             count += len(bad)
             for idx in bad[:limit - len(examples)]:
@@ -137,7 +141,7 @@ class CoreTB:
 
     def check_state(self):
         """Compare the complete RTL state with the golden model's, entry by entry."""
-        count, examples = state_mismatches(peek_state(self.dut, self.cfg), self.board.model.core.state())
+        count, examples = state_mismatches(peek_state(self.dut, self.cfg), self.board.model.state())
         self.state_checks += 1
         self.state_mismatches += count
         self.state_examples += examples[:10 - len(self.state_examples)]
@@ -149,6 +153,13 @@ class CoreTB:
         await RisingEdge(self.dut.clk)
         self.monitor = StreamMonitor(self.dut, "o_stream", self.dut.clk, backpressure=self.stall,
                                      period_ns=PERIOD_NS)
+
+    async def finish(self, quiet_cycles=200):
+        """After the last command: wait ``quiet_cycles`` and check every word the core sent
+        meanwhile (none is expected: each one is an unexpected extra word)."""
+        await ClockCycles(self.dut.clk, quiet_cycles)
+        while self.monitor.pending:
+            self.board.check(await self.monitor.recv(timeout_cycles=1))
 
     def cycles(self):
         return int(get_sim_time(unit="ns")) // PERIOD_NS
@@ -215,6 +226,7 @@ async def core_matches_golden(dut):
         if sc.get("reads") and k == len(samples) - 1:
             for c in state_reads(cfg):       # the same state through the READ command path
                 await tb.command(c)
+    await tb.finish()
     wall = time.perf_counter() - t_wall
     total_cycles = tb.cycles()
     steps = np.array([c for c, _ in tb.step_cycles]) if tb.step_cycles else np.zeros(0)

@@ -49,6 +49,11 @@ def compare(cfg, *, samples=4, source="random", seed=0, idle=0.3, stall=0.3, che
             train_fraction=0.75, epoch=0, multipliers="inferred"):
     """Run one comparison; returns the result dictionary (raises nothing on mismatch).
 
+    A failed cocotb test (a mismatch, an unexpected extra word, a harness assertion) is
+    never dropped: its message is the result's ``"error"``, which :func:`main` reports and
+    turns into exit status 1, and which the tests assert is absent.  A run that wrote no
+    result raises ``RuntimeError``.
+
     ``multipliers="ecp5"`` runs the core as an ECP5 build elaborates it (its products in
     ``MULT18X18D`` instances, :mod:`rtl.multiplier`), with the primitive's model
     ``sim/primitives/MULT18X18D.v``."""
@@ -79,7 +84,7 @@ def compare(cfg, *, samples=4, source="random", seed=0, idle=0.3, stall=0.3, che
     result.update({"config": cfg.name, "simulator": sim, "lanes": cfg.lanes,
                    "hidden": list(cfg.hidden), "seed": seed, "source": source, "check": check,
                    "idle": idle, "stall": stall, "multipliers": multipliers, "config_fields": cfg.to_dict()})
-    if error and not result["mismatches"]:
+    if error:
         result["error"] = error
     return result
 
@@ -136,6 +141,8 @@ def main(argv=None):
               f"simulation {r['sim_cycles_per_second']:.0f} cycles/s")
     if r["mismatches"]:
         print(r["report"])
+    if r.get("error"):
+        print(f"error: {r['error']}")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(r, f, indent=1)

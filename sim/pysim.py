@@ -12,7 +12,7 @@ __all__ = ["run_commands"]
 
 
 def run_commands(dut, commands, scoreboard, *, seed=0, idle=0.0, backpressure=0.0,
-                 collisions=None):
+                 collisions=None, quiet_cycles=64):
     """Send ``commands`` to ``dut``, checking every response word with ``scoreboard``.
 
     With a list as ``collisions``, every clock edge at which one of the core's
@@ -20,7 +20,10 @@ def run_commands(dut, commands, scoreboard, *, seed=0, idle=0.0, backpressure=0.
     (one whose data is used) reads is appended to it as ``(memory name, address, cycle)``:
     the core promises that this never happens (rtl/build.py:mark_no_rw_check).
 
-    Returns the number of clock cycles simulated.
+    After the last expected word the output is watched ``quiet_cycles`` more cycles: every
+    word sent then is checked as an unexpected extra word.
+
+    Returns the number of clock cycles simulated (the quiet cycles not included).
     """
     rng = np.random.default_rng(seed)
     for c in commands:
@@ -44,6 +47,13 @@ def run_commands(dut, commands, scoreboard, *, seed=0, idle=0.0, backpressure=0.
                 dut.o_stream.valid, dut.o_stream.ready, dut.o_stream.payload)
             cycles[0] += 1
             if valid and ready:
+                scoreboard.check(payload)
+        # after the last expected word: any word the core still sends is an extra (checked,
+        # so the scoreboard counts it as a mismatch)
+        ctx.set(dut.o_stream.ready, 1)
+        for _ in range(quiet_cycles):
+            _, _, valid, payload = await ctx.tick().sample(dut.o_stream.valid, dut.o_stream.payload)
+            if valid:
                 scoreboard.check(payload)
         ctx.set(dut.o_stream.ready, 0)
 

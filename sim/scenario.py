@@ -8,7 +8,7 @@ drives the Amaranth simulator in unit tests and the generated Verilog under coco
 import numpy as np
 
 from golden.encoding import TRAIN, encode
-from golden.protocol import Mem, Op, command_words, parse_response
+from golden.protocol import Mem, Op, command_words, parse_response, sample_commands
 
 from golden.command_model import CoreModel
 
@@ -35,14 +35,6 @@ def state_reads(cfg):
     out += [command_words(Op.READ, mem=Mem.LFSR, row=p, col=0) for p in range(cfg.lanes)]
     out += [command_words(Op.READ, mem=Mem.PARAM, row=r, col=0) for r in range(2)]
     return out
-
-
-def sample_commands(spikes, label, train):
-    """START, one STEP per time step, END."""
-    cmds = [command_words(Op.START, train=train, label=int(label))]
-    cmds += [command_words(Op.STEP, bits=[int(b) for b in x]) for x in spikes]
-    cmds.append(command_words(Op.END))
-    return cmds
 
 
 def random_samples(cfg, rng, n, *, rate=0.4, train_fraction=0.75):

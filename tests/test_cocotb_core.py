@@ -18,6 +18,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 def _check(result):
     assert result["mismatches"] == 0, result["report"]
+    assert "error" not in result, result["error"]
     assert result["words_checked"] > 0 and result["state_checks"] > 0
     return result
 

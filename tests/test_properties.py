@@ -10,7 +10,9 @@ from hypothesis import strategies as st
 
 from boards.ulx3s.protocol import (MAX_WORDS, SYNC, Decoder, LinkError, LinkModel, PacketType,
                                    encode_packet, info_words, parse_error_word)
+from golden.command_model import CoreModel
 from golden.config import CoreConfig, preset
+from golden.protocol import Mem, Op, Status, command_length, command_words, parse_response
 
 SETTINGS = settings(max_examples=150, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -123,6 +125,49 @@ def test_link_model_corrupted_cmd_packet_is_rejected_without_effect(words, bit):
     assert all(p.type == PacketType.ERROR for p in answers)
     assert len(answers) <= 1
     assert same_state(before, model_state(link.core))
+
+
+# --- the command model ------------------------------------------------------------------------
+
+def command_strategy(cfg):
+    n_spike_words = -(-cfg.n_inputs // 32)
+    rows_cols = st.tuples(st.integers(0, 12), st.integers(0, 4))
+    return st.one_of(
+        st.builds(lambda h: [h], words32),                                   # any header at all
+        st.builds(lambda t, lab: command_words(Op.START, train=t, label=lab),
+                  st.booleans(), st.integers(0, cfg.n_outputs + 1)),
+        st.builds(lambda ws: [Op.STEP << 28, *ws], st.lists(words32, min_size=n_spike_words,
+                                                            max_size=n_spike_words)),
+        st.just(command_words(Op.END)),
+        st.builds(lambda m, rc, v: command_words(Op.WRITE, mem=m, row=rc[0], col=rc[1], value=v),
+                  st.sampled_from(list(Mem)), rows_cols, st.integers(-2**31, 2**31 - 1)),
+        st.builds(lambda m, rc: command_words(Op.READ, mem=m, row=rc[0], col=rc[1]),
+                  st.integers(0, 15), rows_cols),
+        st.builds(lambda r, v: command_words(Op.WRITE, mem=Mem.PARAM, row=r, col=0, value=v),
+                  st.integers(0, 2), st.integers(-3, 40)),
+    )
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_command_model_answers_each_command_once_and_errors_change_nothing(data):
+    """Any command sequence: each complete command gets exactly one response header whose
+    count says how many data words follow; a command answered with an error changes no
+    state (weights, M, LFSRs, baseline, membranes, traces, parameters, sample state)."""
+    cfg = small_cfg()
+    model = CoreModel(cfg)
+    for cmd in data.draw(st.lists(command_strategy(cfg), min_size=1, max_size=25)):
+        length = command_length(cmd[0], cfg.n_inputs)
+        cmd = (cmd + [0] * length)[:length]               # a header alone gets its words
+        before = model_state(model)
+        rsp = []
+        for w in cmd:
+            rsp += model.feed(w)
+        op, status, count = parse_response(rsp[0])
+        assert op == cmd[0] >> 28 and len(rsp) == 1 + count
+        if status != Status.OK:
+            assert count == 0
+            assert same_state(before, model_state(model)), (cmd, status)
 
 
 # --- the configuration validator ---------------------------------------------------------------

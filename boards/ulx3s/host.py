@@ -29,7 +29,7 @@ import time
 
 import numpy as np
 
-from golden.protocol import Mem, Op, Status, command_words, parse_response, to_signed
+from golden.protocol import Mem, Op, Status, command_words, parse_response, sample_commands, to_signed
 
 from .protocol import (MAX_WORDS, Decoder, LinkModel, PacketType, encode_packet,
                        pack_commands, parse_error_word, parse_info)
@@ -282,12 +282,7 @@ class OpzoHost:
         return sum(np.asarray(v).size for v in state.values())
 
     # --- samples -----------------------------------------------------------------------
-    @staticmethod
-    def sample_commands(spikes, label, train):
-        cmds = [command_words(Op.START, train=train, label=int(label))]
-        cmds += [command_words(Op.STEP, bits=[int(b) for b in x]) for x in spikes]
-        cmds.append(command_words(Op.END))
-        return cmds
+    sample_commands = staticmethod(sample_commands)
 
     def run_samples(self, samples):
         """``samples``: iterable of (spikes, label, train); returns [(pred, totals)], pipelined."""

@@ -24,7 +24,7 @@ import enum
 import struct
 
 from golden.config import gateware_fingerprint, initial_state_fingerprint
-from golden.protocol import Op
+from golden.protocol import command_length
 
 __all__ = ["SYNC", "MAX_WORDS", "BUFFER_WORDS", "MAGIC", "VERSION", "PacketType", "LinkError",
            "crc16", "crc16_update", "encode_packet", "Packet", "Decoder", "split_commands",
@@ -148,18 +148,6 @@ class Decoder:
 
 
 # --- command boundaries -------------------------------------------------------------------
-
-def command_length(header, n_inputs):
-    """Number of words (header included) of the command starting with ``header``."""
-    op = (header >> 28) & 0xF
-    if op == Op.STEP:
-        return 1 + (n_inputs + 31) // 32
-    if op == Op.WRITE:
-        return 3
-    if op == Op.READ:
-        return 2
-    return 1
-
 
 def split_commands(words, n_inputs):
     """Split a word list into commands; raises ``ValueError`` if the last one is incomplete."""

@@ -1,0 +1,161 @@
+"""The core's memories and its register banks.
+
+Storage, in the lane layout of :mod:`golden.lanes` (``P`` lanes; neuron ``j`` of a layer sits
+in lane ``j % P`` of word group ``j // P``):
+
+* ``weights_l`` (one per hidden layer) and ``readout``: word ``(c << col_bits) | i`` holds
+  ``W[c*P .. c*P+P-1, i]``;
+* ``feedback_l``: word ``(c << class_bits) | k`` holds ``M[c*P .. c*P+P-1, k]``;
+* ``membrane_l``, ``surrogate_l``: word ``c``; ``trace_l`` (``l = 0..L``): word ``i // P``;
+* spikes, noise signs and "trace is nonzero" flags: bit vectors in registers
+  (:class:`NetworkRegisters`); readout, baseline, error and totals: one register per class.
+
+Every memory has one synchronous read port and one write port (so it maps to EBR).  Who
+drives a write port, and who wins when two would, is written in one place,
+:meth:`rtl.core.Core.elaborate` (the last assignment in Amaranth's statement order wins).
+"""
+
+from amaranth.hdl import Array, Const, Signal, signed, unsigned
+from amaranth.lib.memory import Memory
+
+from golden.core import FixedCore
+from golden.lanes import address_bits, pack_matrix
+
+__all__ = ["LaneMemory", "CoreMemories", "NetworkRegisters", "group_select", "lane", "valid_lanes"]
+
+
+def group_select(index, groups):
+    """The bits of ``index`` that pick one of ``groups`` word groups (a 1-bit 0 for one group,
+    because Amaranth's ``word_select`` wants an index of at least one bit)."""
+    return index[:address_bits(groups)] if groups > 1 else Const(0, 1)
+
+
+class LaneMemory:
+    """A memory of ``lanes``-entry words with one synchronous read port and one write port.
+
+    Parameters
+    ----------
+    m : Module
+        The module the memory is added to, as ``m.submodules[name]``.
+    name : str
+        Its name (also the name the testbenches peek it by).
+    lane_bits, lanes, depth : int
+        Entry width, entries per word, words.
+    init : list of int, optional
+        Initial words.
+    no_rw_check : bool
+        Promise that no read whose data is used hits the word written in its cycle.
+    lane_writes : bool
+        One write enable per lane (the block RAM's byte enables).
+    """
+
+    def __init__(self, m, name, lane_bits, lanes, depth, init=None, no_rw_check=False,
+                 lane_writes=False):
+        self.lane_bits, self.lanes, self.depth = lane_bits, lanes, depth
+        # no_rw_check (the block RAMs): no read whose data is used hits the word written in
+        # the same cycle (each pass visits an address once; the host reads, then writes),
+        # so yosys need not emulate read-first behaviour around them (a flip-flop per data
+        # bit and address compares on the write path; rtl/build.py:mark_no_rw_check).
+        # tests/test_rtl_core.py checks the premise with ``live``.
+        mem = Memory(shape=unsigned(lane_bits * lanes), depth=depth, init=init or [],
+                     attrs={"no_rw_check": 1} if no_rw_check else {})
+        m.submodules[name] = mem
+        self.memory = mem                  # for testbenches: ``ctx.get(memory.data[i])``
+        self.no_rw_check = no_rw_check
+        self.rd = mem.read_port()
+        # lane_writes: one write enable per lane (the block RAMs' byte enables), so that the
+        # host writes one entry without reading, patching and writing back its whole word;
+        # the pipelines write every lane (``all_lanes``)
+        self.wr = mem.write_port(granularity=lane_bits if lane_writes else None)
+        self.all_lanes = (1 << lanes) - 1 if lane_writes else 1
+        self.live = Signal(name=f"{name}_read_live")   # a read whose data is used is out
+
+    def read(self, m, addr):
+        """Read the word at ``addr`` (its data arrives the next cycle)."""
+        m.d.comb += [self.rd.addr.eq(addr), self.live.eq(1)]
+
+
+class CoreMemories:
+    """Every memory of one configuration, initialised from :class:`golden.core.FixedCore`.
+
+    Attributes
+    ----------
+    weights, feedback, membrane, surrogate : list of LaneMemory
+        One per hidden layer.
+    readout : LaneMemory
+        ``W_out``.
+    trace : list of LaneMemory
+        ``a_0`` (input traces) .. ``a_L``.
+    by_name : dict
+        All of them by name (for tests that watch the ports, :mod:`sim.pysim`).
+    """
+
+    def __init__(self, m, cfg):
+        P, L, nout = cfg.lanes, cfg.n_hidden_layers, cfg.n_outputs
+        sizes = cfg.sizes
+        groups = [cfg.groups(n) for n in sizes]
+        col_bits = [address_bits(n) for n in sizes]
+        class_bits = address_bits(nout)
+        wb, fbb = cfg.weight_bits, cfg.feedback_bits
+        init = FixedCore(cfg)
+        self.weights = [LaneMemory(m, f"weights_{l}", wb, P, groups[l + 1] << col_bits[l],
+                                   pack_matrix(init.weights[l], wb, P, groups[l + 1], col_bits[l], sizes[l]),
+                                   no_rw_check=True, lane_writes=True)
+                        for l in range(L)]
+        self.readout = LaneMemory(m, "readout", wb, P, groups[L + 1] << col_bits[L],
+                                  pack_matrix(init.weights[L], wb, P, groups[L + 1], col_bits[L], sizes[L]),
+                                  no_rw_check=True, lane_writes=True)
+        self.feedback = [LaneMemory(m, f"feedback_{l}", fbb, P, groups[l + 1] << class_bits,
+                                    pack_matrix(init.feedback[l], fbb, P, groups[l + 1], class_bits, nout),
+                                    no_rw_check=True, lane_writes=True)
+                         for l in range(L)]
+        self.membrane = [LaneMemory(m, f"membrane_{l}", cfg.membrane_bits, P, groups[l + 1])
+                         for l in range(L)]
+        self.surrogate = [LaneMemory(m, f"surrogate_{l}", cfg.surrogate_frac_bits + 1, P, groups[l + 1])
+                          for l in range(L)]
+        self.trace = [LaneMemory(m, f"trace_{l}", cfg.trace_bits, P, groups[l]) for l in range(L + 1)]
+        self.by_name = {**{f"weights_{l}": self.weights[l] for l in range(L)}, "readout": self.readout,
+                        **{f"feedback_{l}": self.feedback[l] for l in range(L)},
+                        **{f"membrane_{l}": self.membrane[l] for l in range(L)},
+                        **{f"surrogate_{l}": self.surrogate[l] for l in range(L)},
+                        **{f"trace_{l}": self.trace[l] for l in range(L + 1)}}
+
+
+class NetworkRegisters:
+    """The network state kept in registers: bit vectors and one register per class.
+
+    Attributes
+    ----------
+    xbits : Signal
+        This step's input spikes.
+    spikes, noise, trace_nz : list of Signal
+        Per hidden layer: spikes, this step's noise signs; per layer ``0..L``: "the trace
+        is nonzero" flags (the update engines' scan masks).
+    outputs, baseline, error, total : Array of Signal
+        Per class: readout ``o_k``, baseline ``b_k``, error ``e_k``, the sample's total.
+    """
+
+    def __init__(self, cfg):
+        P, L, nout = cfg.lanes, cfg.n_hidden_layers, cfg.n_outputs
+        groups = [cfg.groups(n) for n in cfg.sizes]
+        ob, eb = cfg.output_bits, cfg.error_frac_bits + 2
+        self.xbits = Signal(groups[0] * P, name="xbits")
+        self.spikes = [Signal(groups[l + 1] * P, name=f"spikes_{l}") for l in range(L)]
+        self.noise = [Signal(groups[l + 1] * P, name=f"noise_{l}") for l in range(L)]
+        self.trace_nz = [Signal(groups[l] * P, name=f"trace_nz_{l}") for l in range(L + 1)]
+        self.outputs = Array(Signal(signed(ob), name=f"o_{k}") for k in range(nout))
+        self.baseline = Array(Signal(signed(ob), name=f"baseline_{k}") for k in range(nout))
+        self.error = Array(Signal(signed(eb), name=f"e_{k}") for k in range(nout))
+        self.total_bits = ob + cfg.timesteps.bit_length()
+        self.total = Array(Signal(signed(self.total_bits), name=f"total_{k}") for k in range(nout))
+
+
+def lane(word, bits, p, signed_=True):
+    """Lane ``p`` of a memory word of ``bits``-bit entries (signed unless told)."""
+    v = word[p * bits:(p + 1) * bits]
+    return v.as_signed() if signed_ else v
+
+
+def valid_lanes(n, groups, lanes):
+    """The lane-valid bits of a layer of ``n`` neurons in ``groups`` words: a constant."""
+    return Const((1 << n) - 1, groups * lanes)
