@@ -39,7 +39,8 @@ class SignalProbe(FloatNetwork):
         base = FloatNetwork.from_config(cfg, "opzo", lr_hidden)
         return cls(base.sizes, "opzo", seed=cfg.seed, leak=base.leak, sigma=base.sigma,
                   lr_hidden=base.lr_hidden, lr_readout=base.lr_readout, momentum=base.momentum,
-                  baseline_decay=base.baseline_decay, error=base.error, init_gain=cfg.init_gain)
+                  baseline_decay=base.baseline_decay, error=base.error, init_gain=cfg.init_gain,
+                  feedback_init=cfg.feedback_init)
 
     def _hidden_signals(self, e, oc, z, psi):
         L = self.n_hidden

@@ -28,13 +28,14 @@ __all__ = ["GRIDS", "RUNS", "search", "main"]
 _OPZO = (("hidden_lr_shift", (6, 5, 7)), ("readout_lr_shift", (9, 8, 10)),
          ("noise_shift", (2, 1, 3)), ("feedback_decay_shift", (11, 10, 12)),
          ("feedback_init", ("zero", "random")))
-_HIDDEN = (("hidden_lr_shift", (6, 4, 5, 7, 8)), ("readout_lr_shift", (9, 8, 10)))
+_HIDDEN = (("hidden_lr_shift", (6, 4, 5, 7, 8, 3)), ("readout_lr_shift", (9, 8, 10)))
 # method -> ((field, values first-is-start), ...)
 GRIDS = {
     "opzo": _OPZO,
     "bp": _HIDDEN,
     "dfa": _HIDDEN,
-    "zo": (("hidden_lr_shift", (8, 6, 10, 12)), ("readout_lr_shift", (9, 8, 10))),
+    "zo": (("hidden_lr_shift", (8, 6, 10, 12, 14, 16)), ("readout_lr_shift", (9, 8, 10)),
+           ("noise_shift", (2, 1, 3))),
     "readout": (("readout_lr_shift", (9, 8, 10)),),
 }
 RUNS = ("fixed:opzo", "fixed:readout", "float:opzo", "float:bp", "float:dfa", "float:zo",
