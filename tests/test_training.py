@@ -110,3 +110,26 @@ def test_cli_refuses_bad_input(argv, msg, capsys):
 def test_parse_overrides():
     assert parse_overrides(["hidden=64,32", "lanes=4", "init_gain=1.5"]) == {
         "hidden": (64, 32), "lanes": 4, "init_gain": 1.5}
+
+
+def test_fixed_ablations_freeze_m():
+    # m_random_frozen: M stays at its seeded random start and the hidden layer still learns
+    # through it; m_zero_frozen: M stays zero, so no hidden weight moves
+    from golden.core import FixedCore
+    from golden.config import preset
+    from golden.data import load_dataset
+    from golden.encoding import encode
+    cfg = preset("digits")
+    ds = load_dataset("digits")
+    spikes = encode("rate", ds.x_train[:30], cfg.timesteps, seed=0)
+    for method in ("m_random_frozen", "m_zero_frozen"):
+        net = FixedCore(cfg, method)
+        m0, w0 = net.feedback[0].copy(), net.weights[0].copy()
+        for x, y in zip(spikes, ds.y_train[:30]):
+            net.run_sample(x, int(y), train=True)
+        assert np.array_equal(net.feedback[0], m0)
+        moved = int(np.abs(net.weights[0] - w0).sum())
+        if method == "m_zero_frozen":
+            assert not m0.any() and moved == 0
+        else:
+            assert np.abs(m0).max() > 0 and moved > 0

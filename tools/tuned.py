@@ -23,6 +23,17 @@ TUNED = {
         "float:readout": {"readout_lr_shift": 9},
         "float:zo": {"hidden_lr_shift": 16, "noise_shift": 2, "readout_lr_shift": 8},
     },
+    "yinyang": {
+        "fixed:m_random_frozen": {"feedback_decay_shift": 10, "hidden_lr_shift": 6, "noise_shift": 1, "readout_lr_shift": 10},
+        "fixed:m_zero_frozen": {"feedback_decay_shift": 10, "hidden_lr_shift": 6, "noise_shift": 1, "readout_lr_shift": 10},
+        "fixed:opzo": {"feedback_decay_shift": 10, "feedback_init": "zero", "hidden_lr_shift": 6, "noise_shift": 1, "readout_lr_shift": 10},
+        "fixed:readout": {"readout_lr_shift": 8},
+        "float:bp": {"hidden_lr_shift": 8, "readout_lr_shift": 8},
+        "float:dfa": {"hidden_lr_shift": 4, "readout_lr_shift": 9},
+        "float:opzo": {"feedback_decay_shift": 11, "feedback_init": "zero", "hidden_lr_shift": 6, "noise_shift": 2, "readout_lr_shift": 10},
+        "float:readout": {"readout_lr_shift": 10},
+        "float:zo": {"hidden_lr_shift": 16, "noise_shift": 3, "readout_lr_shift": 9},
+    },
 }
 
 
