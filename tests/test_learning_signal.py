@@ -1,4 +1,4 @@
-"""The default suite's check that the learning rule really learns (about 5 s).
+"""The default suite's check that the learning rule really learns (about 20 s on two shared cores).
 
 A loose accuracy floor passes for a network that trains only its readout, for one whose
 feedback matrix M stays at zero or follows noise unrelated to the injected noise, and for a
