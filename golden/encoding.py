@@ -1,11 +1,12 @@
 """Spike encodings: one binary vector per time step, exactly what is streamed to the core.
 
-``rate`` (used for digits)
+``rate`` (used for digits and MNIST)
     Bernoulli rate code.  For features ``x`` in ``[0, 1]`` (shape ``N x F``), spike
     ``s[n, t, f] = U[n, t, f] < x[n, f]`` where ``U`` is
     ``numpy.random.default_rng([seed, split, epoch]).random((N, T, F))`` (PCG64, float64).
-    ``split`` is 0 for the training set and 1 for the test set; the test set always uses
-    ``epoch = 0``, so every evaluation sees the same test spikes.
+    ``split`` is 0 for the training set, 1 for the test set and 2 for the validation set;
+    the validation and test sets always use ``epoch = 0``, so every evaluation sees the
+    same spikes.
 ``thermometer`` (used for Yin-Yang)
     Deterministic level code with ``levels`` inputs per feature:
     ``s[n, t, f * levels + k] = x[n, f] * levels >= k + 0.5`` for every time step ``t``.
@@ -18,7 +19,7 @@ import numpy as np
 __all__ = ["ENCODINGS", "encode", "encode_rate", "encode_thermometer"]
 
 ENCODINGS = ("rate", "thermometer")
-TRAIN, TEST = 0, 1
+TRAIN, TEST, VAL = 0, 1, 2
 
 
 def _check_features(x):
