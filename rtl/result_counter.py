@@ -12,6 +12,7 @@ label and sample never drift apart.
 
 from amaranth.hdl import Module, Signal, unsigned
 from amaranth.lib import stream, wiring
+from amaranth.lib.fifo import SyncFIFO
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
@@ -21,6 +22,7 @@ from rtl.dataset_store import LABEL_BITS
 __all__ = ["ResultCounter", "COUNT_BITS"]
 
 COUNT_BITS = 32
+LABEL_DEPTH = 4     # the core answers in order, so the feeder is at most a sample or two ahead
 
 
 class ResultCounter(wiring.Component):
@@ -36,7 +38,10 @@ class ResultCounter(wiring.Component):
     resp : In(stream.Signature(32))
         The core's ``o_stream``.
     label : In(stream.Signature(9))
-        The feeder's ``label`` stream: ``[7:0]`` label, ``[8]`` train.
+        The feeder's ``label`` stream: ``[7:0]`` label, ``[8]`` train.  It goes through a
+        FIFO of ``LABEL_DEPTH`` entries: the feeder sends a sample's label before its
+        ``START`` and the counter needs it only at that sample's ``END`` answer, so without
+        the FIFO the two would wait for each other.
     clear : In(1)
         Zero every counter and the confusion matrix (``2 m^2`` cycles, ``busy`` meanwhile;
         responses wait).  Honoured between responses.
@@ -86,6 +91,11 @@ class ResultCounter(wiring.Component):
         host = cm.read_port()        # the host's read
         wr = cm.write_port()
 
+        m.submodules.labels = fifo = SyncFIFO(width=LABEL_BITS + 1, depth=LABEL_DEPTH)
+        m.d.comb += [fifo.w_data.eq(self.label.payload), fifo.w_en.eq(self.label.valid),
+                     self.label.ready.eq(fifo.w_rdy)]
+        label_valid, label_payload = fifo.r_rdy, fifo.r_data
+
         word = self.resp.payload
         op, status, count = word[28:32], word[24:28], word[0:24]
         remaining = Signal(24)
@@ -106,7 +116,7 @@ class ResultCounter(wiring.Component):
             with m.State("HEAD"):
                 is_end = op == Op.END
                 # an END header waits for its sample's label
-                m.d.comb += self.resp.ready.eq(~self.clear & (~is_end | self.label.valid))
+                m.d.comb += self.resp.ready.eq(~self.clear & (~is_end | label_valid))
                 with m.If(self.clear):
                     m.d.sync += [clr.eq(0), self.train_seen.eq(0), self.train_correct.eq(0),
                                  self.test_seen.eq(0), self.test_correct.eq(0),
@@ -117,9 +127,9 @@ class ResultCounter(wiring.Component):
                     with m.If(status != Status.OK):
                         m.d.sync += self.errors.eq(self.errors + 1)
                     with m.If(is_end):
-                        m.d.comb += self.label.ready.eq(1)
-                        m.d.sync += [lab.eq(self.label.payload[:LABEL_BITS]),
-                                     train.eq(self.label.payload[LABEL_BITS])]
+                        m.d.comb += fifo.r_en.eq(1)
+                        m.d.sync += [lab.eq(label_payload[:LABEL_BITS]),
+                                     train.eq(label_payload[LABEL_BITS])]
                     with m.If(is_end & (status == Status.OK) & (count != 0)):
                         m.next = "PRED"
                     with m.Elif(count != 0):
