@@ -172,7 +172,12 @@ async def resident_epochs_match_golden(dut):
                     if int(dut.cm_count.value) != want_cm[s, y, p]:
                         report["confusion_mismatches"] += 1
                     await RisingEdge(dut.clk)
-        count, examples = state_mismatches(peek_state(dut.core, cfg), golden.state())
+        # the FixedCore driven here tracks the architectural state of FixedCore.state();
+        # the surrogate memories, latched noise and PARAM registers that the command model
+        # adds are compared by the core's own cocotb tests (sim/cocotb_core.py)
+        want = golden.state()
+        got = {k: v for k, v in peek_state(dut.core, cfg).items() if k in want}
+        count, examples = state_mismatches(got, want)
         report["state_mismatches"] += count
         report["examples"] += examples[:5]
         report["epochs"].append({

@@ -92,7 +92,8 @@ def test_checkpoint_from_train_holds_the_trained_core(trained):
     init = FixedCore(cfg).weights
     assert all(np.count_nonzero(a != b) > 0.5 * a.size for a, b in zip(w, init))
     acc = np.mean(fixed_predictions(cfg, w, trained["spikes"]) == trained["ds"].y_test)
-    assert acc > 0.85
+    # digits trains on 1,257 images since the validation split; chance is 0.10
+    assert acc > 0.80
 
 
 def test_export_writes_the_documented_graph(trained, tmp_path):
