@@ -139,9 +139,15 @@ class Core(wiring.Component):
                                       traces=[memories.trace[L]], masks=[regs.trace_nz[L]],
                                       col_bits=[col_bits[L]], mask_bits=groups[L] * cfg.lanes,
                                       max_groups=groups[L + 1], shift_bits=SHIFT_BITS, multipliers=mul_kind)
-        class_unit = ClassUnit(cfg, regs, feedback.class_step, feedback.class_nstep, sequencer.label)
-        class_unit.readout_jobs(m, readout_engine, rates.readout_shift)
-        class_unit.elaborate(m)
+        m.submodules.class_unit = class_unit = ClassUnit(cfg=cfg)
+        m.d.comb += [class_unit.label.eq(sequencer.label), class_unit.job_ready.eq(readout_engine.ready),
+                     readout_engine.layer.eq(0), readout_engine.group.eq(class_unit.job_group),
+                     readout_engine.shift.eq(rates.readout_shift), readout_engine.go.eq(class_unit.job_go)]
+        m.d.comb += [readout_engine.factor[p].eq(class_unit.job_factor[p]) for p in range(cfg.lanes)]
+        for k in range(cfg.n_outputs):
+            m.d.comb += [class_unit.outputs[k].eq(regs.outputs[k]), regs.baseline[k].eq(class_unit.baseline[k]),
+                         regs.error[k].eq(class_unit.error[k]), feedback.class_step[k].eq(class_unit.step[k]),
+                         feedback.class_nstep[k].eq(class_unit.nstep[k])]
 
         host = HostAccess(cfg, memories, regs, rates, lfsr, sequencer.head)
         host.checks(m)
@@ -149,6 +155,7 @@ class Core(wiring.Component):
         host.write_pulses(m)
         forward.totals(m)
         host.register_writes(m, forward.lfsr_step)
+        m.d.comb += [class_unit.base_we.eq(host.base_we), class_unit.base_data.eq(host.data_word)]
         host.memory_ports(m)
 
         sequencer.elaborate(m, self, passes=passes, host=host, forward=forward, input_trace=input_trace,

@@ -135,7 +135,8 @@ class HostAccess:
         m.d.sync += [self.lfsr_we.eq(0), self.hid_lr_we.eq(0), self.ro_lr_we.eq(0), self.base_we.eq(0)]
 
     def register_writes(self, m, lfsr_step):
-        """The LFSR bank's host port (and its step pulse), the PARAM and baseline writes."""
+        """The LFSR bank's host port (and its step pulse), the PARAM writes (the baseline
+        writes are ``base_we`` into the class unit's port)."""
         nout, lfsr, regs = self.cfg.n_outputs, self.lfsr, self.regs
         addr_row, data_word = self.addr_row, self.data_word
         # register copies of the row for the LFSR bank and the baseline multiplexer, so that
@@ -151,9 +152,6 @@ class HostAccess:
             m.d.sync += self.rates.hidden.eq(data_word)
         with m.If(self.ro_lr_we):
             m.d.sync += self.rates.readout.eq(data_word)
-        for k in range(nout):
-            with m.If(self.base_we[k]):
-                m.d.sync += regs.baseline[k].eq(data_word)
 
     def memory_ports(self, m):
         """The block RAMs' words registered for a READ, their write ports' default address

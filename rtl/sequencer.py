@@ -275,7 +275,8 @@ class Sequencer:
                     m.d.sync += respond(Status.OK)
                     m.next = "RESPOND"
                 with m.If(input_trace.idle & self.train):
-                    m.d.sync += [*class_unit.start(), passes.group.eq(0)]
+                    m.d.comb += class_unit.start.eq(1)
+                    m.d.sync += passes.group.eq(0)
                     m.next = "MP0_START"
 
             feedback.states(m, hidden_engine, hidden_shift)
