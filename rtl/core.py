@@ -123,8 +123,15 @@ class Core(wiring.Component):
         forward = ForwardPass(cfg, memories, regs, passes, lfsr, sequencer.train)
         forward.accumulate(m)
         forward.finish_stages(m)
-        input_trace = InputTraceUnit(cfg, memories.trace[0], regs.xbits, regs.trace_nz[0])
-        input_trace.elaborate(m)
+        m.submodules.input_trace = input_trace = InputTraceUnit(cfg=cfg)
+        trace_0 = memories.trace[0]
+        m.d.comb += [input_trace.xbits.eq(regs.xbits), regs.trace_nz[0].eq(input_trace.nonzero),
+                     input_trace.rd_data.eq(trace_0.rd.data)]
+        with m.If(input_trace.rd_en):
+            trace_0.read(m, input_trace.rd_addr)
+        with m.If(input_trace.wr_en):
+            m.d.comb += [trace_0.wr.addr.eq(input_trace.wr_addr), trace_0.wr.en.eq(1),
+                         trace_0.wr.data.eq(input_trace.wr_data)]
         feedback = FeedbackPass(cfg, memories, regs, passes, mul_kind)
         feedback.elaborate(m)
 

@@ -188,7 +188,8 @@ class Sequencer:
             with m.State("CLEAR"):
                 m.d.sync += [s.eq(0) for s in regs.spikes]
                 m.d.sync += [t.eq(0) for t in regs.total]
-                m.d.sync += [n.eq(0) for n in regs.trace_nz]
+                m.d.sync += [n.eq(0) for n in regs.trace_nz[1:]]
+                m.d.comb += input_trace.clear.eq(1)
                 for l in range(L):
                     m.d.comb += [mem.membrane[l].wr.addr.eq(passes.group),
                                  mem.membrane[l].wr.en.eq(passes.group < groups[l + 1])]
@@ -212,8 +213,8 @@ class Sequencer:
                     m.next = "RESPOND"
                 with m.Else():
                     m.d.sync += [self.nsteps.eq(self.nsteps + 1), passes.group.eq(0), passes.data_valid.eq(0),
-                                 passes.scan_layer.eq(0), regs.xbits.eq(Cat(*self.x_words)[:cfg.n_inputs]),
-                                 input_trace.run.eq(1), input_trace.count.eq(0)]
+                                 passes.scan_layer.eq(0), regs.xbits.eq(Cat(*self.x_words)[:cfg.n_inputs])]
+                    m.d.comb += input_trace.start.eq(1)
                     mem.membrane[0].read(m, 0)                         # read ahead for FWD0_START
                     m.next = "FWD0_START"
 
