@@ -99,9 +99,8 @@ class Core(wiring.Component):
         })
 
     def elaborate(self, platform):
-        # The units are built and wired in this order, which is also the order of their
-        # statements in the module: where two units drive the same memory write port, the
-        # later one wins (see the write ports at the end).
+        # The units are built and wired in this order.  Memory write ports are shared through
+        # fixed-priority multiplexers (rtl.write_port_mux, priorities in rtl.memories.WRITERS).
         cfg = self.cfg
         m = Module()
         mul_kind = self.multipliers or ("ecp5" if getattr(platform, "family", None) == "ecp5" else "inferred")
@@ -129,9 +128,9 @@ class Core(wiring.Component):
                      input_trace.rd_data.eq(trace_0.rd.data)]
         with m.If(input_trace.rd_en):
             trace_0.read(m, input_trace.rd_addr)
-        with m.If(input_trace.wr_en):
-            m.d.comb += [trace_0.wr.addr.eq(input_trace.wr_addr), trace_0.wr.en.eq(1),
-                         trace_0.wr.data.eq(input_trace.wr_data)]
+        w = trace_0.writer("input_trace")
+        m.d.comb += [w.valid.eq(input_trace.wr_en), w.addr.eq(input_trace.wr_addr), w.en.eq(1),
+                     w.data.eq(input_trace.wr_data)]
         feedback = FeedbackPass(cfg, memories, regs, passes, mul_kind)
         feedback.elaborate(m)
 
@@ -169,11 +168,10 @@ class Core(wiring.Component):
                             feedback=feedback, class_unit=class_unit, hidden_engine=hidden_engine,
                             readout_engine=readout_engine, hidden_shift=rates.hidden_shift)
 
-        # Write-port arbitration, lowest priority first (a later assignment wins): the
-        # host's lane writes and START's clearing (in the sequencer's states), then the
-        # feedback write-back, the update engines, and FIN's membrane, surrogate and trace
-        # writes.  No two of them are active in the same cycle on the same memory except
-        # the host defaults, which every pipeline overrides.
+        # The write ports' requests (their priority is rtl.memories.WRITERS, a list per
+        # memory, not this order): the feedback write-back, the update engines, FIN's
+        # membrane, surrogate and trace writes.  Read addresses still follow statement
+        # order: the engines' reads come after the sequencer's and the host's.
         feedback.write_back(m)
         hidden_engine.ports()
         readout_engine.ports()

@@ -173,13 +173,16 @@ class HostAccess:
         host_w = [bram_word(mem.weights[l], f"w{l}") for l in range(L)]
         host_m = [bram_word(mem.feedback[l], f"m{l}") for l in range(L)]
         host_wo = bram_word(mem.readout, "wo")
+        # the host's requests are always valid (the lowest priority): ACCESS4 only enables
         for l in range(L):
-            m.d.comb += [mem.weights[l].wr.addr.eq((row_word << col_bits[l]) | addr_col),
-                         mem.weights[l].wr.data.eq(data_word[:wb].replicate(P)),
-                         mem.feedback[l].wr.addr.eq((row_word << class_bits) | addr_col),
-                         mem.feedback[l].wr.data.eq(data_word[:fbb].replicate(P))]
-        m.d.comb += [mem.readout.wr.addr.eq((row_word << col_bits[L]) | addr_col),
-                     mem.readout.wr.data.eq(data_word[:wb].replicate(P))]
+            w, f = mem.weights[l].writer("host"), mem.feedback[l].writer("host")
+            m.d.comb += [w.valid.eq(1), w.addr.eq((row_word << col_bits[l]) | addr_col),
+                         w.data.eq(data_word[:wb].replicate(P)),
+                         f.valid.eq(1), f.addr.eq((row_word << class_bits) | addr_col),
+                         f.data.eq(data_word[:fbb].replicate(P))]
+        wo = mem.readout.writer("host")
+        m.d.comb += [wo.valid.eq(1), wo.addr.eq((row_word << col_bits[L]) | addr_col),
+                     wo.data.eq(data_word[:wb].replicate(P))]
 
         # host READ: the addressed word, registered every cycle (ACCESS3 uses the one that
         # ACCESS1's address read), picked by one-hot source registers decoded from the
@@ -266,9 +269,9 @@ class HostAccess:
         with m.State("ACCESS4"):
             is_write = op == Op.WRITE
             for l in range(L):
-                m.d.comb += [mem.weights[l].wr.en.eq(Mux(is_write & msel[Mem.W1 + l], row_lane, 0)),
-                             mem.feedback[l].wr.en.eq(Mux(is_write & msel[Mem.M1 + l], row_lane, 0))]
-            m.d.comb += mem.readout.wr.en.eq(Mux(is_write & msel[Mem.W_OUT], row_lane, 0))
+                m.d.comb += [mem.weights[l].writer("host").en.eq(Mux(is_write & msel[Mem.W1 + l], row_lane, 0)),
+                             mem.feedback[l].writer("host").en.eq(Mux(is_write & msel[Mem.M1 + l], row_lane, 0))]
+            m.d.comb += mem.readout.writer("host").en.eq(Mux(is_write & msel[Mem.W_OUT], row_lane, 0))
 
             def lane_value(bits, signed_=True):
                 v = one_hot_pick((row_lane[p], self.acc_word[p * bits:(p + 1) * bits]) for p in range(P))

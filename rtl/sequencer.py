@@ -147,6 +147,10 @@ class Sequencer:
         # have written their last weight and the feedback write-back is done
         learning_done = (~class_unit.readout_active & readout_engine.idle & hidden_engine.idle
                          & ~feedback.write_we.any())
+        # START's CLEAR: one word per membrane and trace memory per cycle (valid in CLEAR)
+        clear_writers = [mm.writer("clear") for mm in (*mem.membrane, *mem.trace)]
+        for w, n in zip(clear_writers, (*groups[1:L + 1], *groups[:L + 1])):
+            m.d.comb += [w.addr.eq(passes.group), w.en.eq(passes.group < n)]
         with m.FSM(name="seq") as seq_fsm:
             # ---------------------------------------------------------------- commands
             with m.State("IDLE"):
@@ -190,11 +194,7 @@ class Sequencer:
                 m.d.sync += [t.eq(0) for t in regs.total]
                 m.d.sync += [n.eq(0) for n in regs.trace_nz[1:]]
                 m.d.comb += input_trace.clear.eq(1)
-                for l in range(L):
-                    m.d.comb += [mem.membrane[l].wr.addr.eq(passes.group),
-                                 mem.membrane[l].wr.en.eq(passes.group < groups[l + 1])]
-                for l in range(L + 1):
-                    m.d.comb += [mem.trace[l].wr.addr.eq(passes.group), mem.trace[l].wr.en.eq(passes.group < groups[l])]
+                m.d.comb += [w.valid.eq(1) for w in clear_writers]
                 m.d.sync += passes.group.eq(passes.group + 1)
                 with m.If(passes.group == max(groups[:-1]) - 1):
                     m.d.sync += passes.group.eq(0)
