@@ -23,8 +23,9 @@ from golden.protocol import TOTAL_SHIFT_MAX, lr_shift_bases, lr_shift_range
 from .class_unit import ClassUnit
 from .feedback_pass import FeedbackPass
 from .forward_pass import ForwardPass
-from .host_access import SHIFT_BITS, HostAccess, LearningRates
+from .host_access import HostAccess
 from .input_trace import InputTraceUnit
+from .learning_rates import SHIFT_BITS, LearningRates
 from .memories import CoreMemories, NetworkRegisters
 from .multiplier import MULTIPLIER_KINDS
 from .neuron import check_fire_range
@@ -114,8 +115,7 @@ class Core(wiring.Component):
         regs = NetworkRegisters(cfg)
         sequencer = Sequencer(cfg, regs)
         sequencer.sample_registers(m)
-        rates = LearningRates(cfg)
-        rates.elaborate(m)
+        m.submodules.rates = rates = LearningRates(cfg=cfg)
         m.d.comb += [self.active.eq(sequencer.active), self.training.eq(sequencer.active & sequencer.train)]
 
         passes = PassControl(m, cfg, regs)

@@ -12,15 +12,14 @@ semantics are :class:`golden.command_model.CoreModel`'s.
 from amaranth.hdl import Cat, Mux, Signal, signed
 
 from golden.lanes import address_bits
-from golden.protocol import TOTAL_SHIFT_MAX, Mem, Op, Status, lr_shift_bases, lr_shift_range
+from golden.protocol import Mem, Op, Status, lr_shift_range
 
 from .arith import fits_signed
 from .memories import group_select
 
-__all__ = ["HostAccess", "LearningRates", "SHIFT_BITS", "one_hot_pick"]
+__all__ = ["HostAccess", "one_hot_pick"]
 
 
-SHIFT_BITS = TOTAL_SHIFT_MAX.bit_length()   # the update engines' barrel shifters: shifts 0 .. 31
 
 
 def one_hot_pick(pairs):
@@ -32,22 +31,6 @@ def one_hot_pick(pairs):
     return picked
 
 
-class LearningRates:
-    """The PARAM registers (learning-rate shifts) and the update engines' registered
-    total shifts (off the update path; in range by the host's checks)."""
-
-    def __init__(self, cfg):
-        self.hidden_base, self.readout_base = lr_shift_bases(cfg)
-        self.hidden = Signal(5, init=cfg.hidden_lr_shift, name="hid_lr")
-        self.readout = Signal(5, init=cfg.readout_lr_shift, name="ro_lr")
-        self.hidden_shift = Signal(SHIFT_BITS, init=cfg.hidden_lr_shift + self.hidden_base, name="hid_shift")
-        self.readout_shift = Signal(SHIFT_BITS, init=cfg.readout_lr_shift + self.readout_base, name="ro_shift")
-
-    def elaborate(self, m):
-        m.d.sync += [self.hidden_shift.eq(self.hidden + self.hidden_base),
-                     self.readout_shift.eq(self.readout + self.readout_base)]
-
-
 class HostAccess:
     """The host's view of the memories and registers.
 
@@ -56,7 +39,7 @@ class HostAccess:
     cfg : golden.config.CoreConfig
     memories : rtl.memories.CoreMemories
     regs : rtl.memories.NetworkRegisters
-    rates : LearningRates
+    rates : rtl.learning_rates.LearningRates
     lfsr : rtl.noise.LfsrBank
     head : Signal
         The command's first word (holds still through the access).
@@ -137,7 +120,7 @@ class HostAccess:
     def register_writes(self, m, lfsr_step):
         """The LFSR bank's host port (and its step pulse), the PARAM writes (the baseline
         writes are ``base_we`` into the class unit's port)."""
-        nout, lfsr, regs = self.cfg.n_outputs, self.lfsr, self.regs
+        nout, lfsr = self.cfg.n_outputs, self.lfsr
         addr_row, data_word = self.addr_row, self.data_word
         # register copies of the row for the LFSR bank and the baseline multiplexer, so that
         # ``addr_row`` (which also addresses every memory) fans out less
@@ -148,10 +131,8 @@ class HostAccess:
                      self.row_k_1h.eq(Cat(*(addr_row == k for k in range(nout))))]
         m.d.comb += [lfsr.sel.eq(self.row_lfsr), lfsr.wdata.eq(data_word), lfsr.we.eq(self.lfsr_we),
                      lfsr.step.eq(lfsr_step)]
-        with m.If(self.hid_lr_we):
-            m.d.sync += self.rates.hidden.eq(data_word)
-        with m.If(self.ro_lr_we):
-            m.d.sync += self.rates.readout.eq(data_word)
+        m.d.comb += [self.rates.hidden_we.eq(self.hid_lr_we), self.rates.readout_we.eq(self.ro_lr_we),
+                     self.rates.wdata.eq(data_word)]
 
     def memory_ports(self, m):
         """The block RAMs' words registered for a READ, their write ports' default address
@@ -245,7 +226,7 @@ class HostAccess:
             # the values of register entries, picked by the row (for a read's answer)
             base_pick = one_hot_pick((self.row_k_1h[k], self.regs.baseline[k]) for k in range(nout))
             m.d.sync += [self.host_base.eq(base_pick), self.host_lfsr.eq(self.lfsr.rdata),
-                         self.host_param.eq(Mux(self.row_is0, self.rates.hidden, self.rates.readout))]
+                         self.host_param.eq(Mux(self.row_is0, self.rates.hidden_rate, self.rates.readout_rate))]
 
         # cycle 3: a register entry's value, or the memory word read registered (the lane is
         # picked in cycle 5: no lane multiplexer hangs on a BRAM output)
