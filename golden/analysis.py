@@ -39,7 +39,8 @@ class SignalProbe(FloatNetwork):
         base = FloatNetwork.from_config(cfg, "opzo", lr_hidden)
         return cls(base.sizes, "opzo", seed=cfg.seed, leak=base.leak, sigma=base.sigma,
                   lr_hidden=base.lr_hidden, lr_readout=base.lr_readout, momentum=base.momentum,
-                  baseline_decay=base.baseline_decay, error=base.error, init_gain=cfg.init_gain)
+                  baseline_decay=base.baseline_decay, error=base.error, init_gain=cfg.init_gain,
+                  feedback_init=cfg.feedback_init)
 
     def _hidden_signals(self, e, oc, z, psi):
         L = self.n_hidden
@@ -80,3 +81,91 @@ class SignalProbe(FloatNetwork):
             out[l] = {name: (float(np.nanmean(r[:, col])), float(np.nanstd(r[:, col])))
                       for name, col in (("opzo", 2), ("zo", 3))}
         return out
+
+
+# --- the learning-signal check behind tests/test_learning_signal.py ------------------------
+
+def _cos_or_zero(a, b):
+    c = _cos(np.ravel(a).astype(np.float64), np.ravel(b).astype(np.float64))
+    return 0.0 if np.isnan(c) else c
+
+
+def learning_alignment(net, spikes, labels, warmup, leak=0.5):
+    """How well the hidden updates of a single-hidden-layer network follow the BP gradient.
+
+    ``net`` is a :class:`golden.core.FixedCore` (the chip) or a
+    :class:`golden.float_reference.FloatNetwork`, both with one hidden layer.  It is trained
+    online on ``spikes`` / ``labels`` (``N x T x n_in``); the first ``warmup`` samples only
+    train, on the rest every step is measured from outside the learning rule:
+
+    * ``feedback``: mean over steps of the cosine between ``M e`` and the BP signal
+      ``W_out^T e`` (``W_out`` before the step's update);
+    * ``update``: cosine between the summed actual hidden weight change and the summed
+      BP step ``-(W_out^T e * psi) a_0^T`` (``psi = max(0, 1 - |u - V_th| / V_th)``,
+      ``a_0`` the input trace recomputed from the spikes with ``leak``).
+
+    A network whose hidden layer learns by a sign-correct estimate of the gradient has
+    both clearly positive; one that does not train its hidden layer has ``update = 0``.
+    """
+    from .core import FixedCore
+
+    fixed = isinstance(net, FixedCore)
+    if (net.cfg.n_hidden_layers if fixed else net.n_hidden) != 1:
+        raise ValueError("learning_alignment needs a network with one hidden layer")
+    rec = {"feedback": [], "dw": 0.0, "bp": 0.0}
+    state = {"measure": False, "trace": None, "t": 0, "x": None}
+
+    def before(e, w_out, M):
+        if state["measure"]:
+            g_bp = w_out.T.astype(np.float64) @ e
+            rec["feedback"].append(_cos_or_zero(M.astype(np.float64) @ e, g_bp))
+        return w_out.T.astype(np.float64) @ e
+
+    if fixed:
+        vth = float(net.cfg.threshold)
+        original = net._step
+
+        def step(x, label, train, noise=None):
+            w0 = net.weights[0].copy()
+            w_out = net.weights[1].copy()
+            M = net.feedback[0].copy()
+            original(x, label, train, noise)
+            if not (train and state["measure"]):
+                return
+            e = net._e.astype(np.float64)
+            g_bp = before(e, w_out, M)
+            psi = np.maximum(0.0, 1.0 - np.abs(net.membranes[0] - vth) / vth)
+            a0 = net.traces[0].astype(np.float64)
+            rec["dw"] = rec["dw"] + (net.weights[0] - w0)
+            rec["bp"] = rec["bp"] - np.outer(g_bp * psi, a0)
+
+        net._step = step
+    else:
+        vth = net.threshold
+        original = net._hidden_signals
+
+        def hidden_signals(e, oc, z, psi_list):
+            if state["measure"]:
+                if state["pending"] is not None:       # the previous step's change
+                    rec["dw"] = rec["dw"] + (net.weights[0] - state["pending"])
+                x = state["x"][state["t"]].astype(np.float64)
+                state["trace"] = leak * state["trace"] + x
+                g_bp = before(e, net.weights[1], net.feedback[0])
+                psi = psi_list[0]
+                rec["bp"] = rec["bp"] - np.outer(g_bp * psi, state["trace"])
+                state["pending"] = net.weights[0].copy()
+                state["t"] += 1
+            return original(e, oc, z, psi_list)
+
+        net._hidden_signals = hidden_signals
+    state["pending"] = None
+    for k, (x, y) in enumerate(zip(spikes, labels)):
+        state["measure"] = k >= warmup
+        state["trace"] = np.zeros(x.shape[1])
+        state["t"] = 0
+        state["x"] = x
+        net.run_sample(x, int(y), train=True)
+    if not fixed and state["pending"] is not None:
+        rec["dw"] = rec["dw"] + (net.weights[0] - state["pending"])
+    return {"feedback": float(np.mean(rec["feedback"])) if rec["feedback"] else 0.0,
+            "update": _cos_or_zero(rec["dw"], rec["bp"])}

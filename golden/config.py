@@ -11,7 +11,8 @@ Presets are chosen by name (``--config digits``): see :data:`PRESETS`.
 from dataclasses import dataclass, field, fields, replace, asdict
 
 __all__ = ["CoreConfig", "PRESETS", "preset", "parse_overrides", "LFSR_TAPS", "HOST_FIELDS",
-           "INITIAL_STATE_FIELDS", "gateware_fingerprint", "initial_state_fingerprint"]
+           "INITIAL_STATE_FIELDS", "gateware_fingerprint", "initial_state_fingerprint",
+           "ebr_estimate", "EBR_ULX3S_85F"]
 
 # Maximal-length Fibonacci LFSRs: width -> tap positions t of the recurrence
 # b[n + width] = XOR_t b[n + t].  Their characteristic polynomials
@@ -215,11 +216,63 @@ def initial_state_fingerprint(cfg):
 
 
 PRESETS = {
+    # The chip's learning fields are the ones chosen on validation accuracy for the fixed
+    # OPZO model (tools/tuned.py, results/tune/): the noise scale and the feedback decay are
+    # constants of the gateware, so the bitstream must be built with them.
     "digits": CoreConfig(name="digits", n_inputs=64, hidden=(128,), n_outputs=10,
-                         timesteps=8, lanes=8, encoding="rate"),
+                         timesteps=8, lanes=8, encoding="rate", hidden_lr_shift=6,
+                         readout_lr_shift=9, noise_shift=2, feedback_decay_shift=10),
     "yinyang": CoreConfig(name="yinyang", n_inputs=64, hidden=(64, 64), n_outputs=3,
-                          timesteps=8, lanes=8, encoding="thermometer", encoding_levels=16),
+                          timesteps=8, lanes=8, encoding="thermometer", encoding_levels=16,
+                          hidden_lr_shift=6, readout_lr_shift=10, noise_shift=1,
+                          feedback_decay_shift=10),
+    # 784 -> 128 -> 10 at the digits widths: W_1 is 16 words x 1,024 columns (784 padded)
+    # of 8 x 16 bits = 120 EBR; with readout and M 128 (ebr_estimate), about 129 with the
+    # block the digits build adds: it fits the 85F's 208 at 16-bit weights, and so do two
+    # and three hidden layers of 128 (147, 166).  It does not fit the 25F (56 EBR).
+    "mnist": CoreConfig(name="mnist", n_inputs=784, hidden=(128,), n_outputs=10,
+                        timesteps=8, lanes=8, encoding="rate"),
 }
+
+
+# ECP5 block RAM (DP16KD, 18 Kbit): the (depth, width) shapes one block offers
+_EBR_SHAPES = ((16384, 1), (8192, 2), (4096, 4), (2048, 9), (1024, 18), (512, 36))
+EBR_ULX3S_85F = 208
+
+
+def _bits(n):
+    return max(1, (n - 1).bit_length())
+
+
+def ebr_estimate(cfg):
+    """Block RAMs the core's large memories need, in the P-lane layout of the RTL core.
+
+    Every matrix with ``r`` rows and ``c`` columns is one memory of ``ceil(r / P) << bits(c)``
+    words of ``P`` entries (``bits(c) = ceil(log2 c)``: a fan-in is padded to a power of
+    two); each memory takes the cheapest DP16KD shape.  Hidden and readout weights
+    (``weight_bits``) and feedback matrices (``feedback_bits``) are counted; the per-neuron
+    state (membranes, surrogates, traces: ``ceil(n / P)`` words) is assumed to sit in
+    distributed RAM except where it needs more than 512 words, then it is counted too.
+    The ``digits`` preset gives 16; its 85F build reports 17 (one block of state or host
+    I/O outside this count), so the estimate plus one is the expected figure.
+    """
+    P = cfg.lanes
+
+    def blocks(depth, width):
+        return min(-(-width // w) * -(-depth // d) for d, w in _EBR_SHAPES)
+
+    sizes = cfg.sizes
+    total = 0
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+        total += blocks(cfg.groups(fan_out) << _bits(fan_in), cfg.weight_bits * P)
+    for n in cfg.hidden:
+        total += blocks(cfg.groups(n) << _bits(cfg.n_outputs), cfg.feedback_bits * P)
+    for n, width in [(n, w) for n in cfg.hidden
+                     for w in (cfg.membrane_bits, cfg.surrogate_frac_bits + 1)] + \
+            [(n, cfg.trace_bits) for n in sizes[:-1]]:
+        if cfg.groups(n) > 512:
+            total += blocks(cfg.groups(n), width * P)
+    return total
 
 
 def preset(name, **overrides):

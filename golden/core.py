@@ -31,7 +31,11 @@ from .update_rule import hidden_update, neuron_factor, readout_update
 
 __all__ = ["FixedCore", "FIXED_METHODS", "init_weights"]
 
-FIXED_METHODS = ("opzo", "readout")
+FIXED_METHODS = ("opzo", "readout", "m_random_frozen", "m_zero_frozen")
+# Ablations of OPZO (noise injected, hidden layers trained through M e, but M never updated):
+# ``m_random_frozen`` starts M at the seeded random values of ``feedback_init = random``
+# (a DFA-like network); ``m_zero_frozen`` keeps M at zero, so no hidden weight moves.
+_FROZEN_M = ("m_random_frozen", "m_zero_frozen")
 
 
 def init_weights(cfg, rng):
@@ -45,7 +49,11 @@ def init_weights(cfg, rng):
 
 
 class FixedCore:
-    """State and time step of the core.  ``method`` is ``opzo`` or ``readout`` (hidden frozen)."""
+    """State and time step of the core.
+
+    ``method``: ``opzo`` (the chip), ``readout`` (hidden frozen) or one of the ablations
+    ``m_random_frozen`` / ``m_zero_frozen`` (M never updated; see :data:`FIXED_METHODS`).
+    """
 
     def __init__(self, cfg, method="opzo"):
         if method not in FIXED_METHODS:
@@ -55,7 +63,8 @@ class FixedCore:
         self.method = method
         rng = np.random.default_rng([cfg.seed, 1])
         self.weights = init_weights(cfg, rng)
-        self.feedback = init_feedback(cfg, rng)
+        init = {"m_random_frozen": "random", "m_zero_frozen": "zero"}.get(method, cfg.feedback_init)
+        self.feedback = init_feedback(cfg.with_(feedback_init=init), rng)
         self.baseline = np.zeros(cfg.n_outputs, dtype=np.int64)
         self.lfsr = LfsrBank.from_config(cfg)
         self.reset_sample()
@@ -115,7 +124,7 @@ class FixedCore:
     def _step(self, x, label, train, noise=None):
         cfg = self.cfg
         L = cfg.n_hidden_layers
-        noisy = train and self.method == "opzo"
+        noisy = train and self.method != "readout"
         if noisy and noise is None:
             noise = self._draw_noise()
         self.traces[0] = trace_step(cfg, self.traces[0], x)
@@ -135,11 +144,13 @@ class FixedCore:
         if not train:
             return
         e = output_error(cfg, o, label)
-        if self.method == "opzo":
+        if self.method != "readout":
             oc = o - self.baseline
             self.baseline = baseline_update(cfg, self.baseline, oc)
             g = [top_down_signal(cfg, M, e) for M in self.feedback]
-            self.feedback = [feedback_update(cfg, M, z[l], oc) for l, M in enumerate(self.feedback)]
+            if self.method not in _FROZEN_M:
+                self.feedback = [feedback_update(cfg, M, z[l], oc)
+                                 for l, M in enumerate(self.feedback)]
             self.factors = [neuron_factor(cfg, g[l], psi[l]) for l in range(L)]
             for l in range(L):
                 self.weights[l] = hidden_update(cfg, self.weights[l], self.factors[l], self.traces[l])
@@ -153,7 +164,7 @@ class FixedCore:
         if train:
             label = self._check_label(label)
         self.reset_sample()
-        if train and self.method == "opzo":
+        if train and self.method != "readout":
             # The bank's bits are consumed strictly in order, so the whole sample's noise can
             # be drawn at once: the same bits as drawing step by step, at a fraction of the cost.
             for x, noise in zip(spikes, self._sample_noise(len(spikes))):

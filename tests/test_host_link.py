@@ -192,14 +192,18 @@ def test_host_train_cli_sim_matches_golden_train(capsys):
     from boards.ulx3s.host import main
     from tools.train import train
 
-    ref = train("digits", "opzo", "fixed", epochs=2, limit_train=30, limit_test=15,
-                progress=False, lr_decay_epochs=(1,))
+    ref = train("digits", "opzo", "fixed", epochs=2, limit_train=30, limit_val=20, limit_test=15,
+                test=True, progress=False, lr_decay_epochs=(1,))
     assert main(["train", "--sim", "--data", "digits", "--epochs", "2", "--limit-train", "30",
-                 "--limit-test", "15", "--no-progress", "--lr-decay-epochs", "1"]) == 0
+                 "--limit-val", "20", "--limit-test", "15", "--test", "--no-progress",
+                 "--lr-decay-epochs", "1"]) == 0
     out = capsys.readouterr().out.splitlines()
-    for line, h in zip(out, ref["history"]):
-        assert f"test {100 * h['test_accuracy']:6.2f} %" in line
+    epochs = [ln for ln in out if ln.startswith("epoch")]
+    assert len(epochs) == len(ref["history"]) == 2
+    for line, h in zip(epochs, ref["history"]):
+        assert f"validation {100 * h['val_accuracy']:6.2f} %" in line
         assert f"train (online) {100 * h['train_accuracy']:6.2f} %" in line
+    assert f"test {100 * ref['test_accuracy']:6.2f} %" in out
 
 
 # --- what the board was built from -----------------------------------------------------------
@@ -257,8 +261,8 @@ def test_host_train_seed_5_on_seed_0_board_matches_golden_train(capsys):
     from tools.train import train
 
     args = ["--sim", "--sim-seed", "0", "--data", "digits", "--epochs", "2", "--limit-train", "30",
-            "--limit-test", "30", "--no-progress", "--lr-decay-epochs", "1"]
-    ref5 = train("digits", "opzo", "fixed", epochs=2, limit_train=30, limit_test=30, seed=5,
+            "--limit-val", "30", "--no-progress", "--lr-decay-epochs", "1"]
+    ref5 = train("digits", "opzo", "fixed", epochs=2, limit_train=30, limit_val=30, seed=5,
                  progress=False, lr_decay_epochs=(1,))
     assert main(["train", "--seed", "5", *args]) == 0
     out = capsys.readouterr()
@@ -266,7 +270,7 @@ def test_host_train_seed_5_on_seed_0_board_matches_golden_train(capsys):
     lines = [ln for ln in out.out.splitlines() if ln.startswith("epoch")]
     assert len(lines) == len(ref5["history"]) == 2
     for line, h in zip(lines, ref5["history"]):
-        assert f"test {100 * h['test_accuracy']:6.2f} %" in line
+        assert f"validation {100 * h['val_accuracy']:6.2f} %" in line
         assert f"train (online) {100 * h['train_accuracy']:6.2f} %" in line
 
 

@@ -1,8 +1,13 @@
-"""Train the online SNN on digits or Yin-Yang, float or fixed point, and report accuracy.
+"""Train the online SNN on digits, Yin-Yang or MNIST, float or fixed point, and report accuracy.
 
 Example::
 
-    python -m tools.train --data digits --method opzo --model fixed --epochs 20 --json out.json
+    python -m tools.train --data digits --method opzo --model fixed --epochs 20 --test --json out.json
+
+Every epoch reports the validation accuracy; the test split is evaluated only with
+``--test`` (once, after the last epoch).  Unless ``--untuned`` is given, the
+hyperparameters chosen on validation for this data set, model and method
+(``tools/tuned.py``) are applied on top of the preset; ``--set`` overrides both.
 
 The fixed-point model is the chip (bit-exact with the RTL); the float model is the
 reference with its baselines.  Both are built from the same configuration preset
@@ -24,8 +29,11 @@ import numpy as np
 from golden.config import PRESETS, CoreConfig, parse_overrides, preset
 from golden.core import FIXED_METHODS, FixedCore
 from golden.data import DATASETS, load_dataset
-from golden.encoding import TEST, TRAIN, encode
-from golden.float_reference import METHODS, FloatNetwork
+from golden.encoding import TEST, TRAIN, VAL, encode
+from golden.float_reference import METHODS as FLOAT_METHODS, FloatNetwork
+from tools.tuned import tuned_overrides
+
+METHODS = tuple(dict.fromkeys(FLOAT_METHODS + FIXED_METHODS))
 
 __all__ = ["train", "main", "build_model"]
 
@@ -51,23 +59,30 @@ def _scale_learning_rates(net, cfg, halvings, model):
 
 
 def train(data="digits", method="opzo", model="fixed", *, config=None, epochs=20, seed=0,
-          overrides=None, lr_decay_epochs=DEFAULT_DECAY, limit_train=None, limit_test=None,
-          progress=True, on_epoch=None, dataset=None, net=None):
-    """Train and evaluate; returns the result dictionary written by ``--json``.
+          overrides=None, lr_decay_epochs=DEFAULT_DECAY, limit_train=None, limit_val=None,
+          limit_test=None, test=False, tuned=True, progress=True, on_epoch=None, dataset=None,
+          net=None):
+    """Train, validate every epoch, and (``test=True``) evaluate the test split once at the end.
 
-    ``progress``: True for a progress bar, ``"lines"`` for one line per epoch on stderr,
-    False for silence.  ``net``: a ready model to train instead of building one from the
-    configuration (used by analyses that instrument the model).
+    Returns the result dictionary written by ``--json``.  ``tuned``: apply the validation-
+    chosen fields of ``tools/tuned.py`` under ``overrides``.  ``progress``: True for a
+    progress bar, ``"lines"`` for one line per epoch on stderr, False for silence.  ``net``:
+    a ready model to train instead of building one from the configuration (used by analyses
+    that instrument the model).
     """
     if data not in DATASETS:
         raise ValueError(f"data must be one of {DATASETS}, got {data!r}")
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    if model not in ("float", "fixed"):
+        raise ValueError(f"model must be 'float' or 'fixed', got {model!r}")
     if model == "fixed" and method not in FIXED_METHODS:
         raise ValueError(f"the fixed-point model implements only {FIXED_METHODS}, got method {method!r}")
+    if model == "float" and method not in FLOAT_METHODS:
+        raise ValueError(f"the float model implements only {FLOAT_METHODS}, got method {method!r}")
     if epochs < 1:
         raise ValueError(f"epochs must be >= 1, got {epochs}")
-    cfg = preset(config or data, seed=seed, **(overrides or {}))
+    fields = tuned_overrides(data, model, method) if tuned else {}
+    fields.update(overrides or {})
+    cfg = preset(config or data, seed=seed, **fields)
     ds = dataset or load_dataset(data)
     width = ds.n_features * (cfg.encoding_levels if cfg.encoding == "thermometer" else 1)
     if width != cfg.n_inputs:
@@ -77,9 +92,9 @@ def train(data="digits", method="opzo", model="fixed", *, config=None, epochs=20
         raise ValueError(f"config {cfg.name!r} has n_outputs = {cfg.n_outputs} but data {data!r} "
                          f"has {ds.n_classes} classes")
     x_train, y_train = ds.x_train[:limit_train], ds.y_train[:limit_train]
-    x_test, y_test = ds.x_test[:limit_test], ds.y_test[:limit_test]
+    x_val, y_val = ds.x_val[:limit_val], ds.y_val[:limit_val]
     enc = dict(seed=seed, levels=cfg.encoding_levels)
-    test_spikes = encode(cfg.encoding, x_test, cfg.timesteps, split=TEST, **enc)
+    val_spikes = encode(cfg.encoding, x_val, cfg.timesteps, split=VAL, **enc)
     if net is None:
         net = build_model(cfg, method, model)
     order_rng = np.random.default_rng([seed, 3])
@@ -104,14 +119,14 @@ def train(data="digits", method="opzo", model="fixed", *, config=None, epochs=20
                 bar.update(1)
         train_time += time.perf_counter() - t0
         n_trained += len(order)
-        test_acc, preds = net.evaluate(test_spikes, y_test)
-        record = {"epoch": epoch + 1, "test_accuracy": test_acc,
+        val_acc, _ = net.evaluate(val_spikes, y_val)
+        record = {"epoch": epoch + 1, "val_accuracy": val_acc,
                   "train_accuracy": correct / len(order)}
         history.append(record)
-        line = (f"epoch {epoch + 1:3d}/{epochs}: test {100 * test_acc:6.2f} %  "
+        line = (f"epoch {epoch + 1:3d}/{epochs}: validation {100 * val_acc:6.2f} %  "
                 f"train (online) {100 * record['train_accuracy']:6.2f} %")
         if bar is not None:
-            bar.set_postfix(test=f"{test_acc:.4f}")
+            bar.set_postfix(val=f"{val_acc:.4f}")
             bar.write(line, file=sys.stderr)
         elif progress == "lines":
             print(line, file=sys.stderr, flush=True)
@@ -119,18 +134,25 @@ def train(data="digits", method="opzo", model="fixed", *, config=None, epochs=20
             on_epoch(record, net)
     if bar is not None:
         bar.close()
-    return {
+    result = {
         "data": data, "method": method, "model": model, "config": cfg.name,
         "epochs": epochs, "seed": seed,
-        "test_accuracy": history[-1]["test_accuracy"],
+        "val_accuracy": history[-1]["val_accuracy"],
         "train_accuracy": history[-1]["train_accuracy"],
         "samples_per_second": n_trained / train_time if train_time > 0 else float("inf"),
-        "n_train": len(x_train), "n_test": len(x_test),
+        "n_train": len(x_train), "n_val": len(x_val),
         "lr_decay_epochs": list(lr_decay_epochs),
+        "tuned_fields": tuned_overrides(data, model, method) if tuned else {},
         "history": history,
-        "confusion": _confusion(y_test, preds, cfg.n_outputs),
         "config_fields": cfg.to_dict(),
     }
+    if test:
+        x_test, y_test = ds.x_test[:limit_test], ds.y_test[:limit_test]
+        test_spikes = encode(cfg.encoding, x_test, cfg.timesteps, split=TEST, **enc)
+        test_acc, preds = net.evaluate(test_spikes, y_test)
+        result.update(test_accuracy=test_acc, n_test=len(x_test),
+                      confusion=_confusion(y_test, preds, cfg.n_outputs))
+    return result
 
 
 def _confusion(y, preds, m):
@@ -148,7 +170,8 @@ def main(argv=None):
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", choices=DATASETS, default="digits")
     p.add_argument("--method", choices=METHODS, default="opzo",
-                   help="learning rule for the hidden layers (fixed model: opzo, readout)")
+                   help="learning rule for the hidden layers (fixed model: opzo, readout and "
+                        "the ablations m_random_frozen, m_zero_frozen)")
     p.add_argument("--model", choices=("float", "fixed"), default="fixed")
     p.add_argument("--config", choices=sorted(PRESETS), default=None,
                    help="configuration preset (default: the one named like --data)")
@@ -159,7 +182,12 @@ def main(argv=None):
     p.add_argument("--lr-decay-epochs", type=_parse_epochs, default=DEFAULT_DECAY,
                    help="epochs (0-based) at whose start both learning rates halve; '' for none")
     p.add_argument("--limit-train", type=int, default=None, help="use only the first N training samples")
+    p.add_argument("--limit-val", type=int, default=None, help="use only the first N validation samples")
     p.add_argument("--limit-test", type=int, default=None, help="use only the first N test samples")
+    p.add_argument("--test", action="store_true",
+                   help="evaluate the test split once after the last epoch (final tables only)")
+    p.add_argument("--untuned", action="store_true",
+                   help="use the preset as is, without the validation-chosen fields of tools/tuned.py")
     p.add_argument("--json", metavar="PATH", help="write the result dictionary here")
     p.add_argument("--ckpt", metavar="PATH",
                    help="fixed model: write the trained state as an .npz checkpoint (the keys of "
@@ -174,18 +202,20 @@ def main(argv=None):
         result = train(args.data, args.method, args.model, config=args.config, epochs=args.epochs,
                        seed=args.seed, overrides=parse_overrides(args.set),
                        lr_decay_epochs=args.lr_decay_epochs, limit_train=args.limit_train,
-                       limit_test=args.limit_test, progress="lines" if args.no_progress else True,
+                       limit_val=args.limit_val, limit_test=args.limit_test, test=args.test,
+                       tuned=not args.untuned, progress="lines" if args.no_progress else True,
                        on_epoch=lambda record, net: last.update(net=net))
-    except ValueError as exc:
+    except (ValueError, ImportError) as exc:
         p.error(str(exc))
     if args.ckpt:
         from golden.checkpoint import core_checkpoint, save_checkpoint
         net = last["net"]
         save_checkpoint(args.ckpt, core_checkpoint(net.cfg, net.weights, net.feedback,
                                                    net.baseline, net.lfsr.states))
+    test = f"test {100 * result['test_accuracy']:.2f} %, " if args.test else ""
     print(f"{args.model} {args.method} on {args.data} (seed {args.seed}): "
-          f"test {100 * result['test_accuracy']:.2f} %, train {100 * result['train_accuracy']:.2f} %, "
-          f"{result['samples_per_second']:.1f} samples/s")
+          f"validation {100 * result['val_accuracy']:.2f} %, {test}"
+          f"train {100 * result['train_accuracy']:.2f} %, {result['samples_per_second']:.1f} samples/s")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(result, f, indent=1)

@@ -341,10 +341,15 @@ def _prepare_training_state(host, cfg, info, keep_state):
     return n
 
 
-def _evaluate(host, cfg, ds, args, bar_desc="eval"):
-    from golden.encoding import TEST, encode
-    x, y = ds.x_test[:args.limit_test], ds.y_test[:args.limit_test]
-    spikes = encode(cfg.encoding, x, cfg.timesteps, seed=args.seed, split=TEST,
+def _evaluate(host, cfg, ds, args, bar_desc="eval", split="test"):
+    """Accuracy and predictions on the ``"val"`` or ``"test"`` split, encoded as
+    ``tools.train`` encodes it."""
+    from golden.encoding import TEST, VAL, encode
+    if split == "val":
+        x, y, code = ds.x_val[:args.limit_val], ds.y_val[:args.limit_val], VAL
+    else:
+        x, y, code = ds.x_test[:args.limit_test], ds.y_test[:args.limit_test], TEST
+    spikes = encode(cfg.encoding, x, cfg.timesteps, seed=args.seed, split=code,
                     levels=cfg.encoding_levels)
     preds = []
     chunk = 32
@@ -398,11 +403,15 @@ def cmd_train(host, cfg, args):
             res = host.run_samples((spikes[i], int(y[i]), True) for i in idx)
             correct += sum(int(p == y[i]) for (p, _), i in zip(res, idx))
         rate = len(order) / (time.perf_counter() - t0)
-        acc, _ = _evaluate(host, cfg, ds, args, "test")
-        history.append({"epoch": epoch + 1, "test_accuracy": acc,
+        acc, _ = _evaluate(host, cfg, ds, args, "validation", split="val")
+        history.append({"epoch": epoch + 1, "val_accuracy": acc,
                         "train_accuracy": correct / len(order), "samples_per_second": rate})
-        print(f"epoch {epoch + 1:3d}/{args.epochs}: test {100 * acc:6.2f} %  train (online) "
+        print(f"epoch {epoch + 1:3d}/{args.epochs}: validation {100 * acc:6.2f} %  train (online) "
               f"{100 * correct / len(order):6.2f} %  {rate:.1f} samples/s", flush=True)
+    if args.test:            # the test split once, after training (as tools.train --test)
+        acc, _ = _evaluate(host, cfg, ds, args, "test")
+        history[-1]["test_accuracy"] = acc
+        print(f"test {100 * acc:6.2f} %", flush=True)
     if args.ckpt_out:
         host.dump(args.ckpt_out)
     return history
@@ -459,7 +468,11 @@ def main(argv=None):
     p.add_argument("--lr-decay-epochs", default="10,15",
                    help="epochs at whose start both learning rates halve (as tools.train)")
     p.add_argument("--limit-train", type=int, default=None)
+    p.add_argument("--limit-val", type=int, default=None)
     p.add_argument("--limit-test", type=int, default=None)
+    p.add_argument("--test", action="store_true",
+                   help="train: evaluate the test split once after the last epoch (each epoch "
+                        "reports the validation split)")
     p.add_argument("--index", type=int, default=0, help="infer: test sample index")
     p.add_argument("--out", help="dump: checkpoint file (.npz) to write")
     p.add_argument("--ckpt", help="load: checkpoint file (.npz) to write to the device")

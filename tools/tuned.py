@@ -1,0 +1,42 @@
+"""Hyperparameters chosen on validation accuracy, per data set, model and method.
+
+Each entry holds the configuration fields (``--set FIELD=VALUE``) that ``tools.train``
+applies on top of the data set's preset unless ``--untuned`` is given.  They were chosen
+by ``python -m tools.tune`` (grids, commands and the validation accuracy of every point
+in ``results/tune/<data>.json``); nothing here was chosen on test accuracy.
+Float methods use the same fields as the chip: every rate is the power of two of its shift.
+The ablations ``m_random_frozen`` and ``m_zero_frozen`` are not searched: they take the
+chip's OPZO fields, so that they differ from it only in ``M`` never being updated.
+"""
+
+__all__ = ["TUNED", "tuned_overrides"]
+
+TUNED = {
+    "digits": {
+        "fixed:m_random_frozen": {"feedback_decay_shift": 10, "hidden_lr_shift": 6, "noise_shift": 2, "readout_lr_shift": 9},
+        "fixed:m_zero_frozen": {"feedback_decay_shift": 10, "hidden_lr_shift": 6, "noise_shift": 2, "readout_lr_shift": 9},
+        "fixed:opzo": {"feedback_decay_shift": 10, "feedback_init": "zero", "hidden_lr_shift": 6, "noise_shift": 2, "readout_lr_shift": 9},
+        "fixed:readout": {"readout_lr_shift": 9},
+        "float:bp": {"hidden_lr_shift": 5, "readout_lr_shift": 9},
+        "float:dfa": {"hidden_lr_shift": 4, "readout_lr_shift": 9},
+        "float:opzo": {"feedback_decay_shift": 11, "feedback_init": "zero", "hidden_lr_shift": 7, "noise_shift": 2, "readout_lr_shift": 9},
+        "float:readout": {"readout_lr_shift": 9},
+        "float:zo": {"hidden_lr_shift": 16, "noise_shift": 2, "readout_lr_shift": 8},
+    },
+    "yinyang": {
+        "fixed:m_random_frozen": {"feedback_decay_shift": 10, "hidden_lr_shift": 6, "noise_shift": 1, "readout_lr_shift": 10},
+        "fixed:m_zero_frozen": {"feedback_decay_shift": 10, "hidden_lr_shift": 6, "noise_shift": 1, "readout_lr_shift": 10},
+        "fixed:opzo": {"feedback_decay_shift": 10, "feedback_init": "zero", "hidden_lr_shift": 6, "noise_shift": 1, "readout_lr_shift": 10},
+        "fixed:readout": {"readout_lr_shift": 8},
+        "float:bp": {"hidden_lr_shift": 8, "readout_lr_shift": 8},
+        "float:dfa": {"hidden_lr_shift": 4, "readout_lr_shift": 9},
+        "float:opzo": {"feedback_decay_shift": 11, "feedback_init": "zero", "hidden_lr_shift": 6, "noise_shift": 2, "readout_lr_shift": 10},
+        "float:readout": {"readout_lr_shift": 10},
+        "float:zo": {"hidden_lr_shift": 16, "noise_shift": 3, "readout_lr_shift": 9},
+    },
+}
+
+
+def tuned_overrides(data, model, method):
+    """The tuned fields for ``(data, model, method)`` (empty if none were tuned)."""
+    return dict(TUNED.get(data, {}).get(f"{model}:{method}", {}))
