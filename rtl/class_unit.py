@@ -14,88 +14,130 @@ first cycle stage B's result is there, so the unit costs no cycle.  The readout 
 jobs (one per output word group) start after the last class.
 """
 
-from amaranth.hdl import Array, Const, Mux, Signal, signed
+from amaranth.hdl import Array, Const, Module, Mux, Signal, signed
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
 
 from .error import output_error
 from .feedback import baseline_update, feedback_step, negated_feedback_step, negated_step_bias
 from .memories import group_select
+from .params import check_config, check_int
 
 __all__ = ["ClassUnit"]
 
 
-class ClassUnit:
+class ClassUnit(wiring.Component):
     """Error, feedback steps and baselines of every class; the readout update's jobs.
+
+    The unit owns the baselines ``b_k`` and errors ``e_k`` (registers); the host writes a
+    baseline through ``base_we`` / ``base_data`` (that write wins over the ring's turn).
 
     Parameters
     ----------
     cfg : golden.config.CoreConfig
-    regs : rtl.memories.NetworkRegisters
-        ``outputs`` (read), ``baseline`` and ``error`` (written).
-    class_step, class_nstep : Array of Signal
-        Per class: the feedback step and its negation (written; the M passes pick them).
-    label : Signal
-        The sample's label.
+        Keyword-only, like every parameter: ``n_outputs``, ``output_bits``, the error and
+        feedback shifts, the lanes.
+    factor_bits : int
+        Width of the readout engine's job factor (at least the error's width).
 
-    Attributes
-    ----------
-    start : method
-        The statements that start the unit (in ``STEP_END`` of a training step).
-    readout_active : Signal
+    Ports
+    -----
+    start : In(1)
+        Starts the unit (``STEP_END`` of a training step); stage A has class 0 in that cycle.
+    label : In(range(n_outputs))
+        The sample's label.
+    outputs : In(signed(output_bits)).array(n_outputs)
+        The readout ``o_k``.
+    base_we : In(n_outputs)
+        One-hot: the host writes ``base_data`` into that baseline.
+    base_data : In(signed(output_bits))
+    baseline : Out(signed(output_bits)).array(n_outputs)
+        ``b_k`` (registers).
+    error : Out(signed(error_frac_bits + 2)).array(n_outputs)
+        ``e_k`` (registers).
+    step, nstep : Out(signed(output_bits + 2)).array(n_outputs)
+        Per class: the feedback step and its negation (registers; the M passes pick them).
+    readout_active : Out(1)
         Readout jobs are left to hand over.
+    job_ready : In(1)
+        The readout engine takes a job.
+    job_go : Out(1)
+        A job is handed over (combinational, while ``readout_active & job_ready``).
+    job_group : Out(range(groups(n_outputs) + 1))
+        Its output word group (a register).
+    job_factor : Out(signed(factor_bits)).array(lanes)
+        Its factors: the group's errors.
     """
 
-    def __init__(self, cfg, regs, class_step, class_nstep, label):
-        self.cfg, self.regs, self.class_step, self.class_nstep, self.label = \
-            cfg, regs, class_step, class_nstep, label
-        nout, ob = cfg.n_outputs, cfg.output_bits
-        self.readout_active = Signal(name="ro_active")
-        self.readout_group = Signal(range(cfg.groups(nout) + 1), name="ro_group")
-        self.cls_idx = Signal(range(nout), name="cls_idx")      # stage A: the class picked (rests at 0)
-        self.cls_1h = Signal(nout, name="cls_1h")               # stage B: one-hot class (0 when idle)
-        self.cls_on = Signal(name="cls_on")                     # registered: cls_1h is not 0
-        self.cls_o = Signal(signed(ob), name="cls_o", reset_less=True)         # stage A -> B: o_k
-        self.cls_bias = Signal(signed(ob + 1), name="cls_bias", reset_less=True)  # negated_step_bias(o_k)
-        self.cls_lab = Signal(name="cls_lab")                   # stage A -> B: k is the label
+    def __init__(self, *, cfg, factor_bits=18):
+        check_config(cfg)
+        nout, ob, eb, P = cfg.n_outputs, cfg.output_bits, cfg.error_frac_bits + 2, cfg.lanes
+        check_int("factor_bits", factor_bits, eb)
+        self.cfg, self.factor_bits = cfg, factor_bits
+        super().__init__({
+            "start": In(1),
+            "label": In(range(nout)),
+            "outputs": In(signed(ob)).array(nout),
+            "base_we": In(nout),
+            "base_data": In(signed(ob)),
+            "baseline": Out(signed(ob)).array(nout),
+            "error": Out(signed(eb)).array(nout),
+            "step": Out(signed(ob + 2)).array(nout),
+            "nstep": Out(signed(ob + 2)).array(nout),
+            "readout_active": Out(1),
+            "job_ready": In(1),
+            "job_go": Out(1),
+            "job_group": Out(range(cfg.groups(nout) + 1)),
+            "job_factor": Out(signed(factor_bits)).array(P),
+        })
 
-    def readout_jobs(self, m, engine, shift):
-        """Hand the readout update to ``engine``, one job per output word group, while
-        ``readout_active``; the factor of a job is the group's errors."""
-        cfg, P, nout = self.cfg, self.cfg.lanes, self.cfg.n_outputs
+    def elaborate(self, platform):
+        cfg, P, nout, ob = self.cfg, self.cfg.lanes, self.cfg.n_outputs, self.cfg.output_bits
+        m = Module()
+        cls_idx = Signal(range(nout), name="cls_idx")      # stage A: the class picked (rests at 0)
+        cls_1h = Signal(nout, name="cls_1h")               # stage B: one-hot class (0 when idle)
+        cls_on = Signal(name="cls_on")                     # registered: cls_1h is not 0
+        cls_o = Signal(signed(ob), name="cls_o", reset_less=True)         # stage A -> B: o_k
+        cls_bias = Signal(signed(ob + 1), name="cls_bias", reset_less=True)  # negated_step_bias(o_k)
+        cls_lab = Signal(name="cls_lab")                   # stage A -> B: k is the label
+        outputs, b, error = Array(self.outputs), self.baseline, self.error
+        step, nstep = self.step, self.nstep
+
+        # the readout jobs, one per output word group; a job's factors are the group's errors
         eb, groups = cfg.error_frac_bits + 2, cfg.groups(nout)
-        ro_gsel = group_select(self.readout_group, groups)
-        e_word = [Array(self.regs.error[cc * P + p] if cc * P + p < nout else Const(0, signed(eb))
+        ro_gsel = group_select(self.job_group, groups)
+        e_word = [Array(error[cc * P + p] if cc * P + p < nout else Const(0, signed(eb))
                         for cc in range(groups))[ro_gsel] for p in range(P)]
-        m.d.comb += ([engine.layer.eq(0), engine.group.eq(self.readout_group), engine.shift.eq(shift)]
-                     + [engine.factor[p].eq(e_word[p]) for p in range(P)])
-        with m.If(self.readout_active & engine.ready):
-            m.d.comb += engine.go.eq(1)
-            m.d.sync += self.readout_group.eq(self.readout_group + 1)
-            with m.If(self.readout_group == groups - 1):
+        m.d.comb += [self.job_factor[p].eq(e_word[p]) for p in range(P)]
+        with m.If(self.readout_active & self.job_ready):
+            m.d.comb += self.job_go.eq(1)
+            m.d.sync += self.job_group.eq(self.job_group + 1)
+            with m.If(self.job_group == groups - 1):
                 m.d.sync += self.readout_active.eq(0)
 
-    def elaborate(self, m):
-        """Add stages A and B to ``m``."""
-        cfg, nout, regs = self.cfg, self.cfg.n_outputs, self.regs
-        b = regs.baseline
-        m.d.sync += [self.cls_o.eq(regs.outputs[self.cls_idx]),
-                     self.cls_bias.eq(negated_step_bias(cfg, regs.outputs[self.cls_idx])),
-                     self.cls_lab.eq(self.label == self.cls_idx)]
-        with m.If(self.cls_idx != 0):
-            m.d.sync += self.cls_idx.eq(Mux(self.cls_idx == nout - 1, 0, self.cls_idx + 1))
-        m.d.sync += self.cls_1h.eq(self.cls_1h << 1)
-        with m.If(self.cls_1h[nout - 1]):
-            m.d.sync += [self.cls_on.eq(0), self.readout_active.eq(1), self.readout_group.eq(0)]
-        cls_oc = self.cls_o - b[0]
-        with m.If(self.cls_on):
+        # stages A and B
+        m.d.sync += [cls_o.eq(outputs[cls_idx]),
+                     cls_bias.eq(negated_step_bias(cfg, outputs[cls_idx])),
+                     cls_lab.eq(self.label == cls_idx)]
+        with m.If(cls_idx != 0):
+            m.d.sync += cls_idx.eq(Mux(cls_idx == nout - 1, 0, cls_idx + 1))
+        m.d.sync += cls_1h.eq(cls_1h << 1)
+        with m.If(cls_1h[nout - 1]):
+            m.d.sync += [cls_on.eq(0), self.readout_active.eq(1), self.job_group.eq(0)]
+        cls_oc = cls_o - b[0]
+        with m.If(cls_on):
             m.d.sync += [b[k].eq(b[k + 1]) for k in range(nout - 1)]
             m.d.sync += b[nout - 1].eq(baseline_update(cfg, b[0], cls_oc))
         for k in range(nout):
-            with m.If(self.cls_1h[k]):
-                m.d.sync += [regs.error[k].eq(output_error(cfg, self.cls_o, self.cls_lab)),
-                             self.class_step[k].eq(feedback_step(cfg, cls_oc)),
-                             self.class_nstep[k].eq(negated_feedback_step(cfg, b[0], self.cls_bias))]
+            with m.If(cls_1h[k]):
+                m.d.sync += [error[k].eq(output_error(cfg, cls_o, cls_lab)),
+                             step[k].eq(feedback_step(cfg, cls_oc)),
+                             nstep[k].eq(negated_feedback_step(cfg, b[0], cls_bias))]
 
-    def start(self):
-        """Statements (for ``m.d.sync``) that start the unit; stage A has class 0 in the
-        cycle they are issued."""
-        return [self.cls_idx.eq(1 % self.cfg.n_outputs), self.cls_1h.eq(1), self.cls_on.eq(1)]
+        # the host's baseline writes, then the start: both win over the ring and the cursor
+        for k in range(nout):
+            with m.If(self.base_we[k]):
+                m.d.sync += b[k].eq(self.base_data)
+        with m.If(self.start):
+            m.d.sync += [cls_idx.eq(1 % nout), cls_1h.eq(1), cls_on.eq(1)]
+        return m

@@ -23,8 +23,9 @@ from golden.protocol import TOTAL_SHIFT_MAX, lr_shift_bases, lr_shift_range
 from .class_unit import ClassUnit
 from .feedback_pass import FeedbackPass
 from .forward_pass import ForwardPass
-from .host_access import SHIFT_BITS, HostAccess, LearningRates
+from .host_access import HostAccess
 from .input_trace import InputTraceUnit
+from .learning_rates import SHIFT_BITS, LearningRates
 from .memories import CoreMemories, NetworkRegisters
 from .multiplier import MULTIPLIER_KINDS
 from .neuron import check_fire_range
@@ -99,9 +100,8 @@ class Core(wiring.Component):
         })
 
     def elaborate(self, platform):
-        # The units are built and wired in this order, which is also the order of their
-        # statements in the module: where two units drive the same memory write port, the
-        # later one wins (see the write ports at the end).
+        # The units are built and wired in this order.  Memory write ports are shared through
+        # fixed-priority multiplexers (rtl.write_port_mux, priorities in rtl.memories.WRITERS).
         cfg = self.cfg
         m = Module()
         mul_kind = self.multipliers or ("ecp5" if getattr(platform, "family", None) == "ecp5" else "inferred")
@@ -115,16 +115,22 @@ class Core(wiring.Component):
         regs = NetworkRegisters(cfg)
         sequencer = Sequencer(cfg, regs)
         sequencer.sample_registers(m)
-        rates = LearningRates(cfg)
-        rates.elaborate(m)
+        m.submodules.rates = rates = LearningRates(cfg=cfg)
         m.d.comb += [self.active.eq(sequencer.active), self.training.eq(sequencer.active & sequencer.train)]
 
         passes = PassControl(m, cfg, regs)
         forward = ForwardPass(cfg, memories, regs, passes, lfsr, sequencer.train)
         forward.accumulate(m)
         forward.finish_stages(m)
-        input_trace = InputTraceUnit(cfg, memories.trace[0], regs.xbits, regs.trace_nz[0])
-        input_trace.elaborate(m)
+        m.submodules.input_trace = input_trace = InputTraceUnit(cfg=cfg)
+        trace_0 = memories.trace[0]
+        m.d.comb += [input_trace.xbits.eq(regs.xbits), regs.trace_nz[0].eq(input_trace.nonzero),
+                     input_trace.rd_data.eq(trace_0.rd.data)]
+        with m.If(input_trace.rd_en):
+            trace_0.read(m, input_trace.rd_addr)
+        w = trace_0.writer("input_trace")
+        m.d.comb += [w.valid.eq(input_trace.wr_en), w.addr.eq(input_trace.wr_addr), w.en.eq(1),
+                     w.data.eq(input_trace.wr_data)]
         feedback = FeedbackPass(cfg, memories, regs, passes, mul_kind)
         feedback.elaborate(m)
 
@@ -139,9 +145,15 @@ class Core(wiring.Component):
                                       traces=[memories.trace[L]], masks=[regs.trace_nz[L]],
                                       col_bits=[col_bits[L]], mask_bits=groups[L] * cfg.lanes,
                                       max_groups=groups[L + 1], shift_bits=SHIFT_BITS, multipliers=mul_kind)
-        class_unit = ClassUnit(cfg, regs, feedback.class_step, feedback.class_nstep, sequencer.label)
-        class_unit.readout_jobs(m, readout_engine, rates.readout_shift)
-        class_unit.elaborate(m)
+        m.submodules.class_unit = class_unit = ClassUnit(cfg=cfg)
+        m.d.comb += [class_unit.label.eq(sequencer.label), class_unit.job_ready.eq(readout_engine.ready),
+                     readout_engine.layer.eq(0), readout_engine.group.eq(class_unit.job_group),
+                     readout_engine.shift.eq(rates.readout_shift), readout_engine.go.eq(class_unit.job_go)]
+        m.d.comb += [readout_engine.factor[p].eq(class_unit.job_factor[p]) for p in range(cfg.lanes)]
+        for k in range(cfg.n_outputs):
+            m.d.comb += [class_unit.outputs[k].eq(regs.outputs[k]), regs.baseline[k].eq(class_unit.baseline[k]),
+                         regs.error[k].eq(class_unit.error[k]), feedback.class_step[k].eq(class_unit.step[k]),
+                         feedback.class_nstep[k].eq(class_unit.nstep[k])]
 
         host = HostAccess(cfg, memories, regs, rates, lfsr, sequencer.head)
         host.checks(m)
@@ -149,17 +161,17 @@ class Core(wiring.Component):
         host.write_pulses(m)
         forward.totals(m)
         host.register_writes(m, forward.lfsr_step)
+        m.d.comb += [class_unit.base_we.eq(host.base_we), class_unit.base_data.eq(host.data_word)]
         host.memory_ports(m)
 
         sequencer.elaborate(m, self, passes=passes, host=host, forward=forward, input_trace=input_trace,
                             feedback=feedback, class_unit=class_unit, hidden_engine=hidden_engine,
                             readout_engine=readout_engine, hidden_shift=rates.hidden_shift)
 
-        # Write-port arbitration, lowest priority first (a later assignment wins): the
-        # host's lane writes and START's clearing (in the sequencer's states), then the
-        # feedback write-back, the update engines, and FIN's membrane, surrogate and trace
-        # writes.  No two of them are active in the same cycle on the same memory except
-        # the host defaults, which every pipeline overrides.
+        # The write ports' requests (their priority is rtl.memories.WRITERS, a list per
+        # memory, not this order): the feedback write-back, the update engines, FIN's
+        # membrane, surrogate and trace writes.  Read addresses still follow statement
+        # order: the engines' reads come after the sequencer's and the host's.
         feedback.write_back(m)
         hidden_engine.ports()
         readout_engine.ports()

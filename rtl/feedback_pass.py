@@ -125,9 +125,9 @@ class FeedbackPass:
         """The new M words into the feedback memories (``write_we`` is only set inside the
         passes and just after)."""
         for l, mf in enumerate(self.mem.feedback):
-            with m.If(self.write_we[l]):
-                m.d.comb += [mf.wr.addr.eq(self.write_addr), mf.wr.en.eq(mf.all_lanes),
-                             mf.wr.data.eq(self.write_m)]
+            w = mf.writer("feedback_pass")
+            m.d.comb += [w.valid.eq(self.write_we[l]), w.addr.eq(self.write_addr), w.en.eq(mf.all_lanes),
+                         w.data.eq(self.write_m)]
 
     def states(self, m, hidden_engine, hidden_shift):
         """The sequencer states of the feedback passes (``MP<l>_*``, ``WP<l>_JOB``); the

@@ -128,14 +128,14 @@ class ForwardPass:
         """The writes of FIN's stages 2 and 3 (the membrane, surrogate and trace write ports)."""
         P, L, groups, mem = self.cfg.lanes, self.cfg.n_hidden_layers, self.groups, self.mem
         for l in range(L):
-            with m.If(self.fin_v[0] & (self.fin_l[0] == l)):
-                m.d.comb += [mem.membrane[l].wr.addr.eq(self.fin_g[0]), mem.membrane[l].wr.en.eq(1),
-                             mem.membrane[l].wr.data.eq(self.fin_u_r)]
-            with m.If(self.fin_v[1] & (self.fin_l[1] == l)):
-                m.d.comb += [mem.surrogate[l].wr.addr.eq(self.fin_g[1]), mem.surrogate[l].wr.en.eq(1),
-                             mem.surrogate[l].wr.data.eq(self.fin_psi),
-                             mem.trace[l + 1].wr.addr.eq(self.fin_g[1]), mem.trace[l + 1].wr.en.eq(1),
-                             mem.trace[l + 1].wr.data.eq(self.fin_trace)]
+            u, s, a = (mem.membrane[l].writer("forward"), mem.surrogate[l].writer("forward"),
+                       mem.trace[l + 1].writer("forward"))
+            stage3 = self.fin_v[1] & (self.fin_l[1] == l)
+            m.d.comb += [u.valid.eq(self.fin_v[0] & (self.fin_l[0] == l)), u.addr.eq(self.fin_g[0]),
+                         u.en.eq(1), u.data.eq(self.fin_u_r),
+                         s.valid.eq(stage3), s.addr.eq(self.fin_g[1]), s.en.eq(1), s.data.eq(self.fin_psi),
+                         a.valid.eq(stage3), a.addr.eq(self.fin_g[1]), a.en.eq(1), a.data.eq(self.fin_trace)]
+            with m.If(stage3):
                 gs = group_select(self.fin_g[1], groups[l + 1])
                 m.d.sync += self.regs.trace_nz[l + 1].word_select(gs, P).eq(self.fin_nz)
 

@@ -12,15 +12,14 @@ semantics are :class:`golden.command_model.CoreModel`'s.
 from amaranth.hdl import Cat, Mux, Signal, signed
 
 from golden.lanes import address_bits
-from golden.protocol import TOTAL_SHIFT_MAX, Mem, Op, Status, lr_shift_bases, lr_shift_range
+from golden.protocol import Mem, Op, Status, lr_shift_range
 
 from .arith import fits_signed
 from .memories import group_select
 
-__all__ = ["HostAccess", "LearningRates", "SHIFT_BITS", "one_hot_pick"]
+__all__ = ["HostAccess", "one_hot_pick"]
 
 
-SHIFT_BITS = TOTAL_SHIFT_MAX.bit_length()   # the update engines' barrel shifters: shifts 0 .. 31
 
 
 def one_hot_pick(pairs):
@@ -32,22 +31,6 @@ def one_hot_pick(pairs):
     return picked
 
 
-class LearningRates:
-    """The PARAM registers (learning-rate shifts) and the update engines' registered
-    total shifts (off the update path; in range by the host's checks)."""
-
-    def __init__(self, cfg):
-        self.hidden_base, self.readout_base = lr_shift_bases(cfg)
-        self.hidden = Signal(5, init=cfg.hidden_lr_shift, name="hid_lr")
-        self.readout = Signal(5, init=cfg.readout_lr_shift, name="ro_lr")
-        self.hidden_shift = Signal(SHIFT_BITS, init=cfg.hidden_lr_shift + self.hidden_base, name="hid_shift")
-        self.readout_shift = Signal(SHIFT_BITS, init=cfg.readout_lr_shift + self.readout_base, name="ro_shift")
-
-    def elaborate(self, m):
-        m.d.sync += [self.hidden_shift.eq(self.hidden + self.hidden_base),
-                     self.readout_shift.eq(self.readout + self.readout_base)]
-
-
 class HostAccess:
     """The host's view of the memories and registers.
 
@@ -56,7 +39,7 @@ class HostAccess:
     cfg : golden.config.CoreConfig
     memories : rtl.memories.CoreMemories
     regs : rtl.memories.NetworkRegisters
-    rates : LearningRates
+    rates : rtl.learning_rates.LearningRates
     lfsr : rtl.noise.LfsrBank
     head : Signal
         The command's first word (holds still through the access).
@@ -135,8 +118,9 @@ class HostAccess:
         m.d.sync += [self.lfsr_we.eq(0), self.hid_lr_we.eq(0), self.ro_lr_we.eq(0), self.base_we.eq(0)]
 
     def register_writes(self, m, lfsr_step):
-        """The LFSR bank's host port (and its step pulse), the PARAM and baseline writes."""
-        nout, lfsr, regs = self.cfg.n_outputs, self.lfsr, self.regs
+        """The LFSR bank's host port (and its step pulse), the PARAM writes (the baseline
+        writes are ``base_we`` into the class unit's port)."""
+        nout, lfsr = self.cfg.n_outputs, self.lfsr
         addr_row, data_word = self.addr_row, self.data_word
         # register copies of the row for the LFSR bank and the baseline multiplexer, so that
         # ``addr_row`` (which also addresses every memory) fans out less
@@ -147,13 +131,8 @@ class HostAccess:
                      self.row_k_1h.eq(Cat(*(addr_row == k for k in range(nout))))]
         m.d.comb += [lfsr.sel.eq(self.row_lfsr), lfsr.wdata.eq(data_word), lfsr.we.eq(self.lfsr_we),
                      lfsr.step.eq(lfsr_step)]
-        with m.If(self.hid_lr_we):
-            m.d.sync += self.rates.hidden.eq(data_word)
-        with m.If(self.ro_lr_we):
-            m.d.sync += self.rates.readout.eq(data_word)
-        for k in range(nout):
-            with m.If(self.base_we[k]):
-                m.d.sync += regs.baseline[k].eq(data_word)
+        m.d.comb += [self.rates.hidden_we.eq(self.hid_lr_we), self.rates.readout_we.eq(self.ro_lr_we),
+                     self.rates.wdata.eq(data_word)]
 
     def memory_ports(self, m):
         """The block RAMs' words registered for a READ, their write ports' default address
@@ -175,13 +154,16 @@ class HostAccess:
         host_w = [bram_word(mem.weights[l], f"w{l}") for l in range(L)]
         host_m = [bram_word(mem.feedback[l], f"m{l}") for l in range(L)]
         host_wo = bram_word(mem.readout, "wo")
+        # the host's requests are always valid (the lowest priority): ACCESS4 only enables
         for l in range(L):
-            m.d.comb += [mem.weights[l].wr.addr.eq((row_word << col_bits[l]) | addr_col),
-                         mem.weights[l].wr.data.eq(data_word[:wb].replicate(P)),
-                         mem.feedback[l].wr.addr.eq((row_word << class_bits) | addr_col),
-                         mem.feedback[l].wr.data.eq(data_word[:fbb].replicate(P))]
-        m.d.comb += [mem.readout.wr.addr.eq((row_word << col_bits[L]) | addr_col),
-                     mem.readout.wr.data.eq(data_word[:wb].replicate(P))]
+            w, f = mem.weights[l].writer("host"), mem.feedback[l].writer("host")
+            m.d.comb += [w.valid.eq(1), w.addr.eq((row_word << col_bits[l]) | addr_col),
+                         w.data.eq(data_word[:wb].replicate(P)),
+                         f.valid.eq(1), f.addr.eq((row_word << class_bits) | addr_col),
+                         f.data.eq(data_word[:fbb].replicate(P))]
+        wo = mem.readout.writer("host")
+        m.d.comb += [wo.valid.eq(1), wo.addr.eq((row_word << col_bits[L]) | addr_col),
+                     wo.data.eq(data_word[:wb].replicate(P))]
 
         # host READ: the addressed word, registered every cycle (ACCESS3 uses the one that
         # ACCESS1's address read), picked by one-hot source registers decoded from the
@@ -244,7 +226,7 @@ class HostAccess:
             # the values of register entries, picked by the row (for a read's answer)
             base_pick = one_hot_pick((self.row_k_1h[k], self.regs.baseline[k]) for k in range(nout))
             m.d.sync += [self.host_base.eq(base_pick), self.host_lfsr.eq(self.lfsr.rdata),
-                         self.host_param.eq(Mux(self.row_is0, self.rates.hidden, self.rates.readout))]
+                         self.host_param.eq(Mux(self.row_is0, self.rates.hidden_rate, self.rates.readout_rate))]
 
         # cycle 3: a register entry's value, or the memory word read registered (the lane is
         # picked in cycle 5: no lane multiplexer hangs on a BRAM output)
@@ -268,9 +250,9 @@ class HostAccess:
         with m.State("ACCESS4"):
             is_write = op == Op.WRITE
             for l in range(L):
-                m.d.comb += [mem.weights[l].wr.en.eq(Mux(is_write & msel[Mem.W1 + l], row_lane, 0)),
-                             mem.feedback[l].wr.en.eq(Mux(is_write & msel[Mem.M1 + l], row_lane, 0))]
-            m.d.comb += mem.readout.wr.en.eq(Mux(is_write & msel[Mem.W_OUT], row_lane, 0))
+                m.d.comb += [mem.weights[l].writer("host").en.eq(Mux(is_write & msel[Mem.W1 + l], row_lane, 0)),
+                             mem.feedback[l].writer("host").en.eq(Mux(is_write & msel[Mem.M1 + l], row_lane, 0))]
+            m.d.comb += mem.readout.writer("host").en.eq(Mux(is_write & msel[Mem.W_OUT], row_lane, 0))
 
             def lane_value(bits, signed_=True):
                 v = one_hot_pick((row_lane[p], self.acc_word[p * bits:(p + 1) * bits]) for p in range(P))

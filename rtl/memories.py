@@ -10,9 +10,12 @@ in lane ``j % P`` of word group ``j // P``):
 * spikes, noise signs and "trace is nonzero" flags: bit vectors in registers
   (:class:`NetworkRegisters`); readout, baseline, error and totals: one register per class.
 
-Every memory has one synchronous read port and one write port (so it maps to EBR).  Who
-drives a write port, and who wins when two would, is written in one place,
-:meth:`rtl.core.Core.elaborate` (the last assignment in Amaranth's statement order wins).
+Every memory has one synchronous read port and one write port (so it maps to EBR).  The
+write port is shared through a :class:`rtl.write_port_mux.WritePortMux` whose priority list
+(highest first) is :data:`WRITERS`; a unit asks for the port through
+``LaneMemory.writer(name)``.  No two requesters of one memory are valid in the same cycle
+except the host's default (always valid; its ``en`` says when it writes), which every
+pipeline overrides.
 """
 
 from amaranth.hdl import Array, Const, Signal, signed, unsigned
@@ -21,7 +24,21 @@ from amaranth.lib.memory import Memory
 from golden.core import FixedCore
 from golden.lanes import address_bits, pack_matrix
 
-__all__ = ["LaneMemory", "CoreMemories", "NetworkRegisters", "group_select", "lane", "valid_lanes"]
+from .write_port_mux import WritePortMux
+
+__all__ = ["LaneMemory", "CoreMemories", "NetworkRegisters", "WRITERS", "group_select", "lane",
+           "valid_lanes"]
+
+WRITERS = {
+    # memory kind: its write port's requesters, highest priority first
+    "weights": ("engine", "host"),              # the hidden engine's write-back; the host's WRITE
+    "readout": ("engine", "host"),              # the readout engine's write-back; the host's WRITE
+    "feedback": ("feedback_pass", "host"),      # the momentum update's write-back; the host's WRITE
+    "membrane": ("forward", "clear"),           # FIN's stage 2; START's CLEAR
+    "surrogate": ("forward",),                  # FIN's stage 3
+    "trace_0": ("input_trace", "clear"),        # the input trace unit; START's CLEAR
+    "trace": ("forward", "clear"),              # FIN's stage 3 (a_1 .. a_L); START's CLEAR
+}
 
 
 def group_select(index, groups):
@@ -47,10 +64,12 @@ class LaneMemory:
         Promise that no read whose data is used hits the word written in its cycle.
     lane_writes : bool
         One write enable per lane (the block RAM's byte enables).
+    writers : tuple of str
+        The write port's requesters, highest priority first (:data:`WRITERS`).
     """
 
     def __init__(self, m, name, lane_bits, lanes, depth, init=None, no_rw_check=False,
-                 lane_writes=False):
+                 lane_writes=False, writers=()):
         self.lane_bits, self.lanes, self.depth = lane_bits, lanes, depth
         # no_rw_check (the block RAMs): no read whose data is used hits the word written in
         # the same cycle (each pass visits an address once; the host reads, then writes),
@@ -69,6 +88,17 @@ class LaneMemory:
         self.wr = mem.write_port(granularity=lane_bits if lane_writes else None)
         self.all_lanes = (1 << lanes) - 1 if lane_writes else 1
         self.live = Signal(name=f"{name}_read_live")   # a read whose data is used is out
+        if writers:
+            mux = WritePortMux(addr_width=len(self.wr.addr), en_width=len(self.wr.en),
+                               data_width=len(self.wr.data), requesters=writers)
+            m.submodules[f"{name}_writers"] = self.writers = mux
+            m.d.comb += [self.wr.addr.eq(mux.port.addr), self.wr.en.eq(mux.port.en),
+                         self.wr.data.eq(mux.port.data)]
+
+    def writer(self, name):
+        """The write port's requester ``name`` (drive its ``valid``; ``addr``, ``en``, ``data``
+        unconditionally)."""
+        return self.writers.request(name)
 
     def read(self, m, addr):
         """Read the word at ``addr`` (its data arrives the next cycle)."""
@@ -100,20 +130,23 @@ class CoreMemories:
         init = FixedCore(cfg)
         self.weights = [LaneMemory(m, f"weights_{l}", wb, P, groups[l + 1] << col_bits[l],
                                    pack_matrix(init.weights[l], wb, P, groups[l + 1], col_bits[l], sizes[l]),
-                                   no_rw_check=True, lane_writes=True)
+                                   no_rw_check=True, lane_writes=True, writers=WRITERS["weights"])
                         for l in range(L)]
         self.readout = LaneMemory(m, "readout", wb, P, groups[L + 1] << col_bits[L],
                                   pack_matrix(init.weights[L], wb, P, groups[L + 1], col_bits[L], sizes[L]),
-                                  no_rw_check=True, lane_writes=True)
+                                  no_rw_check=True, lane_writes=True, writers=WRITERS["readout"])
         self.feedback = [LaneMemory(m, f"feedback_{l}", fbb, P, groups[l + 1] << class_bits,
                                     pack_matrix(init.feedback[l], fbb, P, groups[l + 1], class_bits, nout),
-                                    no_rw_check=True, lane_writes=True)
+                                    no_rw_check=True, lane_writes=True, writers=WRITERS["feedback"])
                          for l in range(L)]
-        self.membrane = [LaneMemory(m, f"membrane_{l}", cfg.membrane_bits, P, groups[l + 1])
+        self.membrane = [LaneMemory(m, f"membrane_{l}", cfg.membrane_bits, P, groups[l + 1],
+                                    writers=WRITERS["membrane"])
                          for l in range(L)]
-        self.surrogate = [LaneMemory(m, f"surrogate_{l}", cfg.surrogate_frac_bits + 1, P, groups[l + 1])
+        self.surrogate = [LaneMemory(m, f"surrogate_{l}", cfg.surrogate_frac_bits + 1, P, groups[l + 1],
+                                     writers=WRITERS["surrogate"])
                           for l in range(L)]
-        self.trace = [LaneMemory(m, f"trace_{l}", cfg.trace_bits, P, groups[l]) for l in range(L + 1)]
+        self.trace = [LaneMemory(m, f"trace_{l}", cfg.trace_bits, P, groups[l],
+                                 writers=WRITERS["trace" if l else "trace_0"]) for l in range(L + 1)]
         self.by_name = {**{f"weights_{l}": self.weights[l] for l in range(L)}, "readout": self.readout,
                         **{f"feedback_{l}": self.feedback[l] for l in range(L)},
                         **{f"membrane_{l}": self.membrane[l] for l in range(L)},

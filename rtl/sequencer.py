@@ -147,6 +147,10 @@ class Sequencer:
         # have written their last weight and the feedback write-back is done
         learning_done = (~class_unit.readout_active & readout_engine.idle & hidden_engine.idle
                          & ~feedback.write_we.any())
+        # START's CLEAR: one word per membrane and trace memory per cycle (valid in CLEAR)
+        clear_writers = [mm.writer("clear") for mm in (*mem.membrane, *mem.trace)]
+        for w, n in zip(clear_writers, (*groups[1:L + 1], *groups[:L + 1])):
+            m.d.comb += [w.addr.eq(passes.group), w.en.eq(passes.group < n)]
         with m.FSM(name="seq") as seq_fsm:
             # ---------------------------------------------------------------- commands
             with m.State("IDLE"):
@@ -188,12 +192,9 @@ class Sequencer:
             with m.State("CLEAR"):
                 m.d.sync += [s.eq(0) for s in regs.spikes]
                 m.d.sync += [t.eq(0) for t in regs.total]
-                m.d.sync += [n.eq(0) for n in regs.trace_nz]
-                for l in range(L):
-                    m.d.comb += [mem.membrane[l].wr.addr.eq(passes.group),
-                                 mem.membrane[l].wr.en.eq(passes.group < groups[l + 1])]
-                for l in range(L + 1):
-                    m.d.comb += [mem.trace[l].wr.addr.eq(passes.group), mem.trace[l].wr.en.eq(passes.group < groups[l])]
+                m.d.sync += [n.eq(0) for n in regs.trace_nz[1:]]
+                m.d.comb += input_trace.clear.eq(1)
+                m.d.comb += [w.valid.eq(1) for w in clear_writers]
                 m.d.sync += passes.group.eq(passes.group + 1)
                 with m.If(passes.group == max(groups[:-1]) - 1):
                     m.d.sync += passes.group.eq(0)
@@ -212,8 +213,8 @@ class Sequencer:
                     m.next = "RESPOND"
                 with m.Else():
                     m.d.sync += [self.nsteps.eq(self.nsteps + 1), passes.group.eq(0), passes.data_valid.eq(0),
-                                 passes.scan_layer.eq(0), regs.xbits.eq(Cat(*self.x_words)[:cfg.n_inputs]),
-                                 input_trace.run.eq(1), input_trace.count.eq(0)]
+                                 passes.scan_layer.eq(0), regs.xbits.eq(Cat(*self.x_words)[:cfg.n_inputs])]
+                    m.d.comb += input_trace.start.eq(1)
                     mem.membrane[0].read(m, 0)                         # read ahead for FWD0_START
                     m.next = "FWD0_START"
 
@@ -275,7 +276,8 @@ class Sequencer:
                     m.d.sync += respond(Status.OK)
                     m.next = "RESPOND"
                 with m.If(input_trace.idle & self.train):
-                    m.d.sync += [*class_unit.start(), passes.group.eq(0)]
+                    m.d.comb += class_unit.start.eq(1)
+                    m.d.sync += passes.group.eq(0)
                     m.next = "MP0_START"
 
             feedback.states(m, hidden_engine, hidden_shift)

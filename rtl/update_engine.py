@@ -182,6 +182,6 @@ class UpdateEngine:
             with m.If(self.issue & (self.cur_layer == l)):
                 wm.read(m, (self.cur_group << cb) | self.cand)
                 tm.read(m, self.cand >> lp)
-            with m.If(self.v[-1] & (self.pl[-1] == l)):
-                m.d.comb += [wm.wr.addr.eq((self.pg[-1] << cb) | self.idx[-1]), wm.wr.en.eq(wm.all_lanes),
-                             wm.wr.data.eq(self.new_word)]
+            w = wm.writer("engine")
+            m.d.comb += [w.valid.eq(self.v[-1] & (self.pl[-1] == l)), w.addr.eq((self.pg[-1] << cb) | self.idx[-1]),
+                         w.en.eq(wm.all_lanes), w.data.eq(self.new_word)]

@@ -91,7 +91,7 @@ def peek_state(dut, cfg):
         "total": np.array([signed_value(getattr(dut, f"total_{k}")) for k in range(m)]),
         "lfsr": np.array([unsigned_value(getattr(dut.lfsr, f"lfsr{p}")) for p in range(P)],
                          dtype=np.uint64),
-        "params": np.array([unsigned_value(dut.hid_lr), unsigned_value(dut.ro_lr)]),
+        "params": np.array([unsigned_value(dut.rates.hidden_rate), unsigned_value(dut.rates.readout_rate)]),
     }
 
 
