@@ -49,6 +49,9 @@ class Feeder(wiring.Component):
         ``n_inputs``, ``timesteps`` and ``seed`` (the encoder banks' reset states) are used.
     n_train, n_test : int
         The store's split sizes (see :class:`rtl.dataset_store.DatasetStore`).
+    ordered : bool
+        Training runs read their rows through an order memory (:mod:`rtl.sample_order`):
+        the run's ``k``-th sample is row ``order[k]``, one cycle more per sample.
 
     Ports
     -----
@@ -68,16 +71,24 @@ class Feeder(wiring.Component):
         To the core's ``i_stream``.
     label : Out(stream.Signature(9))
         ``[7:0]`` label, ``[8]`` train: one per sample, sent before its ``START``.
+    order : Out(rtl.sample_order.order_read_signature(n_train)), with ``ordered`` only
+        To :class:`rtl.sample_order.SampleOrder` ``.read``.
     """
 
-    def __init__(self, cfg, n_train, n_test):
+    def __init__(self, cfg, n_train, n_test, *, ordered=False):
         self.cfg = cfg
         self.lanes, self.words, _, _ = store_geometry(cfg.n_inputs, n_train, n_test)
         if n_test < 1:
             raise ValueError(f"n_test must be at least 1 for a feeder (it runs test passes), "
                              f"got {n_test}")
         self.n_train, self.n_test = n_train, n_test
+        self.ordered = bool(ordered)
+        order = {}
+        if self.ordered:
+            from .sample_order import order_read_signature
+            order["order"] = Out(order_read_signature(n_train))
         super().__init__({
+            **order,
             "start": In(1),
             "train": In(1),
             "count": In(range(max(n_train, n_test) + 1)),
@@ -105,9 +116,13 @@ class Feeder(wiring.Component):
         spikes = Signal(32)
         header_next = Signal()     # after the word being computed: a STEP header (else a word)
 
+        if self.ordered:
+            m.d.comb += self.order.pos.eq(index)
+        # with an order memory a sample's rows are known one cycle after its position
+        first = "ORDER" if self.ordered else "LABEL"
         m.d.comb += [
             self.store.split.eq(~train),
-            self.store.index.eq(index),
+            self.store.index.eq(Mux(train, self.order.row, index) if self.ordered else index),
             self.store.word.eq(word),
         ]
 
@@ -143,9 +158,13 @@ class Feeder(wiring.Component):
                     with m.If(ok):
                         with m.If(~self.train):
                             m.d.sync += [s.eq(seeds[TEST][k]) for k, s in enumerate(test_states)]
-                        m.next = "LABEL"
+                        m.next = first
                 with m.Elif(self.reseed):
                     m.d.sync += [s.eq(seeds[TRAIN][k]) for k, s in enumerate(train_states)]
+            if self.ordered:
+                with m.State("ORDER"):      # the order memory reads position index
+                    m.d.comb += self.busy.eq(1)
+                    m.next = "LABEL"
             with m.State("LABEL"):          # the store reads (index, word 0) this cycle
                 m.d.comb += self.busy.eq(1)
                 m.next = "PUSH"
@@ -199,5 +218,5 @@ class Feeder(wiring.Component):
                         m.next = "IDLE"
                     with m.Else():
                         m.d.sync += index.eq(index + 1)
-                        m.next = "LABEL"
+                        m.next = first
         return m
