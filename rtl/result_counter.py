@@ -53,6 +53,8 @@ class ResultCounter(wiring.Component):
         One cycle per counted prediction, with ``pred``, ``pred_label`` and ``pred_train``
         (for testbenches and LEDs).
     busy : Out(1)
+    idle : Out(1)
+        No label waits and no response is half read: every sample sent so far is counted.
     """
 
     def __init__(self, n_outputs):
@@ -79,6 +81,7 @@ class ResultCounter(wiring.Component):
             "pred_label": Out(LABEL_BITS),
             "pred_train": Out(1),
             "busy": Out(1),
+            "idle": Out(1),
         })
 
     def elaborate(self, platform):
@@ -114,6 +117,7 @@ class ResultCounter(wiring.Component):
 
         with m.FSM():
             with m.State("HEAD"):
+                m.d.comb += self.idle.eq(~label_valid & ~self.clear)
                 is_end = op == Op.END
                 # an END header waits for its sample's label
                 m.d.comb += self.resp.ready.eq(~self.clear & (~is_end | label_valid))

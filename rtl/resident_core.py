@@ -1,0 +1,115 @@
+"""The core with its data set on board, driven by one command stream.
+
+::
+
+    i_stream --> ResidentControl --core commands--> [mux] --> Core --> [mux] --> responses
+                   | store writes, order, runs        ^ feeding           | feeding
+                   v                                  |                   v
+                 DatasetStore --> Feeder (order) -----'                 ResultCounter
+
+``ResidentCore`` answers the core's commands (golden/protocol.py) exactly as
+:class:`rtl.core.Core` does, plus the resident commands of golden/resident_protocol.py:
+the host uploads the data set once and then starts whole training and test runs, which
+run at the core's speed (docs/resident.md).  Reference: :class:`golden.resident_model.ResidentModel`.
+"""
+
+from amaranth.hdl import Module
+from amaranth.lib import stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from rtl.core import Core
+from rtl.dataset_store import DatasetStore
+from rtl.feeder import Feeder
+from rtl.resident_control import ResidentControl
+from rtl.result_counter import ResultCounter
+from rtl.sample_order import SampleOrder
+
+__all__ = ["ResidentCore"]
+
+
+class ResidentCore(wiring.Component):
+    """Store, order, feeder, core, counter and their command interpreter.
+
+    Parameters
+    ----------
+    cfg : golden.config.CoreConfig
+    n_train, n_test : int
+        Rows of the store's two splits (the host may load fewer).
+    multipliers : see :class:`rtl.core.Core`
+
+    Ports
+    -----
+    i_stream, o_stream : the command and response streams (as :class:`rtl.core.Core`)
+    active, training, error : the core's status outputs
+    feeding : Out(1)
+        A run is in progress.
+    """
+
+    def __init__(self, cfg, n_train, n_test, *, multipliers=None):
+        self.cfg, self.n_train, self.n_test = cfg, n_train, n_test
+        self._core = Core(cfg, multipliers=multipliers)
+        self._store = DatasetStore(cfg.n_inputs, n_train, n_test)
+        self._feeder = Feeder(cfg, n_train, n_test, ordered=True)
+        super().__init__({
+            "i_stream": In(stream.Signature(32)),
+            "o_stream": Out(stream.Signature(32)),
+            "active": Out(1),
+            "training": Out(1),
+            "error": Out(1),
+            "feeding": Out(1),
+        })
+
+    @property
+    def memories(self):
+        """The core's memories by name (after elaboration), for the testbenches."""
+        return self._core.memories
+
+    def elaborate(self, platform):
+        m = Module()
+        cfg = self.cfg
+        m.submodules.core = core = self._core
+        m.submodules.store = store = self._store
+        m.submodules.order = order = SampleOrder(self.n_train, cfg.seed)
+        m.submodules.feeder = feeder = self._feeder
+        m.submodules.counter = counter = ResultCounter(cfg.n_outputs)
+        m.submodules.control = ctl = ResidentControl(cfg, self.n_train, self.n_test)
+
+        wiring.connect(m, wiring.flipped(self.i_stream), ctl.i_stream)
+        wiring.connect(m, ctl.o_stream, wiring.flipped(self.o_stream))
+        wiring.connect(m, feeder.store, store.read)
+        wiring.connect(m, feeder.order, order.read)
+        wiring.connect(m, feeder.label, counter.label)
+
+        # the core's streams: the interpreter's, or during a run the feeder's and counter's
+        feeding = ctl.feeding
+        with m.If(feeding):
+            m.d.comb += [core.i_stream.valid.eq(feeder.cmd.valid),
+                         core.i_stream.payload.eq(feeder.cmd.payload),
+                         feeder.cmd.ready.eq(core.i_stream.ready),
+                         counter.resp.valid.eq(core.o_stream.valid),
+                         core.o_stream.ready.eq(counter.resp.ready)]
+        with m.Else():
+            m.d.comb += [core.i_stream.valid.eq(ctl.core_cmd.valid),
+                         core.i_stream.payload.eq(ctl.core_cmd.payload),
+                         ctl.core_cmd.ready.eq(core.i_stream.ready),
+                         ctl.core_rsp.valid.eq(core.o_stream.valid),
+                         core.o_stream.ready.eq(ctl.core_rsp.ready)]
+        m.d.comb += [counter.resp.payload.eq(core.o_stream.payload),
+                     ctl.core_rsp.payload.eq(core.o_stream.payload)]
+
+        m.d.comb += [store.we.eq(ctl.we), store.sample.eq(ctl.sample), store.col.eq(ctl.col),
+                     store.wdata.eq(ctl.wdata),
+                     order.shuffle.eq(ctl.shuffle), order.restart.eq(ctl.restart),
+                     order.n.eq(ctl.n), ctl.order_busy.eq(order.busy),
+                     feeder.start.eq(ctl.start), feeder.train.eq(ctl.train),
+                     feeder.count.eq(ctl.count), feeder.reseed.eq(ctl.reseed),
+                     ctl.feeder_busy.eq(feeder.busy),
+                     counter.clear.eq(ctl.clear), ctl.counter_busy.eq(counter.busy),
+                     ctl.counter_idle.eq(counter.idle),
+                     counter.cm_split.eq(ctl.cm_split), counter.cm_label.eq(ctl.cm_label),
+                     counter.cm_pred.eq(ctl.cm_pred), ctl.cm_count.eq(counter.cm_count)]
+        for name in ("train_seen", "train_correct", "test_seen", "test_correct", "errors"):
+            m.d.comb += getattr(ctl, name).eq(getattr(counter, name))
+        m.d.comb += [self.active.eq(core.active), self.training.eq(core.training),
+                     self.error.eq(core.error), self.feeding.eq(feeding)]
+        return m
