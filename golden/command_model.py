@@ -134,6 +134,10 @@ class CoreModel:
         return Status.OK
 
     # --- command processing --------------------------------------------------------------
+    def command_length(self, head):
+        """Words of the command starting with ``head`` on this stream."""
+        return command_length(head, self.cfg.n_inputs)
+
     def feed(self, word):
         """Feed one command word; returns the response words it completes (maybe none)."""
         self.pending.append(word & WORD_MASK)

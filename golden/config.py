@@ -91,8 +91,9 @@ class CoreConfig:
         if self.lanes & (self.lanes - 1):
             raise ValueError(f"lanes must be a power of two in [1, 32] (neuron j sits in lane "
                              f"j % lanes of word j // lanes), got {self.lanes}")
-        if self.encoding not in ("rate", "thermometer"):
-            raise ValueError(f"encoding must be 'rate' or 'thermometer', got {self.encoding!r}")
+        if self.encoding not in ("rate", "thermometer", "lfsr_rate"):
+            raise ValueError(f"encoding must be 'rate', 'thermometer' or 'lfsr_rate' (the resident "
+                             f"board's on-chip code), got {self.encoding!r}")
         _range("encoding_levels", self.encoding_levels, 1, 256)
         _range("weight_bits", self.weight_bits, 4, 18, " (one ECP5 multiplier input)")
         _range("frac_bits", self.frac_bits, 1, self.weight_bits - 2,

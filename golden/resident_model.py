@@ -42,6 +42,10 @@ class ResidentModel:
         self.pending = []
 
     # --- the stream --------------------------------------------------------------------
+    def command_length(self, head):
+        """Words of the command starting with ``head`` on this stream."""
+        return resident_command_length(head, self.cfg.n_inputs)
+
     def feed(self, word):
         self.pending.append(word & WORD_MASK)
         if len(self.pending) < resident_command_length(self.pending[0], self.cfg.n_inputs):

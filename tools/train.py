@@ -31,6 +31,8 @@ from golden.core import FIXED_METHODS, FixedCore
 from golden.data import DATASETS, load_dataset
 from golden.encoding import TEST, TRAIN, VAL, encode
 from golden.float_reference import METHODS as FLOAT_METHODS, FloatNetwork
+from golden.input_encoding import encoder_lanes, encoder_seeds, quantise_pixels, spikes_from_states
+from golden.sample_order import SampleOrder
 from tools.tuned import tuned_overrides
 
 METHODS = tuple(dict.fromkeys(FLOAT_METHODS + FIXED_METHODS))
@@ -94,7 +96,15 @@ def train(data="digits", method="opzo", model="fixed", *, config=None, epochs=20
     x_train, y_train = ds.x_train[:limit_train], ds.y_train[:limit_train]
     x_val, y_val = ds.x_val[:limit_val], ds.y_val[:limit_val]
     enc = dict(seed=seed, levels=cfg.encoding_levels)
-    val_spikes = encode(cfg.encoding, x_val, cfg.timesteps, split=VAL, **enc)
+    # lfsr_rate is the resident board's code: its training order is the on-chip shuffle,
+    # its train bank draws in feed order, and every evaluation uses the evaluation (test) bank
+    resident = cfg.encoding == "lfsr_rate"
+    eval_split = TEST if resident else VAL
+    val_spikes = encode(cfg.encoding, x_val, cfg.timesteps, split=eval_split, **enc)
+    if resident:
+        board_order = SampleOrder(len(x_train), cfg.seed)
+        q_train = quantise_pixels(x_train)
+        bank = encoder_seeds(cfg.seed, TRAIN, encoder_lanes(cfg.n_inputs))
     if net is None:
         net = build_model(cfg, method, model)
     order_rng = np.random.default_rng([seed, 3])
@@ -109,8 +119,13 @@ def train(data="digits", method="opzo", model="fixed", *, config=None, epochs=20
     for epoch in range(epochs):
         halvings = sum(epoch >= e for e in lr_decay_epochs)
         _scale_learning_rates(net, cfg, halvings, model)
-        spikes = encode(cfg.encoding, x_train, cfg.timesteps, split=TRAIN, epoch=epoch, **enc)
-        order = order_rng.permutation(len(x_train))
+        if resident:
+            order = board_order.shuffle(len(x_train)).copy()
+            fed, bank = spikes_from_states(q_train[order], cfg.timesteps, bank)
+            spikes = {int(i): fed[j] for j, i in enumerate(order)}
+        else:
+            spikes = encode(cfg.encoding, x_train, cfg.timesteps, split=TRAIN, epoch=epoch, **enc)
+            order = order_rng.permutation(len(x_train))
         correct = 0
         t0 = time.perf_counter()
         for i in order:

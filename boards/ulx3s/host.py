@@ -8,6 +8,7 @@ Examples::
     python -m boards.ulx3s.host infer --port /dev/ttyUSB0 --data digits --index 3
     python -m boards.ulx3s.host dump  --port /dev/ttyUSB0 --out ckpt.npz
     python -m boards.ulx3s.host load  --port /dev/ttyUSB0 --ckpt ckpt.npz
+    python -m boards.ulx3s.host train --port /dev/ttyUSB0 --data digits --resident --epochs 5
 
 ``--sim`` replaces the serial port by :class:`SimTransport` (the link model in front of the
 golden model), which runs everything without a board.  Samples are encoded exactly as
@@ -31,6 +32,7 @@ import numpy as np
 
 from golden.protocol import Mem, Op, Status, command_words, parse_response, sample_commands, to_signed
 
+from .resident_host import ResidentError, store_info, train_resident, upload
 from .protocol import (MAX_WORDS, Decoder, LinkModel, PacketType, encode_packet,
                        pack_commands, parse_error_word, parse_info)
 
@@ -97,8 +99,12 @@ class SimTransport(Transport):
     rules) in front of :class:`golden.command_model.CoreModel` (the golden core).  A read that finds
     nothing while a packet is open models the device's inter-byte timeout."""
 
-    def __init__(self, cfg):
-        self.model = LinkModel(cfg)
+    def __init__(self, cfg, resident=None):
+        core = None
+        if resident is not None:             # (n_train, n_test): a resident system's store
+            from golden.resident_model import ResidentModel
+            core = ResidentModel(cfg, *resident)
+        self.model = LinkModel(cfg, core)
         self.out = bytearray()
 
     def write(self, data):
@@ -307,7 +313,17 @@ class OpzoHost:
 
 def _config(args):
     from golden.config import preset
-    return preset(args.config or args.data, seed=args.seed)
+    extra = {"encoding": "lfsr_rate"} if args.resident else {}
+    return preset(args.config or args.data, seed=args.seed, **extra)
+
+
+def _sim_store_rows(args):
+    """The simulated board's store for ``--resident --sim``: the data set's training rows and
+    room for its validation or test split."""
+    from golden.data import load_dataset
+    ds = load_dataset(args.data)
+    n_train = len(ds.x_train[:args.limit_train])
+    return n_train, max(len(ds.x_val[:args.limit_val]), len(ds.x_test[:args.limit_test]))
 
 
 def _check_device(host, cfg):
@@ -446,7 +462,7 @@ def main(argv=None):
 
     p = argparse.ArgumentParser(prog="python -m boards.ulx3s.host", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("action", choices=("ping", "train", "eval", "infer", "dump", "load"))
+    p.add_argument("action", choices=("ping", "train", "eval", "infer", "dump", "load", "upload"))
     p.add_argument("--port", help="serial port of the ULX3S FTDI (e.g. /dev/ttyUSB0)")
     p.add_argument("--baud", type=int, default=DEFAULT_BAUD, help="default 1000000 (the bitstream's)")
     p.add_argument("--sim", action="store_true", help="no board: simulate the device in Python "
@@ -479,23 +495,41 @@ def main(argv=None):
     p.add_argument("--nir", help="load: NIR graph to quantise and write to the device (docs/nir.md)")
     p.add_argument("--ckpt-out", help="train: dump the trained state here afterwards")
     p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--resident", action="store_true",
+                   help="train: the data set goes to the board's store once and whole epochs run "
+                        "on the board (a bitstream built with --resident; docs/resident.md)")
     args = p.parse_args(argv)
+    if args.action == "upload":
+        args.resident = True
     cfg = _config(args)
     if not (args.sim or args.port):
         p.error("give --port (or --sim)")
     transport = None
     try:
         if args.sim:
-            transport = SimTransport(cfg.with_(seed=args.sim_seed))
+            transport = SimTransport(cfg.with_(seed=args.sim_seed),
+                                     _sim_store_rows(args) if args.resident else None)
         else:
             transport = SerialTransport(args.port, args.baud)
         host = OpzoHost(transport)
         info = _check_device(host, cfg)
         if args.action == "ping":
             print(info)
+        elif args.action == "train" and args.resident:
+            from golden.data import load_dataset
+            _prepare_training_state(host, cfg, info, args.keep_state)
+            train_resident(host, cfg, load_dataset(args.data), args)
         elif args.action == "train":
             _prepare_training_state(host, cfg, info, args.keep_state)
             cmd_train(host, cfg, args)
+        elif args.action == "upload":
+            from golden.data import load_dataset
+            ds = load_dataset(args.data)
+            n_train, _, _ = store_info(host)
+            n = upload(host, ds.x_train[:args.limit_train], ds.y_train[:args.limit_train], 0)
+            n += upload(host, ds.x_val[:args.limit_val], ds.y_val[:args.limit_val], n_train)
+            print(f"uploaded {args.data}: training and validation rows, {n} STORE commands, "
+                  f"checksums verified")
         elif args.action == "eval":
             from golden.data import load_dataset
             acc, _ = _evaluate(host, cfg, load_dataset(args.data), args)
@@ -523,7 +557,7 @@ def main(argv=None):
                 p.error("load needs --ckpt (or --nir)")
             host.load(args.ckpt)
             print(f"loaded {args.ckpt}")
-    except (LinkFailure, ValueError, OSError) as exc:
+    except (LinkFailure, ResidentError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     finally:

@@ -21,6 +21,7 @@ from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from golden.protocol import Op
+from golden.resident_protocol import ResOp, resident_command_length
 
 from .uart import UartRx, UartTx
 from .protocol import BUFFER_WORDS, MAX_WORDS, SYNC, LinkError, PacketType, info_words
@@ -67,6 +68,9 @@ class PacketLink(wiring.Component):
         Receive buffer words (a power of two, at least ``2 * max_words``).
     max_words : int
         Longest packet payload in words.
+    resident : bool
+        The stream behind the link is a resident system's (golden/resident_protocol.py):
+        its STORE command is six words long.
 
     Ports
     -----
@@ -82,7 +86,9 @@ class PacketLink(wiring.Component):
         Pulses when the link reports an error packet.
     """
 
-    def __init__(self, cfg, *, timeout_cycles, depth=BUFFER_WORDS, max_words=MAX_WORDS):
+    def __init__(self, cfg, *, timeout_cycles, depth=BUFFER_WORDS, max_words=MAX_WORDS,
+                 resident=False):
+        self.resident = bool(resident)
         if depth & (depth - 1) or depth < 2 * max_words:
             raise ValueError(f"depth must be a power of two >= 2 * max_words, got {depth}")
         if not 1 <= max_words <= 255:
@@ -136,6 +142,9 @@ class PacketLink(wiring.Component):
                 m.d.comb += extra.eq(2)
             with m.Case(Op.READ):
                 m.d.comb += extra.eq(1)
+            if self.resident:
+                with m.Case(ResOp.STORE):
+                    m.d.comb += extra.eq(resident_command_length(ResOp.STORE << 28, cfg.n_inputs) - 1)
         used = Signal(abits + 1)
         m.d.comb += used.eq(wr_ptr - rd_ptr)
         committed = Signal(abits + 1)
@@ -372,8 +381,10 @@ class HostLink(wiring.Component):
     link_error : pulses when the link reports an error packet.  rx_activity : pulses per byte.
     """
 
-    def __init__(self, cfg, *, divisor, timeout_cycles, depth=BUFFER_WORDS, max_words=MAX_WORDS):
-        self.packets = PacketLink(cfg, timeout_cycles=timeout_cycles, depth=depth, max_words=max_words)
+    def __init__(self, cfg, *, divisor, timeout_cycles, depth=BUFFER_WORDS, max_words=MAX_WORDS,
+                 resident=False):
+        self.packets = PacketLink(cfg, timeout_cycles=timeout_cycles, depth=depth, max_words=max_words,
+                                  resident=resident)
         self.cfg, self.divisor, self.timeout_cycles = cfg, divisor, timeout_cycles
         self.depth, self.max_words = depth, max_words
         super().__init__({

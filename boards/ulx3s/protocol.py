@@ -149,11 +149,13 @@ class Decoder:
 
 # --- command boundaries -------------------------------------------------------------------
 
-def split_commands(words, n_inputs):
-    """Split a word list into commands; raises ``ValueError`` if the last one is incomplete."""
+def split_commands(words, n_inputs, length=None):
+    """Split a word list into commands; raises ``ValueError`` if the last one is incomplete.
+    ``length(head)``: a stream's command lengths (default :func:`command_length`)."""
+    length = length or (lambda head: command_length(head, n_inputs))
     out, i = [], 0
     while i < len(words):
-        n = command_length(words[i], n_inputs)
+        n = length(words[i])
         if i + n > len(words):
             raise ValueError(f"incomplete command at word {i}: needs {n} words, "
                              f"{len(words) - i} left")
@@ -243,7 +245,7 @@ class LinkModel:
         words = list(struct.unpack(f"<{self.plen}I", bytes(self.body)))
         if self.ptype == PacketType.CMD:
             try:
-                cmds = split_commands(words, self.cfg.n_inputs)
+                cmds = split_commands(words, self.cfg.n_inputs, self.core.command_length)
             except ValueError:
                 cmds = None
             if not cmds:

@@ -22,6 +22,7 @@ from amaranth.lib.fifo import SyncFIFOBuffered
 from amaranth.lib.wiring import In, Out
 
 from rtl.core import Core
+from rtl.resident_core import ResidentCore
 
 from .link import HostLink
 
@@ -65,11 +66,20 @@ def pll_params(f_in, f_out):
 
 
 class LinkedCore(wiring.Component):
-    """The core behind the host link, with the LED logic; all in the ``sync`` domain."""
+    """The core behind the host link, with the LED logic; all in the ``sync`` domain.
+
+    ``resident=(n_train, n_test)`` puts the resident system (:class:`rtl.resident_core.ResidentCore`,
+    a data set store of that many rows) behind the link instead of the bare core.
+    """
 
     def __init__(self, cfg, *, freq_hz, baud=DEFAULT_BAUD, timeout_s=0.01, led_hold_s=0.5,
-                 divisor=None, timeout_cycles=None, led_hold_cycles=None):
+                 divisor=None, timeout_cycles=None, led_hold_cycles=None, resident=None):
         self.cfg = cfg
+        if resident is not None:
+            n_train, n_test = resident
+            if not (isinstance(n_train, int) and isinstance(n_test, int) and n_train >= 1 and n_test >= 1):
+                raise ValueError(f"resident must be (n_train, n_test) with both at least 1, got {resident!r}")
+        self.resident = resident
         self.divisor = divisor or round(freq_hz / baud)
         if self.divisor < 4:
             raise ValueError(f"baud {baud} too fast for a {freq_hz / 1e6:g} MHz clock")
@@ -80,9 +90,13 @@ class LinkedCore(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        m.submodules.core = core = Core(self.cfg)
+        if self.resident is None:
+            m.submodules.core = core = Core(self.cfg)
+        else:
+            m.submodules.core = core = ResidentCore(self.cfg, *self.resident)
         m.submodules.link = link = HostLink(self.cfg, divisor=self.divisor,
-                                            timeout_cycles=self.timeout_cycles)
+                                            timeout_cycles=self.timeout_cycles,
+                                            resident=self.resident is not None)
         # register slices both ways: the link's packet-buffer BRAM and framer stay off the
         # core's command decode and response paths (a two-word FIFO with registered output)
         m.submodules.cmd_slice = cmd_slice = SyncFIFOBuffered(width=32, depth=2)
@@ -119,6 +133,8 @@ class LinkedCore(wiring.Component):
             self.led[4].eq(act),
             self.led[7].eq(heart),
         ]
+        if self.resident is not None:           # LED 5: a resident run is in progress
+            m.d.comb += self.led[5].eq(core.feeding)
         return m
 
 
@@ -136,6 +152,8 @@ class ULX3STop(wiring.Component):
         Bypass the PLL and pins: ports ``uart_rx``, ``uart_tx``, ``led``, ``button``.
     divisor, timeout_cycles, led_hold_cycles : int, optional
         Override the derived cycle counts (simulation uses tiny ones).
+    resident : (int, int), optional
+        ``(n_train, n_test)``: the data set store's rows (see :class:`LinkedCore`).
     """
 
     def __init__(self, cfg, *, freq_hz=50e6, baud=DEFAULT_BAUD, sim=False, **link_kw):
