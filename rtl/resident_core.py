@@ -13,7 +13,7 @@ the host uploads the data set once and then starts whole training and test runs,
 run at the core's speed (docs/resident.md).  Reference: :class:`golden.resident_model.ResidentModel`.
 """
 
-from amaranth.hdl import Module
+from amaranth.hdl import Module, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -24,7 +24,36 @@ from rtl.resident_control import ResidentControl
 from rtl.result_counter import ResultCounter
 from rtl.sample_order import SampleOrder
 
-__all__ = ["ResidentCore"]
+__all__ = ["ResidentCore", "Throttle"]
+
+
+class Throttle(wiring.Component):
+    """A one-word stream register that refuses words while ``pause`` is high.
+
+    A verification aid (``ResidentCore(stall_ports=True)``): it stalls a stream legally, since
+    it only lowers ``ready`` on its input and never takes back ``valid`` on its output.
+    Without pauses it passes one word per cycle, one cycle late.
+    """
+
+    def __init__(self, width=32):
+        super().__init__({
+            "i": In(stream.Signature(width)),
+            "o": Out(stream.Signature(width)),
+            "pause": In(1),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        full = Signal()
+        m.d.comb += [
+            self.o.valid.eq(full),
+            self.i.ready.eq(~self.pause & (~full | self.o.ready)),
+        ]
+        with m.If(self.i.valid & self.i.ready):
+            m.d.sync += [self.o.payload.eq(self.i.payload), full.eq(1)]
+        with m.Elif(self.o.ready):
+            m.d.sync += full.eq(0)
+        return m
 
 
 class ResidentCore(wiring.Component):
@@ -36,6 +65,9 @@ class ResidentCore(wiring.Component):
     n_train, n_test : int
         Rows of the store's two splits (the host may load fewer).
     multipliers : see :class:`rtl.core.Core`
+    stall_ports : bool
+        Verification only: ``pause_cmd`` and ``pause_resp`` inputs, each pausing a
+        :class:`Throttle` on the feeder's command stream and the counter's response stream.
 
     Ports
     -----
@@ -45,8 +77,9 @@ class ResidentCore(wiring.Component):
         A run is in progress.
     """
 
-    def __init__(self, cfg, n_train, n_test, *, multipliers=None):
+    def __init__(self, cfg, n_train, n_test, *, multipliers=None, stall_ports=False):
         self.cfg, self.n_train, self.n_test = cfg, n_train, n_test
+        self.stall_ports = bool(stall_ports)
         self._core = Core(cfg, multipliers=multipliers)
         self._store = DatasetStore(cfg.n_inputs, n_train, n_test)
         self._feeder = Feeder(cfg, n_train, n_test, ordered=True)
@@ -57,6 +90,7 @@ class ResidentCore(wiring.Component):
             "training": Out(1),
             "error": Out(1),
             "feeding": Out(1),
+            **({"pause_cmd": In(1), "pause_resp": In(1)} if self.stall_ports else {}),
         })
 
     @property
@@ -79,22 +113,30 @@ class ResidentCore(wiring.Component):
         wiring.connect(m, feeder.store, store.read)
         wiring.connect(m, feeder.order, order.read)
         wiring.connect(m, feeder.label, counter.label)
+        run_cmd, run_resp = feeder.cmd, counter.resp
+        if self.stall_ports:
+            m.submodules.cmd_throttle = tc = Throttle()
+            m.submodules.resp_throttle = tr = Throttle()
+            wiring.connect(m, feeder.cmd, tc.i)
+            wiring.connect(m, tr.o, counter.resp)
+            m.d.comb += [tc.pause.eq(self.pause_cmd), tr.pause.eq(self.pause_resp)]
+            run_cmd, run_resp = tc.o, tr.i
 
         # the core's streams: the interpreter's, or during a run the feeder's and counter's
         feeding = ctl.feeding
         with m.If(feeding):
-            m.d.comb += [core.i_stream.valid.eq(feeder.cmd.valid),
-                         core.i_stream.payload.eq(feeder.cmd.payload),
-                         feeder.cmd.ready.eq(core.i_stream.ready),
-                         counter.resp.valid.eq(core.o_stream.valid),
-                         core.o_stream.ready.eq(counter.resp.ready)]
+            m.d.comb += [core.i_stream.valid.eq(run_cmd.valid),
+                         core.i_stream.payload.eq(run_cmd.payload),
+                         run_cmd.ready.eq(core.i_stream.ready),
+                         run_resp.valid.eq(core.o_stream.valid),
+                         core.o_stream.ready.eq(run_resp.ready)]
         with m.Else():
             m.d.comb += [core.i_stream.valid.eq(ctl.core_cmd.valid),
                          core.i_stream.payload.eq(ctl.core_cmd.payload),
                          ctl.core_cmd.ready.eq(core.i_stream.ready),
                          ctl.core_rsp.valid.eq(core.o_stream.valid),
                          core.o_stream.ready.eq(ctl.core_rsp.ready)]
-        m.d.comb += [counter.resp.payload.eq(core.o_stream.payload),
+        m.d.comb += [run_resp.payload.eq(core.o_stream.payload),
                      ctl.core_rsp.payload.eq(core.o_stream.payload)]
 
         m.d.comb += [store.we.eq(ctl.we), store.sample.eq(ctl.sample), store.col.eq(ctl.col),

@@ -1,5 +1,6 @@
-"""The resident system (rtl/resident.py: store + feeder + core + counter) under cocotb,
-bit-exact with the golden model over whole resident epochs."""
+"""The resident system (rtl/resident_core.py: store, order, feeder, core, counter and their
+command interpreter) under cocotb, word for word and state for state equal to
+golden/resident_model.py over whole resident epochs driven by commands."""
 
 import json
 from pathlib import Path
@@ -7,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from golden.config import preset
-from rtl.resident import Resident, Throttle
+from rtl.resident_core import ResidentCore, Throttle
 from sim.runner import run_cocotb
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 def run_resident(tmp_path, cfg, *, n_train, n_test, epochs=1, stall=0.3, seed=0):
     """Build and run the resident epoch testbench; returns its JSON result."""
     result = tmp_path / "result.json"
-    run_cocotb(Resident(cfg, n_train, n_test, stall_ports=stall > 0),
+    run_cocotb(ResidentCore(cfg, n_train, n_test, stall_ports=stall > 0),
                Path(__file__).parent / "cocotb_resident_tb.py",
                build_dir=tmp_path / "build",
                extra_env={"OPZO_CONFIG": json.dumps(cfg.to_dict()),
@@ -60,13 +61,15 @@ def test_throttle_passes_words_in_order_and_never_retracts_valid():
 
 
 def test_resident_epoch_small(tmp_path):
-    """50 training and 20 test digits, two epochs, random pauses on both streams: every
-    prediction, counter, confusion entry and the whole core state equal the golden model's."""
+    """50 training and 20 test digits, two shuffled epochs, random pauses on the host's and
+    the run's streams: every response word (counters, confusion rows, checksum) and the
+    whole core state equal the golden model's."""
     cfg = preset("digits", hidden=(16,), timesteps=4)
     r = run_resident(tmp_path, cfg, n_train=50, n_test=20, epochs=2, stall=0.3)
     print(json.dumps({k: v for k, v in r.items() if k != "examples"}, indent=1))
     assert r["mismatches"] == 0, r["examples"]
     assert r["predictions_checked"] == 140 and len(r["epochs"]) == 2
+    assert r["epochs"][1]["counters"][0] == 50 and r["epochs"][1]["counters"][2] == 20
 
 
 @pytest.mark.slow
