@@ -7,7 +7,9 @@ uses the host driver's own framing (:mod:`boards.ulx3s.protocol`: ``encode_packe
 :class:`golden.command_model.CoreModel` (the golden core), compared byte for byte.
 
 Environment: ``OPZO_CONFIG`` (JSON config fields), ``LINK_DIV`` (clock cycles per UART bit),
-``LINK_TIMEOUT`` (link timeout in cycles), ``FUZZ_PACKETS``, ``SEED``.
+``LINK_TIMEOUT`` (link timeout in cycles), ``FUZZ_PACKETS``, ``SEED``, ``RESIDENT`` (JSON
+``[n_train, n_test]`` of a top level built with the resident system; the model is then
+:class:`golden.resident_model.ResidentModel`).
 """
 
 import json
@@ -44,7 +46,12 @@ class UartHost:
         self.timeout = int(os.environ.get("LINK_TIMEOUT", "200"))
         self.bit_ns = self.div * PERIOD_NS
         self.rx = bytearray()          # bytes the device sent
-        self.model = LinkModel(cfg)
+        resident = json.loads(os.environ.get("RESIDENT", "null"))
+        core = None
+        if resident:
+            from golden.resident_model import ResidentModel
+            core = ResidentModel(cfg, *resident)
+        self.model = LinkModel(cfg, core)
         self.expected = bytearray()    # bytes the model says the device must send
         Clock(dut.clk, PERIOD_NS, unit="ns").start()
         dut.uart_rx.value = 1
@@ -281,3 +288,43 @@ async def checkpoint_dump_and_reload(dut):
         await exchange(host, sample_commands(spikes, label, train), exact=True)
     await exchange(host, reads, exact=True)
     dut._log.info(f"checkpoint of {len(entries)} entries restored; 2 samples exact afterwards")
+
+
+@cocotb.test()
+async def resident_over_the_link(dut):
+    """A resident top level through its UART: upload (one STORE packet corrupted on the way,
+    rejected with BAD_CRC, store unchanged, sent again), checksum, shuffle, a training and a
+    test run, counters, a confusion row, core commands in between: byte-exact with the link
+    model in front of the resident model."""
+    from golden.resident_protocol import ResOp, header, store_commands
+
+    cfg = load_config()
+    n_train, n_test = json.loads(os.environ["RESIDENT"])
+    host = UartHost(dut, cfg)
+    await host.reset()
+    rng = np.random.default_rng(int(os.environ.get("SEED", "0")))
+    q = rng.integers(0, 256, (n_train + n_test, cfg.n_inputs))
+    y = rng.integers(0, cfg.n_outputs, n_train + n_test)
+    cmds = [[header(ResOp.STORE_INFO)], [header(ResOp.CHECKSUM, flag=True)]] + store_commands(q, y)
+    packets = pack_commands(cmds)
+    bad = bytearray(packets[0][0])
+    bad[9] ^= 0x10                                   # a payload bit: the CRC fails
+    await host.send(bytes(bad))
+    await host.settle()
+    errors = [p for p in host.packets() if p.type == PacketType.ERROR]
+    assert [parse_error_word(p.words[0])[0] for p in errors] == [LinkError.BAD_CRC]
+    for pkt, _ in packets:                           # the whole upload, the bad packet again
+        await host.send(pkt)
+    await host.settle()
+    core = host.model.core
+    assert (core.pixels == q).all() and (core.labels == y).all()
+    tail = [[header(ResOp.CHECKSUM)], [header(ResOp.SHUFFLE, n_train)],
+            [header(ResOp.RUN, n_train, flag=True)], command_words(Op.READ, mem=Mem.W_OUT, row=0, col=1),
+            [header(ResOp.RUN, n_test)], [header(ResOp.COUNTERS)],
+            [header(ResOp.CONFUSION, int(y[n_train]) | 1 << 16)], [header(ResOp.RUN, n_train + 1, flag=True)]]
+    for pkt, _ in pack_commands(tail):
+        await host.send(pkt)
+    await host.settle()
+    assert core.counters["train_seen"] == n_train and core.counters["test_seen"] == n_test
+    dut._log.info(f"resident link: {len(host.rx)} bytes, all equal to the model's; "
+                  f"counters {core.counters}")

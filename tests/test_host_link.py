@@ -160,12 +160,15 @@ def test_host_recovers_after_garbage():
 
 # --- the real top level under cocotb ----------------------------------------------------------
 
-def _run_tb(tmp_path, testcase, **env):
+def _run_tb(tmp_path, testcase, resident=None, **env):
     from boards.ulx3s.top import ULX3STop
     from sim.runner import run_cocotb
 
     cfg = small_cfg()
-    top = ULX3STop(cfg, sim=True, divisor=4, timeout_cycles=200, led_hold_cycles=50)
+    top = ULX3STop(cfg, sim=True, divisor=4, timeout_cycles=200, led_hold_cycles=50,
+                   resident=resident)
+    if resident:
+        env["RESIDENT"] = json.dumps(list(resident))
     fields = cfg.to_dict()
     return run_cocotb(top, TB, build_dir=tmp_path / "link", testcase=testcase,
                       extra_env={"OPZO_CONFIG": json.dumps(fields), "LINK_DIV": 4,
@@ -179,6 +182,12 @@ def test_cocotb_link_train_and_fuzz(tmp_path):
     model, state unchanged, valid command OK."""
     _run_tb(tmp_path, ["train_samples_bit_exact", "checkpoint_dump_and_reload", "fuzz_malformed_packets"],
             FUZZ_PACKETS=1000, SEED=0)
+
+
+def test_cocotb_resident_link(tmp_path):
+    """A top level with the resident system, over its UART: upload with a corrupted packet
+    resent, checksum, shuffle, runs, counters, byte-exact with the models."""
+    _run_tb(tmp_path, ["resident_over_the_link"], resident=(5, 3), SEED=2)
 
 
 @pytest.mark.slow
