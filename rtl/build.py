@@ -5,6 +5,7 @@ Example::
     python -m rtl.build --board ulx3s                      # 85F, config digits, 50 MHz
     python -m rtl.build --board ulx3s --device 25F --freq 40 --out build/small
     python -m rtl.build --board ulx3s --freq 100 --seeds 0-3   # four placements, keep the best
+    python -m rtl.build --board ulx3s --resident digits       # with the data set store on board
 
 Stages (one progress line each): elaborate (Amaranth -> RTLIL, LPF and scripts), yosys
 (synth_ecp5), nextpnr (place and route, ``--timing-allow-fail`` so that the report is
@@ -123,9 +124,37 @@ def _nextpnr_for_seed(argv, out, seed, env):
     return ok and report_path.is_file(), seconds, report
 
 
+def resident_rows(data):
+    """``(n_train, n_test)`` store rows for data set ``data``: its training split, and room
+    for the larger of its validation and test splits (the host puts either there)."""
+    from golden.data import load_dataset
+    ds = load_dataset(data)
+    return len(ds.x_train), max(len(ds.x_val), len(ds.x_test))
+
+
+def check_fit(board_obj, device, cfg, resident=None):
+    """Refuse, before synthesis, a design whose block RAMs exceed the device's (estimates of
+    :func:`golden.config.ebr_estimate` plus one, and of the store)."""
+    from golden.config import ebr_estimate
+    available = getattr(board_obj, "ebr", {}).get(device)
+    if available is None:
+        return None
+    need = ebr_estimate(cfg) + 1
+    parts = f"core ~{need}"
+    if resident is not None:
+        from .dataset_store import ebr_estimate as store_ebr
+        store = store_ebr(cfg.n_inputs, *resident) + 2         # + the order memory's two copies
+        need += store
+        parts += f" + data set store ~{store} ({resident[0]} + {resident[1]} rows)"
+    if need > available:
+        raise ValueError(f"the design does not fit the {device}: it needs about {need} block RAMs "
+                         f"({parts}), the device has {available}")
+    return need
+
+
 def build(board="ulx3s", device="85F", config="digits", freq_mhz=50.0, out=None, *,
           quiet=False, cfg=None, baud=None, seed=None, seeds=None, jobs=None, abc9=True,
-          router=None):
+          router=None, resident=None):
     """Run the whole flow; returns the summary dictionary (also written to summary.json).
 
     ``seeds`` (a list) places and routes once per nextpnr seed, ``jobs`` at a time (default:
@@ -142,7 +171,10 @@ def build(board="ulx3s", device="85F", config="digits", freq_mhz=50.0, out=None,
     if device not in board_obj.devices:
         raise ValueError(f"device must be one of {board_obj.devices} for board {board}, got {device!r}")
     cfg = cfg or preset(config)
-    out = Path(out or f"build/{board}-{device}-{config}").resolve()
+    rows = resident_rows(resident) if resident else None
+    check_fit(board_obj, device, cfg, rows)
+    suffix = f"-resident-{resident}" if resident else ""
+    out = Path(out or f"build/{board}-{device}-{config}{suffix}").resolve()
     out.mkdir(parents=True, exist_ok=True)
     for stale in ("report.json", "top.bit", "summary.json", "top.json", "top.config", "top.tim"):
         (out / stale).unlink(missing_ok=True)
@@ -151,7 +183,8 @@ def build(board="ulx3s", device="85F", config="digits", freq_mhz=50.0, out=None,
     t0 = time.perf_counter()
     _progress(f"[1/4] elaborate: {board} {device}, config {config}, {freq_mhz:g} MHz -> {out}", quiet)
     platform = board_obj.platform(device)
-    top = board_obj.top(cfg, freq_hz=freq_mhz * 1e6, baud=baud)
+    top = board_obj.top(cfg, freq_hz=freq_mhz * 1e6, baud=baud,
+                        **({"resident": rows} if rows else {}))
     nextpnr_opts = ["--report", "report.json", "--timing-allow-fail", "--router", router]
     if seed is not None:
         nextpnr_opts += ["--seed", str(seed)]
@@ -221,6 +254,8 @@ def build(board="ulx3s", device="85F", config="digits", freq_mhz=50.0, out=None,
     # relative to the build folder (summary.json sits beside it): no machine path in a summary
     s["bitstream"] = "top.bit" if (out / "top.bit").is_file() else None
     s["nextpnr"] = {"router": router, "seed": seed}
+    if rows:
+        s["resident"] = {"data": resident, "n_train": rows[0], "n_test": rows[1]}
     if per_seed:
         s["seeds"] = [{"seed": k, "fmax_mhz": r["fmax_mhz"], "timing_met": r["timing_met"],
                        "placed": r["placed"]} for k, r in per_seed]
@@ -257,11 +292,16 @@ def main(argv=None):
     p.add_argument("--out", default=None, metavar="DIR",
                    help="build folder (default build/<board>-<device>-<config>)")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.add_argument("--resident", default=None, metavar="DATA",
+                   help="add the data set store, sample order, feeder and result counter sized "
+                        "for data set DATA (e.g. digits), for training on the board "
+                        "(docs/resident.md)")
     args = p.parse_args(argv)
     try:
         seeds = parse_seeds(args.seeds) if args.seeds is not None else None
         s = build(args.board, args.device, args.config, args.freq, args.out, quiet=args.quiet,
-                  baud=args.baud, seed=args.seed, seeds=seeds, jobs=args.jobs, router=args.router)
+                  baud=args.baud, seed=args.seed, seeds=seeds, jobs=args.jobs, router=args.router,
+                  resident=args.resident)
     except ToolMissing as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

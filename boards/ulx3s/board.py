@@ -27,10 +27,15 @@ class ULX3SBoard:
         from amaranth_boards import ulx3s
         return getattr(ulx3s, f"ULX3S_{device}_Platform")()
 
-    def top(self, cfg, *, freq_hz, baud=None):
-        """The board's top level around the core (PLL, host link, LEDs, reset)."""
+    # DP16KD block RAMs per ECP5 size (Lattice ECP5 family data sheet)
+    ebr = {"12F": 56, "25F": 56, "45F": 108, "85F": 208}
+
+    def top(self, cfg, *, freq_hz, baud=None, resident=None):
+        """The board's top level around the core (PLL, host link, LEDs, reset);
+        ``resident=(n_train, n_test)`` adds the data set store and its feeder
+        (:class:`rtl.resident_core.ResidentCore`)."""
         from .top import ULX3STop
-        return ULX3STop(cfg, freq_hz=freq_hz, baud=baud or self.default_baud)
+        return ULX3STop(cfg, freq_hz=freq_hz, baud=baud or self.default_baud, resident=resident)
 
 
 BOARD = ULX3SBoard()
