@@ -32,6 +32,16 @@ Stages (one progress line each on stderr, then a summary on stdout):
    on the same configuration.
 5. **Sweep.**  Cycles per step and bound for each ``--sweep-lanes`` P (at the configuration's
    hidden sizes) and each ``--sweep-hidden`` size (every hidden layer, at the configuration's P).
+6. **Resident** (``--resident``).  The resident system (:mod:`rtl.resident_core`: store,
+   order, feeder, core, counter) under cocotb/Verilator (:mod:`sim.cocotb_resident`, every
+   answer and the core state checked against golden/resident_model.py): the data set's
+   first ``--samples`` training rows uploaded, one shuffled training RUN; *resident cycles
+   per training sample* is that RUN's cycles over its samples, and the resident rate
+   ``fmax_hz / resident cycles per sample``, compared with the chip rate of stage 1 (the
+   core fed by a testbench that never makes it wait).  Link bytes per training sample in
+   resident mode: the bytes of one epoch's commands (learning-rate writes, CLEAR, SHUFFLE,
+   two RUNs, COUNTERS) both ways over the training split's size (the upload, once, is
+   reported separately).
 
 Verilog is generated from the current sources into ``<build-dir>/<digest of rtl/ and golden/>``
 (the golden model gives the memories' initial contents), so that a changed core is never
@@ -140,6 +150,69 @@ def measure_cycles(cfg, *, samples, build_base, seed=0, simulator=None, verbose=
             "samples", "simulator", "sim_cycles_per_second")
     return {"lanes": cfg.lanes, "hidden": list(cfg.hidden), **{k: r[k] for k in keys},
             "cycles_per_sample": r["cycles"] / r["samples"]}
+
+
+def measure_resident(cfg, *, samples, build_base, seed=0, simulator=None, verbose=False):
+    """Cycles per training sample of the resident system on ``samples`` rows of the
+    configuration's data set (no stalls); raises RuntimeError on any mismatch."""
+    import tempfile
+
+    from rtl.resident_core import ResidentCore
+    from sim.runner import run_cocotb
+
+    base = Path(build_base)
+    folder = base / f"resident-{cfg.name}-h{'x'.join(map(str, cfg.hidden))}-p{cfg.lanes}"
+    log = base / "logs" / f"{folder.name}.log"
+    with tempfile.TemporaryDirectory() as tmp:
+        result = Path(tmp) / "result.json"
+        env = {"OPZO_CONFIG": json.dumps(cfg.to_dict()), "OPZO_RESULT": result,
+               "RESIDENT": json.dumps({"n_train": samples, "n_test": 2, "epochs": 1,
+                                       "stall": 0.0, "seed": seed, "data": cfg.name})}
+        try:
+            with contextlib.nullcontext() if verbose else _output_to(log):
+                run_cocotb(ResidentCore(cfg, samples, 2), Path(__file__).parent / "cocotb_resident.py",
+                           build_dir=folder, simulator=simulator, extra_env=env)
+        except (RuntimeError, AssertionError) as exc:
+            raise RuntimeError(f"resident RTL run failed: {exc} (log: {log})") from exc
+        r = json.loads(result.read_text())
+    if r["mismatches"]:
+        raise RuntimeError(f"resident RTL run mismatched the golden model: {r['examples'][:3]}")
+    e = r["epochs"][0]
+    return {"resident_cycles_per_sample": e["train_cycles_per_sample"],
+            "resident_test_cycles_per_sample": e["test_cycles_per_sample"],
+            "resident_core_wait_cycles": r["core_wait_cycles"], "resident_run_cycles": r["run_cycles"],
+            "resident_samples": samples}
+
+
+def resident_link_bytes(cfg, n_train, n_eval):
+    """UART bytes (both directions) of one resident epoch's commands, and of the upload of
+    ``n_train + n_eval`` rows (checksum commands included)."""
+    import numpy as np
+
+    from boards.ulx3s.protocol import LinkModel, encode_packet, pack_commands, PacketType
+    from golden.protocol import Mem, Op, command_words
+    from golden.resident_model import ResidentModel
+    from golden.resident_protocol import ResOp, header, store_commands
+
+    def cost(cmds):
+        link = LinkModel(cfg, ResidentModel(cfg, n_train, max(n_eval, 1)))
+        sent = answered = 0
+        for pkt, _ in pack_commands(cmds):
+            sent += len(pkt)
+            answered += len(link.feed(pkt))
+        return sent, answered
+
+    epoch = [command_words(Op.WRITE, mem=Mem.PARAM, row=r, col=0, value=v)
+             for r, v in ((0, cfg.hidden_lr_shift), (1, cfg.readout_lr_shift))]
+    epoch += [[header(ResOp.CLEAR)], [header(ResOp.SHUFFLE, n_train)]]
+    # RUN answers after the run: count the bytes only (the model would run the epoch)
+    run_bytes = 2 * (len(encode_packet(PacketType.CMD, [0])) + len(encode_packet(PacketType.RESP, [0])))
+    sent, answered = cost(epoch + [[header(ResOp.COUNTERS)]])
+    rows = np.zeros((n_train + n_eval, cfg.n_inputs), dtype=np.uint8)
+    up = [[header(ResOp.CHECKSUM, flag=True)], *store_commands(rows, [0] * len(rows)),
+          [header(ResOp.CHECKSUM)]]
+    up_sent, up_answered = cost(up)
+    return {"epoch_bytes": sent + answered + run_bytes, "upload_bytes": up_sent + up_answered}
 
 
 def link_bytes(cfg, spikes, label):
@@ -297,7 +370,27 @@ def run(cfg, args):
         sweep.append({"axis": axis, **{key: row[key] for key in (
             "lanes", "hidden", "cycles_per_timestep", "bound_cycles_per_timestep",
             "cycles_ratio_to_bound", "cycles_per_sample")}})
+    resident = {}
+    if args.resident:
+        ds = load_dataset(cfg.name)
+        if ds.n_features != cfg.n_inputs:
+            raise RuntimeError(f"--resident needs a pixel data set (one byte per input); "
+                               f"{cfg.name} has {ds.n_features} features for {cfg.n_inputs} inputs")
+        _progress(f"[6/6] resident system: {args.samples} training rows ...")
+        resident = measure_resident(cfg, samples=args.samples, build_base=base, seed=args.seed,
+                                    simulator=args.simulator, verbose=args.verbose)
+        n_eval = max(len(ds.x_val), len(ds.x_test))
+        lb = resident_link_bytes(cfg, len(ds.x_train), n_eval)
+        res_sps = fmax * 1e6 / resident["resident_cycles_per_sample"] if fmax else None
+        resident.update({
+            "resident_samples_per_second": res_sps,
+            "resident_ratio_to_chip": res_sps / chip_sps if res_sps and chip_sps else None,
+            "resident_link_bytes_per_training_sample": lb["epoch_bytes"] / len(ds.x_train),
+            "resident_upload_bytes": lb["upload_bytes"],
+            "resident_upload_seconds_at_baud": lb["upload_bytes"] * BITS_PER_BYTE / baud,
+        })
     return {
+        **resident,
         "config": cfg.name, "lanes": cfg.lanes, "hidden": list(cfg.hidden),
         "timesteps": cfg.timesteps, "samples": main_run["samples"], "seed": args.seed,
         "simulator": main_run["simulator"],
@@ -357,6 +450,17 @@ def markdown(r):
         lines += [f"| {s['axis']} | {s['lanes']} | {s['hidden']} | {s['cycles_per_timestep']:.1f} | "
                   f"{s['bound_cycles_per_timestep']:.1f} | {s['cycles_ratio_to_bound']:.2f} | "
                   f"{s['cycles_per_sample']:.0f} |" for s in r["sweep"]]
+    if r.get("resident_cycles_per_sample") is not None:
+        lines += ["", "## Resident training (data set on the board)", "", "| quantity | value |",
+                  "|---|---|",
+                  f"| cycles per training sample (RUN of {r['resident_samples']} rows) | "
+                  f"{r['resident_cycles_per_sample']:.0f} |",
+                  f"| resident training samples/s at Fmax | {_fmt(r['resident_samples_per_second'], '.0f')} |",
+                  f"| resident / chip rate | {_fmt(r['resident_ratio_to_chip'], '.3f')} |",
+                  f"| UART bytes per training sample in resident mode | "
+                  f"{r['resident_link_bytes_per_training_sample']:.3f} |",
+                  f"| upload of the data set, once | {r['resident_upload_bytes']} bytes, "
+                  f"{r['resident_upload_seconds_at_baud']:.1f} s at {r['baud']} baud |"]
     lines += ["", f"{r['samples']} training samples of real data per RTL run ({r['simulator']}); "
               f"`{r['command']}` at revision {r['git_revision']}."]
     return "\n".join(lines) + "\n"
@@ -419,6 +523,8 @@ def main(argv=None):
     add("--build-dir", default=str(DEFAULT_BUILD), metavar="DIR",
         help="simulation builds, one folder per source digest (default build/bench)")
     add("--verbose", action="store_true", help="show the simulator's output instead of logging it")
+    add("--resident", action="store_true",
+        help="also measure the resident system (store, feeder, core, counter) on --samples rows")
     add("--json", metavar="PATH", help="write the results as JSON")
     add("--out", metavar="DIR", help="write bench.md (the tables) and bench.png (the sweep) there")
     args = p.parse_args(argv)

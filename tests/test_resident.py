@@ -18,7 +18,7 @@ def run_resident(tmp_path, cfg, *, n_train, n_test, epochs=1, stall=0.3, seed=0)
     """Build and run the resident epoch testbench; returns its JSON result."""
     result = tmp_path / "result.json"
     run_cocotb(ResidentCore(cfg, n_train, n_test, stall_ports=stall > 0),
-               Path(__file__).parent / "cocotb_resident_tb.py",
+               Path(__file__).parent.parent / "sim" / "cocotb_resident.py",
                build_dir=tmp_path / "build",
                extra_env={"OPZO_CONFIG": json.dumps(cfg.to_dict()),
                           "RESIDENT": json.dumps({"n_train": n_train, "n_test": n_test,

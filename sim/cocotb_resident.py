@@ -1,8 +1,10 @@
-"""cocotb test module for :class:`rtl.resident_core.ResidentCore` (run by tests/test_resident.py).
+"""cocotb test module for :class:`rtl.resident_core.ResidentCore` (run by tests/test_resident.py
+and by ``python -m sim.bench``'s resident stage).
 
 Environment: ``OPZO_CONFIG`` (JSON of the CoreConfig), ``RESIDENT`` (JSON: ``n_train``,
 ``n_test``, ``epochs``, ``stall`` (pause probability per cycle on the host's streams and,
-inside, on the feeder's command and the counter's response stream), ``seed``),
+inside, on the feeder's command and the counter's response stream), ``seed``, ``data``
+(default digits)),
 ``OPZO_RESULT`` (path of the JSON result written).
 
 Everything goes through the command stream, as from a host: the store is uploaded with
@@ -20,7 +22,7 @@ import cocotb
 import numpy as np
 from cocotb.triggers import ReadOnly, RisingEdge
 
-from golden.data import load_digits_split
+from golden.data import load_dataset
 from golden.input_encoding import quantise_pixels
 from golden.resident_model import ResidentModel
 from golden.resident_protocol import ResOp, header, store_commands
@@ -71,7 +73,7 @@ async def resident_epochs_match_golden(dut):
     sc = json.loads(os.environ["RESIDENT"])
     n_train, n_test, epochs = int(sc["n_train"]), int(sc["n_test"]), int(sc.get("epochs", 1))
     stall, seed = float(sc.get("stall", 0.0)), int(sc.get("seed", 0))
-    ds = load_digits_split()
+    ds = load_dataset(sc.get("data", "digits"))
     q = quantise_pixels(np.concatenate([ds.x_train[:n_train], ds.x_test[:n_test]]))
     y = np.concatenate([ds.y_train[:n_train], ds.y_test[:n_test]])
 
