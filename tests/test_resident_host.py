@@ -62,3 +62,27 @@ def test_upload_checksum_catches_a_board_that_stores_wrongly():
     with pytest.raises(ResidentError, match="checksum"):
         upload(host, ds.x_train[:10], ds.y_train[:10], 0)
 
+
+
+def test_upload_resumes_after_a_corrupted_packet():
+    """One packet of the upload is corrupted on the way: the link rejects it (BAD_CRC,
+    nothing stored from it), the host uploads again and the checksum then matches."""
+    cfg = preset("digits", encoding="lfsr_rate")
+
+    class Noisy(SimTransport):
+        writes = 0
+
+        def write(self, data):
+            Noisy.writes += 1
+            if Noisy.writes == 3:    # 1: CHECKSUM, 2: the first 256-word window of STOREs, 3: the rest
+                data = bytearray(data)
+                data[20] ^= 0x04
+            super().write(bytes(data))
+
+    transport = Noisy(cfg, (10, 5))
+    host = OpzoHost(transport)
+    ds = load_dataset("digits")
+    assert upload(host, ds.x_train[:10], ds.y_train[:10], 0) == 50
+    assert Noisy.writes > 4
+    from golden.input_encoding import quantise_pixels
+    assert (transport.model.core.pixels[:10] == quantise_pixels(ds.x_train[:10])).all()

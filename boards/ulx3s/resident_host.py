@@ -40,20 +40,33 @@ def store_info(host):
     return n_train, n_test, n_inputs
 
 
-def upload(host, x, y, first_row, *, progress=None):
+def upload(host, x, y, first_row, *, progress=None, retries=3):
     """Write rows ``first_row ..`` (features ``x`` in [0, 1], labels ``y``) and verify the
-    board's checksum of what it stored.  Returns the number of STORE commands."""
+    board's checksum of what it stored.  Returns the number of STORE commands.
+
+    A packet the link rejects (corrupted on the way: it changes nothing, and the driver
+    resynchronises) restarts the upload, checksum included, at most ``retries`` times: the
+    packets before it were stored and counted, so only a whole second pass gives a checksum
+    the host can predict."""
+    from .host import LinkFailure
+
     q = quantise_pixels(x)
-    host.command([header(ResOp.CHECKSUM, flag=True)])          # zero the running checksum
     cmds = store_commands(q, y, first_row)
-    chunk = 512
-    for start in range(0, len(cmds), chunk):
-        for rsp in host.execute(cmds[start:start + chunk]):
-            _ok(rsp, f"STORE into rows {first_row}..{first_row + len(q) - 1}")
-        if progress:
-            progress(min(start + chunk, len(cmds)), len(cmds))
     s1, s2 = expected_checksum(q, y, first_row)
-    (got,) = _ok(host.command([header(ResOp.CHECKSUM)]), "CHECKSUM")
+    for attempt in range(retries + 1):
+        try:
+            host.command([header(ResOp.CHECKSUM, flag=True)])      # zero the running checksum
+            chunk = 512
+            for start in range(0, len(cmds), chunk):
+                for rsp in host.execute(cmds[start:start + chunk]):
+                    _ok(rsp, f"STORE into rows {first_row}..{first_row + len(q) - 1}")
+                if progress:
+                    progress(min(start + chunk, len(cmds)), len(cmds))
+            (got,) = _ok(host.command([header(ResOp.CHECKSUM)]), "CHECKSUM")
+            break
+        except LinkFailure:
+            if attempt == retries:
+                raise
     if got != (s2 << 16 | s1):
         raise ResidentError(f"store checksum 0x{got:08x} differs from the data sent "
                             f"(0x{s2 << 16 | s1:08x}): upload again")
