@@ -311,3 +311,17 @@ def test_host_cli_missing_port_is_one_line(capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: cannot open serial port /nonexistent/ttyUSB9")
     assert "Traceback" not in err[0]
+
+
+def test_baud_rates_the_clock_can_make():
+    """3 Mbaud (the FT231X's maximum) is made within 2 % at 50, 60, 99 and 100 MHz, refused
+    at 40 MHz with the error named; the top level refuses it at elaboration."""
+    from boards.ulx3s.top import ULX3STop, check_baud
+
+    assert check_baud(60e6, 3_000_000) == 3_000_000
+    assert abs(check_baud(100e6, 3_000_000) / 3e6 - 1) < 0.011
+    assert abs(check_baud(50e6, 3_000_000) / 3e6 - 1) < 0.02
+    with pytest.raises(ValueError, match=r"baud 3000000 cannot be made from a 40 MHz clock: .* 2.6 % off"):
+        check_baud(40e6, 3_000_000)
+    with pytest.raises(ValueError, match="40 MHz"):
+        ULX3STop(small_cfg(), freq_hz=40e6, baud=3_000_000, sim=True)

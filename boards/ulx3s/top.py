@@ -26,7 +26,8 @@ from rtl.resident_core import ResidentCore
 
 from .link import HostLink
 
-__all__ = ["ULX3STop", "LinkedCore", "pll_params", "DEFAULT_BAUD", "CLKIN_HZ"]
+__all__ = ["ULX3STop", "LinkedCore", "pll_params", "check_baud", "DEFAULT_BAUD", "CLKIN_HZ",
+           "BAUD_TOLERANCE"]
 
 CLKIN_HZ = 25_000_000
 DEFAULT_BAUD = 1_000_000    # the ULX3S FT231X handles up to 3 Mbaud; 1 Mbaud is exact at 50 MHz
@@ -65,6 +66,23 @@ def pll_params(f_in, f_out):
             "CLKOP_CPHASE": (op - 1) // 2, "f_out": float(fo), "f_vco": float(vco)}
 
 
+BAUD_TOLERANCE = 0.02    # the receiver samples mid-bit: 2 % over a 10-bit frame is 0.2 bit
+
+
+def check_baud(freq_hz, baud):
+    """Refuse a baud rate the clock cannot make within :data:`BAUD_TOLERANCE` with a whole
+    divisor; returns the baud rate made."""
+    divisor = max(1, round(freq_hz / baud))
+    made = freq_hz / divisor
+    error = abs(made - baud) / baud
+    if error > BAUD_TOLERANCE:
+        raise ValueError(f"baud {baud} cannot be made from a {freq_hz / 1e6:g} MHz clock: the "
+                         f"nearest divisor, {divisor}, gives {made:,.0f} baud, {100 * error:.1f} % "
+                         f"off (at most {100 * BAUD_TOLERANCE:g} %); pick a clock near a multiple "
+                         f"of the baud rate (e.g. 3000000 baud at 48, 60 or 99 MHz)")
+    return made
+
+
 class LinkedCore(wiring.Component):
     """The core behind the host link, with the LED logic; all in the ``sync`` domain.
 
@@ -83,6 +101,8 @@ class LinkedCore(wiring.Component):
         self.divisor = divisor or round(freq_hz / baud)
         if self.divisor < 4:
             raise ValueError(f"baud {baud} too fast for a {freq_hz / 1e6:g} MHz clock")
+        if divisor is None:
+            check_baud(freq_hz, baud)
         self.timeout_cycles = timeout_cycles or max(32 * self.divisor, round(timeout_s * freq_hz))
         self.led_hold_cycles = led_hold_cycles or max(1, round(led_hold_s * freq_hz))
         self.freq_hz = freq_hz
