@@ -232,7 +232,7 @@ def link_bytes(cfg, spikes, label):
         :meth:`OpzoHost.sample_commands` and :func:`pack_commands` (as the host driver sends
         them), and the RESP packets :class:`LinkModel` answers them with.
     """
-    from boards.ulx3s.host import OpzoHost
+    from boards.ulx3s.driver import OpzoHost
     from boards.ulx3s.protocol import LinkModel, pack_commands
 
     sent = b"".join(pkt for pkt, _ in pack_commands(OpzoHost.sample_commands(spikes, label, True)))

@@ -123,7 +123,7 @@ def test_link_model_rules():
 # --- host driver over the simulation transport --------------------------------------------
 
 def test_host_driver_sim_transport_train_dump_load(tmp_path):
-    from boards.ulx3s.host import OpzoHost, SimTransport
+    from boards.ulx3s.driver import OpzoHost, SimTransport
     from golden.command_model import CoreModel
 
     cfg = small_cfg()
@@ -150,7 +150,7 @@ def test_host_driver_sim_transport_train_dump_load(tmp_path):
 
 
 def test_host_recovers_after_garbage():
-    from boards.ulx3s.host import OpzoHost, SimTransport
+    from boards.ulx3s.driver import OpzoHost, SimTransport
 
     host = OpzoHost(SimTransport(small_cfg()))
     host.transport.write(encode_packet(PacketType.CMD, [0, 0, 0])[:6])   # truncated packet
@@ -297,7 +297,7 @@ class _SilentTransport:
 
 
 def test_host_reports_a_board_that_does_not_answer():
-    from boards.ulx3s.host import LinkFailure, OpzoHost
+    from boards.ulx3s.driver import LinkFailure, OpzoHost
 
     host = OpzoHost(_SilentTransport(), timeout=0.05)
     with pytest.raises(LinkFailure, match="no answer from the board on /dev/ttyFAKE.*bitstream is loaded"):

@@ -3,7 +3,8 @@
 
 import pytest
 
-from boards.ulx3s.host import OpzoHost, SimTransport, main
+from boards.ulx3s.driver import OpzoHost, SimTransport
+from boards.ulx3s.host import main
 from boards.ulx3s.resident_host import ResidentError, store_info, upload
 from golden.config import preset
 from golden.data import load_dataset

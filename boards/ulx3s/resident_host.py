@@ -15,6 +15,8 @@ from golden.input_encoding import quantise_pixels
 from golden.protocol import Status, parse_response
 from golden.resident_protocol import ResOp, expected_checksum, header, store_commands
 
+from .driver import LinkFailure
+
 __all__ = ["ResidentError", "store_info", "upload", "run", "counters", "train_resident"]
 
 
@@ -48,8 +50,6 @@ def upload(host, x, y, first_row, *, progress=None, retries=3):
     resynchronises) restarts the upload, checksum included, at most ``retries`` times: the
     packets before it were stored and counted, so only a whole second pass gives a checksum
     the host can predict."""
-    from .host import LinkFailure
-
     q = quantise_pixels(x)
     cmds = store_commands(q, y, first_row)
     s1, s2 = expected_checksum(q, y, first_row)
