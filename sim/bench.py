@@ -384,7 +384,8 @@ def run(cfg, args):
         res_sps = fmax * 1e6 / resident["resident_cycles_per_sample"] if fmax else None
         resident.update({
             "resident_samples_per_second": res_sps,
-            "resident_ratio_to_chip": res_sps / chip_sps if res_sps and chip_sps else None,
+            # the same clock for both: the ratio of their cycles per training sample
+            "resident_ratio_to_chip": main_run["cycles_per_sample"] / resident["resident_cycles_per_sample"],
             "resident_link_bytes_per_training_sample": lb["epoch_bytes"] / len(ds.x_train),
             "resident_upload_bytes": lb["upload_bytes"],
             "resident_upload_seconds_at_baud": lb["upload_bytes"] * BITS_PER_BYTE / baud,
