@@ -115,7 +115,7 @@ class ForwardPass:
 
     def totals(self, m):
         """The sample's totals, a cycle after a readout group's FIN; the LFSR step pulse."""
-        cfg, P, L, nout = self.cfg, self.cfg.lanes, self.cfg.n_hidden_layers, self.cfg.n_outputs
+        P, L, nout = self.cfg.lanes, self.cfg.n_hidden_layers, self.cfg.n_outputs
         regs = self.regs
         m.d.sync += self.total_add.eq(0)
         for cc in range(self.groups[L + 1]):

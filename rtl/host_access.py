@@ -54,7 +54,7 @@ class HostAccess:
 
     def __init__(self, cfg, memories, regs, rates, lfsr, head):
         self.cfg, self.mem, self.regs, self.rates, self.lfsr, self.head = cfg, memories, regs, rates, lfsr, head
-        P, nout = cfg.lanes, cfg.n_outputs
+        P = cfg.lanes
         wb, fbb, mb, tb = cfg.weight_bits, cfg.feedback_bits, cfg.membrane_bits, cfg.trace_bits
         self.op = head[28:32]
         self.mem_sel = head[24:28]

@@ -138,7 +138,7 @@ class Sequencer:
     def elaborate(self, m, ports, *, passes, host, forward, input_trace, feedback, class_unit,
                   hidden_engine, readout_engine, hidden_shift):
         """Add the FSM to ``m``; ``ports`` is the :class:`rtl.core.Core` (its streams and flags)."""
-        cfg, regs, P, L, nout = self.cfg, self.regs, self.cfg.lanes, self.cfg.n_hidden_layers, self.cfg.n_outputs
+        cfg, regs, L, nout = self.cfg, self.regs, self.cfg.n_hidden_layers, self.cfg.n_outputs
         groups = [cfg.groups(n) for n in cfg.sizes]
         class_bits = address_bits(nout)
         respond, i_stream, o_stream = self.respond, ports.i_stream, ports.o_stream
