@@ -13,7 +13,7 @@ engines (:mod:`rtl.update_engine`).  Learning runs three workers at once on disj
 memories: the feedback passes, the hidden layers' weight updates and the readout update.
 """
 
-from amaranth.hdl import Module
+from amaranth.hdl import Cat, Module
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -155,14 +155,25 @@ class Core(wiring.Component):
                          regs.error[k].eq(class_unit.error[k]), feedback.class_step[k].eq(class_unit.step[k]),
                          feedback.class_nstep[k].eq(class_unit.nstep[k])]
 
-        host = HostAccess(cfg, memories, regs, rates, lfsr, sequencer.head)
-        host.checks(m)
+        # host access: its read requests are served before the sequencer's and the engines'
+        # reads (which win; none of them reads while an access runs), its write requests are
+        # the write ports' "host" requesters
+        m.submodules.host = host = HostAccess(cfg=cfg)
+        m.d.comb += [host.head.eq(sequencer.head), host.word.eq(self.i_stream.payload),
+                     host.spikes.eq(Cat(*regs.spikes)),
+                     lfsr.sel.eq(host.lfsr_sel), lfsr.we.eq(host.lfsr_we), lfsr.wdata.eq(host.lfsr_wdata),
+                     host.lfsr_rdata.eq(lfsr.rdata), lfsr.step.eq(forward.lfsr_step),
+                     rates.hidden_we.eq(host.hidden_we), rates.readout_we.eq(host.readout_we),
+                     rates.wdata.eq(host.rate_data), host.hidden_rate.eq(rates.hidden_rate),
+                     host.readout_rate.eq(rates.readout_rate),
+                     class_unit.base_we.eq(host.base_we), class_unit.base_data.eq(host.base_data)]
+        m.d.comb += [host.baseline[k].eq(regs.baseline[k]) for k in range(cfg.n_outputs)]
+        for name in host.read_names:
+            memories.by_name[name].serve(m, getattr(host.reads, name))
+        for name in host.write_names:
+            wiring.connect(m, getattr(host.writes, name), memories.by_name[name].writer("host"))
         m.d.comb += self.o_stream.payload.eq(0)
-        host.write_pulses(m)
         forward.totals(m)
-        host.register_writes(m, forward.lfsr_step)
-        m.d.comb += [class_unit.base_we.eq(host.base_we), class_unit.base_data.eq(host.data_word)]
-        host.memory_ports(m)
 
         sequencer.elaborate(m, self, passes=passes, host=host, forward=forward, input_trace=input_trace,
                             feedback=feedback, class_unit=class_unit, hidden_engine=hidden_engine,
@@ -171,7 +182,7 @@ class Core(wiring.Component):
         # The write ports' requests (their priority is rtl.memories.WRITERS, a list per
         # memory, not this order): the feedback write-back, the update engines, FIN's
         # membrane, surrogate and trace writes.  Read addresses still follow statement
-        # order: the engines' reads come after the sequencer's and the host's.
+        # order: the host's requests, then the sequencer's states, then the engines' reads.
         feedback.write_back(m)
         hidden_engine.ports()
         readout_engine.ports()

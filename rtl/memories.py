@@ -19,7 +19,10 @@ pipeline overrides.
 """
 
 from amaranth.hdl import Array, Const, Signal, signed, unsigned
+from amaranth.lib import wiring
 from amaranth.lib.memory import Memory
+from amaranth.lib.wiring import In, Out
+from amaranth.utils import ceil_log2
 
 from golden.core import FixedCore
 from golden.lanes import address_bits, pack_matrix
@@ -27,7 +30,7 @@ from golden.lanes import address_bits, pack_matrix
 from .write_port_mux import WritePortMux
 
 __all__ = ["LaneMemory", "CoreMemories", "NetworkRegisters", "WRITERS", "group_select", "lane",
-           "valid_lanes"]
+           "memory_shapes", "read_request", "valid_lanes"]
 
 WRITERS = {
     # memory kind: its write port's requesters, highest priority first
@@ -39,6 +42,28 @@ WRITERS = {
     "trace_0": ("input_trace", "clear"),        # the input trace unit; START's CLEAR
     "trace": ("forward", "clear"),              # FIN's stage 3 (a_1 .. a_L); START's CLEAR
 }
+
+
+def memory_shapes(cfg):
+    """Every memory's ``(lane_bits, depth)`` by name (the names of ``CoreMemories.by_name``),
+    so that a unit can size its requests from the configuration alone."""
+    L, nout, sizes = cfg.n_hidden_layers, cfg.n_outputs, cfg.sizes
+    groups = [cfg.groups(n) for n in sizes]
+    col_bits = [address_bits(n) for n in sizes]
+    wb, fbb = cfg.weight_bits, cfg.feedback_bits
+    return {**{f"weights_{l}": (wb, groups[l + 1] << col_bits[l]) for l in range(L)},
+            "readout": (wb, groups[L + 1] << col_bits[L]),
+            **{f"feedback_{l}": (fbb, groups[l + 1] << address_bits(nout)) for l in range(L)},
+            **{f"membrane_{l}": (cfg.membrane_bits, groups[l + 1]) for l in range(L)},
+            **{f"surrogate_{l}": (cfg.surrogate_frac_bits + 1, groups[l + 1]) for l in range(L)},
+            **{f"trace_{l}": (cfg.trace_bits, groups[l]) for l in range(L + 1)}}
+
+
+def read_request(cfg, name):
+    """The signature of one reader of memory ``name``, from the reader's side: ``en`` (a read
+    whose data is used is out), ``addr``; ``data`` is the word read, the next cycle."""
+    bits, depth = memory_shapes(cfg)[name]
+    return wiring.Signature({"en": Out(1), "addr": Out(ceil_log2(depth)), "data": In(bits * cfg.lanes)})
 
 
 def group_select(index, groups):
@@ -104,6 +129,14 @@ class LaneMemory:
         """Read the word at ``addr`` (its data arrives the next cycle)."""
         m.d.comb += [self.rd.addr.eq(addr), self.live.eq(1)]
 
+    def serve(self, m, req):
+        """Serve the read requests of ``req`` (a :func:`read_request` port): its address while
+        its ``en`` is high; the read port's data always."""
+        assert len(req.addr) == len(self.rd.addr) and len(req.data) == len(self.rd.data)
+        m.d.comb += req.data.eq(self.rd.data)
+        with m.If(req.en):
+            self.read(m, req.addr)
+
 
 class CoreMemories:
     """Every memory of one configuration, initialised from :class:`golden.core.FixedCore`.
@@ -152,6 +185,7 @@ class CoreMemories:
                         **{f"membrane_{l}": self.membrane[l] for l in range(L)},
                         **{f"surrogate_{l}": self.surrogate[l] for l in range(L)},
                         **{f"trace_{l}": self.trace[l] for l in range(L + 1)}}
+        assert {n: (mm.lane_bits, mm.depth) for n, mm in self.by_name.items()} == memory_shapes(cfg)
 
 
 class NetworkRegisters:

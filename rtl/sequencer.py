@@ -2,10 +2,11 @@
 
 One finite-state machine (one-hot) receives the commands, runs a time step pass after pass
 and sends the responses.  The passes own their states' bodies (:mod:`rtl.forward_pass`,
-:mod:`rtl.feedback_pass`, :mod:`rtl.host_access`); this module owns the order::
+:mod:`rtl.feedback_pass`); the host access unit (:mod:`rtl.host_access`) is a component
+that the receive states start and the ``ACCESS`` state waits for.  This module owns the order::
 
     IDLE -> NOP / START (CLEAR) / STEP (RX_SPIKES, STEP_CHECK) / END (ARGMAX) / READ, WRITE
-            (RX_ADDR, RX_DATA, ACCESS..ACCESS4) -> RESPOND -> IDLE
+            (RX_ADDR, RX_DATA, ACCESS) -> RESPOND -> IDLE
     STEP_CHECK -> forward pass (FWD<l>_*, OUT_*) -> STEP_END
                -> inference: RESPOND; training: feedback passes (MP<l>_*, WP<l>_JOB) -> DRAIN
 
@@ -221,19 +222,23 @@ class Sequencer:
             with m.State("RX_ADDR"):
                 m.d.comb += i_stream.ready.eq(1)
                 with m.If(i_stream.valid):
-                    m.d.sync += [host.addr_row.eq(i_stream.payload[16:32]),
-                                 host.addr_col.eq(i_stream.payload[:16])]
+                    m.d.comb += host.load_addr.eq(1)
                     m.next = "RX_DATA"
                     with m.If(self.op == Op.READ):
+                        m.d.comb += host.start.eq(1)
                         m.next = "ACCESS"
 
             with m.State("RX_DATA"):
                 m.d.comb += i_stream.ready.eq(1)
                 with m.If(i_stream.valid):
-                    m.d.sync += host.data_word.eq(i_stream.payload)
+                    m.d.comb += [host.load_data.eq(1), host.start.eq(1)]
                     m.next = "ACCESS"
 
-            host.states(m, respond)
+            # the host access unit (rtl/host_access.py) checks, reads and writes the entry
+            with m.State("ACCESS"):
+                with m.If(host.done):
+                    m.d.sync += respond(host.status, host.count)
+                    m.next = "RESPOND"
 
             # argmax over the totals, first maximum wins: the candidate total is picked into
             # a register one cycle, compared with the best the next (no mux before the compare)
