@@ -131,8 +131,6 @@ class Core(wiring.Component):
         w = trace_0.writer("input_trace")
         m.d.comb += [w.valid.eq(input_trace.wr_en), w.addr.eq(input_trace.wr_addr), w.en.eq(1),
                      w.data.eq(input_trace.wr_data)]
-        feedback = FeedbackPass(cfg, memories, regs, passes, mul_kind)
-        feedback.elaborate(m)
 
         # The hidden engine takes one job per word group from the feedback passes; the
         # readout engine one job per output word group from the class unit.  Their masks,
@@ -150,10 +148,16 @@ class Core(wiring.Component):
                      readout_engine.layer.eq(0), readout_engine.group.eq(class_unit.job_group),
                      readout_engine.shift.eq(rates.readout_shift), readout_engine.go.eq(class_unit.job_go)]
         m.d.comb += [readout_engine.factor[p].eq(class_unit.job_factor[p]) for p in range(cfg.lanes)]
+        # the feedback passes: the class unit's errors and steps in, the hidden engine's jobs out
+        m.submodules.feedback = feedback = FeedbackPass(cfg=cfg, multipliers=mul_kind)
+        m.d.comb += [feedback.noise.eq(Cat(*regs.noise)), feedback.job_ready.eq(hidden_engine.ready),
+                     hidden_engine.go.eq(feedback.job_go), hidden_engine.layer.eq(feedback.job_layer),
+                     hidden_engine.group.eq(feedback.job_group), hidden_engine.shift.eq(rates.hidden_shift)]
+        m.d.comb += [hidden_engine.factor[p].eq(feedback.job_factor[p]) for p in range(cfg.lanes)]
         for k in range(cfg.n_outputs):
             m.d.comb += [class_unit.outputs[k].eq(regs.outputs[k]), regs.baseline[k].eq(class_unit.baseline[k]),
-                         regs.error[k].eq(class_unit.error[k]), feedback.class_step[k].eq(class_unit.step[k]),
-                         feedback.class_nstep[k].eq(class_unit.nstep[k])]
+                         regs.error[k].eq(class_unit.error[k]), feedback.error[k].eq(class_unit.error[k]),
+                         feedback.step[k].eq(class_unit.step[k]), feedback.nstep[k].eq(class_unit.nstep[k])]
 
         # host access: its read requests are served before the sequencer's and the engines'
         # reads (which win; none of them reads while an access runs), its write requests are
@@ -172,18 +176,21 @@ class Core(wiring.Component):
             memories.by_name[name].serve(m, getattr(host.reads, name))
         for name in host.write_names:
             wiring.connect(m, getattr(host.writes, name), memories.by_name[name].writer("host"))
+        for l in range(L):
+            memories.feedback[l].serve(m, getattr(feedback.reads, f"feedback_{l}"))
+            memories.surrogate[l].serve(m, getattr(feedback.reads, f"surrogate_{l}"))
+            wiring.connect(m, getattr(feedback.writes, f"feedback_{l}"), memories.feedback[l].writer("feedback_pass"))
         m.d.comb += self.o_stream.payload.eq(0)
         forward.totals(m)
 
         sequencer.elaborate(m, self, passes=passes, host=host, forward=forward, input_trace=input_trace,
                             feedback=feedback, class_unit=class_unit, hidden_engine=hidden_engine,
-                            readout_engine=readout_engine, hidden_shift=rates.hidden_shift)
+                            readout_engine=readout_engine)
 
         # The write ports' requests (their priority is rtl.memories.WRITERS, a list per
         # memory, not this order): the feedback write-back, the update engines, FIN's
         # membrane, surrogate and trace writes.  Read addresses still follow statement
         # order: the host's requests, then the sequencer's states, then the engines' reads.
-        feedback.write_back(m)
         hidden_engine.ports()
         readout_engine.ports()
         forward.write_back(m)

@@ -1,16 +1,17 @@
 """The sequencer: the command interpreter and the time step's order of passes.
 
 One finite-state machine (one-hot) receives the commands, runs a time step pass after pass
-and sends the responses.  The passes own their states' bodies (:mod:`rtl.forward_pass`,
-:mod:`rtl.feedback_pass`); the host access unit (:mod:`rtl.host_access`) is a component
-that the receive states start and the ``ACCESS`` state waits for.  This module owns the order::
+and sends the responses.  The forward pass owns its states' bodies (:mod:`rtl.forward_pass`);
+the feedback passes (:mod:`rtl.feedback_pass`) and the host access unit
+(:mod:`rtl.host_access`) are components that the sequencer starts and waits for
+(``LEARN``, ``ACCESS``).  This module owns the order::
 
     IDLE -> NOP / START (CLEAR) / STEP (RX_SPIKES, STEP_CHECK) / END (ARGMAX) / READ, WRITE
             (RX_ADDR, RX_DATA, ACCESS) -> RESPOND -> IDLE
     STEP_CHECK -> forward pass (FWD<l>_*, OUT_*) -> STEP_END
-               -> inference: RESPOND; training: feedback passes (MP<l>_*, WP<l>_JOB) -> DRAIN
+               -> inference: RESPOND; training: LEARN (the feedback passes) -> DRAIN
 
-and the pass registers the forward and feedback passes share (:class:`PassControl`).
+and the forward pass's registers (:class:`PassControl`).
 """
 
 from amaranth.hdl import Array, Cat, Mux, Signal, signed
@@ -25,9 +26,10 @@ __all__ = ["PassControl", "Sequencer"]
 
 
 class PassControl:
-    """The registers a pass runs on, shared by the forward and feedback passes: the word
-    group, the layer select, the class counter, the data-stage valid bits and the current
-    group's bits of the bit-vector registers; and the forward pass's bit scan.
+    """The registers the forward pass runs on (the feedback pass has its own): the word group
+    (also START's CLEAR counter), the layer select, the data-stage valid bits and the current
+    group's bits of the bit-vector registers; the forward pass's bit scan; the argmax's
+    class counter.
 
     Parameters
     ----------
@@ -55,9 +57,8 @@ class PassControl:
         self.group = Signal(range(max(groups) + 1), name="group")
         self.gnext = Signal.like(self.group, name="gnext")   # registered ``group + 1`` (group holds still in a pass)
         m.d.sync += self.gnext.eq(self.group + 1)
-        self.class_count = Signal(range(nout + 1), name="class_count")     # the feedback pass's class counter
+        self.class_count = Signal(range(nout + 1), name="class_count")     # the argmax's class counter
         self.data_valid = Signal(name="data_valid")                   # data stage valid
-        self.data_class = Signal(range(nout), name="data_class")    # data stage: class index k
         self.first = Signal(name="first")             # data stage: first cycle of a group
         # One copy of each lane's arithmetic serves every layer: the per-layer states only
         # choose the layer (``lsel``) whose memory words feed it and whose memory takes the
@@ -66,8 +67,7 @@ class PassControl:
         self.lsel = Signal(range(L + 1), name="lsel")   # layer of the current pass (L: the readout)
         self.asel = Signal(range(L + 1), name="asel")   # trace memory read by the current pass
         # the current group's bits of the bit-vector registers, picked in START / MP_START
-        self.s_prev = Signal(P, name="s_prev")        # last step's spikes (forward)
-        self.z_word = Signal(P, name="z_word")        # this step's noise signs (feedback pass)
+        self.s_prev = Signal(P, name="s_prev")        # last step's spikes
         self.gv_word = Signal(P, name="gv_word")      # which lanes hold a neuron
 
     def layer_pick(self, words):
@@ -79,14 +79,13 @@ class PassControl:
         return Array(words)[self.asel]
 
     def group_bits(self, l, g):
-        """Loads of ``s_prev``, ``z_word`` and ``gv_word`` for group ``g`` of layer ``l``
-        (``L``: the readout)."""
+        """Loads of ``s_prev`` and ``gv_word`` for group ``g`` of layer ``l`` (``L``: the
+        readout)."""
         cfg, P, L = self.cfg, self.cfg.lanes, self.cfg.n_hidden_layers
         gs = group_select(g, self.groups[l + 1])
         loads = [self.gv_word.eq(valid_lanes(cfg.sizes[l + 1], self.groups[l + 1], P).word_select(gs, P))]
         if l < L:
-            loads += [self.s_prev.eq(self.regs.spikes[l].word_select(gs, P)),
-                      self.z_word.eq(self.regs.noise[l].word_select(gs, P))]
+            loads.append(self.s_prev.eq(self.regs.spikes[l].word_select(gs, P)))
         return loads
 
 
@@ -137,7 +136,7 @@ class Sequencer:
         return [self.resp_status.eq(status), self.resp_count.eq(count), self.resp_idx.eq(0)]
 
     def elaborate(self, m, ports, *, passes, host, forward, input_trace, feedback, class_unit,
-                  hidden_engine, readout_engine, hidden_shift):
+                  hidden_engine, readout_engine):
         """Add the FSM to ``m``; ``ports`` is the :class:`rtl.core.Core` (its streams and flags)."""
         cfg, regs, L, nout = self.cfg, self.regs, self.cfg.n_hidden_layers, self.cfg.n_outputs
         groups = [cfg.groups(n) for n in cfg.sizes]
@@ -147,7 +146,7 @@ class Sequencer:
         # the learning phase is over when no readout job is left to hand over, both engines
         # have written their last weight and the feedback write-back is done
         learning_done = (~class_unit.readout_active & readout_engine.idle & hidden_engine.idle
-                         & ~feedback.write_we.any())
+                         & ~feedback.writing)
         # START's CLEAR: one word per membrane and trace memory per cycle (valid in CLEAR)
         clear_writers = [mm.writer("clear") for mm in (*mem.membrane, *mem.trace)]
         for w, n in zip(clear_writers, (*groups[1:L + 1], *groups[:L + 1])):
@@ -281,11 +280,13 @@ class Sequencer:
                     m.d.sync += respond(Status.OK)
                     m.next = "RESPOND"
                 with m.If(input_trace.idle & self.train):
-                    m.d.comb += class_unit.start.eq(1)
-                    m.d.sync += passes.group.eq(0)
-                    m.next = "MP0_START"
+                    m.d.comb += [class_unit.start.eq(1), feedback.start.eq(1)]
+                    m.next = "LEARN"
 
-            feedback.states(m, hidden_engine, hidden_shift)
+            # the feedback passes (rtl/feedback_pass.py) hand their jobs to the hidden engine
+            with m.State("LEARN"):
+                with m.If(feedback.done):
+                    m.next = "DRAIN"
 
             # the step ends when the engines have written their last weights
             with m.State("DRAIN"):
