@@ -30,7 +30,7 @@ from .memories import CoreMemories, NetworkRegisters
 from .multiplier import MULTIPLIER_KINDS
 from .neuron import check_fire_range
 from .noise import LfsrBank
-from .sequencer import PassControl, Sequencer
+from .sequencer import Sequencer
 from .update_engine import UpdateEngine
 
 __all__ = ["Core", "check_rtl_config"]
@@ -118,10 +118,15 @@ class Core(wiring.Component):
         m.submodules.rates = rates = LearningRates(cfg=cfg)
         m.d.comb += [self.active.eq(sequencer.active), self.training.eq(sequencer.active & sequencer.train)]
 
-        passes = PassControl(m, cfg, regs)
-        forward = ForwardPass(cfg, memories, regs, passes, lfsr, sequencer.train)
-        forward.accumulate(m)
-        forward.finish_stages(m)
+        # the forward pass owns the bit vectors, the readout and the totals: the
+        # NetworkRegisters are wires of the core driven by its registers
+        m.submodules.forward = forward = ForwardPass(cfg=cfg)
+        m.d.comb += [forward.train.eq(sequencer.train), forward.x.eq(Cat(*sequencer.x_words)[:cfg.n_inputs]),
+                     forward.lfsr_bits.eq(lfsr.bits), regs.xbits.eq(forward.xbits),
+                     Cat(*regs.spikes).eq(forward.spikes), Cat(*regs.noise).eq(forward.noise),
+                     Cat(*regs.trace_nz[1:]).eq(forward.trace_nz)]
+        m.d.comb += [regs.outputs[k].eq(forward.outputs[k]) for k in range(cfg.n_outputs)]
+        m.d.comb += [regs.total[k].eq(forward.total[k]) for k in range(cfg.n_outputs)]
         m.submodules.input_trace = input_trace = InputTraceUnit(cfg=cfg)
         trace_0 = memories.trace[0]
         m.d.comb += [input_trace.xbits.eq(regs.xbits), regs.trace_nz[0].eq(input_trace.nonzero),
@@ -180,18 +185,19 @@ class Core(wiring.Component):
             memories.feedback[l].serve(m, getattr(feedback.reads, f"feedback_{l}"))
             memories.surrogate[l].serve(m, getattr(feedback.reads, f"surrogate_{l}"))
             wiring.connect(m, getattr(feedback.writes, f"feedback_{l}"), memories.feedback[l].writer("feedback_pass"))
+        for name in forward.read_names:
+            memories.by_name[name].serve(m, getattr(forward.reads, name))
+        for name in forward.write_names:
+            wiring.connect(m, getattr(forward.writes, name), memories.by_name[name].writer("forward"))
         m.d.comb += self.o_stream.payload.eq(0)
-        forward.totals(m)
 
-        sequencer.elaborate(m, self, passes=passes, host=host, forward=forward, input_trace=input_trace,
+        sequencer.elaborate(m, self, memories=memories, host=host, forward=forward, input_trace=input_trace,
                             feedback=feedback, class_unit=class_unit, hidden_engine=hidden_engine,
                             readout_engine=readout_engine)
 
-        # The write ports' requests (their priority is rtl.memories.WRITERS, a list per
-        # memory, not this order): the feedback write-back, the update engines, FIN's
-        # membrane, surrogate and trace writes.  Read addresses still follow statement
-        # order: the host's requests, then the sequencer's states, then the engines' reads.
+        # The engines' write requests (their priority is rtl.memories.WRITERS, a list per
+        # memory, not this order).  Read addresses still follow statement order: the
+        # host's requests, the feedback pass's, the forward pass's, then the engines' reads.
         hidden_engine.ports()
         readout_engine.ports()
-        forward.write_back(m)
         return m
