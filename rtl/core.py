@@ -100,8 +100,9 @@ class Core(wiring.Component):
         })
 
     def elaborate(self, platform):
-        # The units are built and wired in this order.  Memory write ports are shared through
-        # fixed-priority multiplexers (rtl.write_port_mux, priorities in rtl.memories.WRITERS).
+        # The units are built and wired in this order.  Memory ports are shared through
+        # fixed-priority multiplexers (rtl.read_port_mux, rtl.write_port_mux; the priorities
+        # are rtl.memories.READERS and WRITERS).
         cfg = self.cfg
         m = Module()
         mul_kind = self.multipliers or ("ecp5" if getattr(platform, "family", None) == "ecp5" else "inferred")
@@ -129,10 +130,9 @@ class Core(wiring.Component):
         m.d.comb += [regs.total[k].eq(forward.total[k]) for k in range(cfg.n_outputs)]
         m.submodules.input_trace = input_trace = InputTraceUnit(cfg=cfg)
         trace_0 = memories.trace[0]
+        r = trace_0.reader("input_trace")
         m.d.comb += [input_trace.xbits.eq(regs.xbits), regs.trace_nz[0].eq(input_trace.nonzero),
-                     input_trace.rd_data.eq(trace_0.rd.data)]
-        with m.If(input_trace.rd_en):
-            trace_0.read(m, input_trace.rd_addr)
+                     r.en.eq(input_trace.rd_en), r.addr.eq(input_trace.rd_addr), input_trace.rd_data.eq(r.data)]
         w = trace_0.writer("input_trace")
         m.d.comb += [w.valid.eq(input_trace.wr_en), w.addr.eq(input_trace.wr_addr), w.en.eq(1),
                      w.data.eq(input_trace.wr_data)]
@@ -164,9 +164,7 @@ class Core(wiring.Component):
                          regs.error[k].eq(class_unit.error[k]), feedback.error[k].eq(class_unit.error[k]),
                          feedback.step[k].eq(class_unit.step[k]), feedback.nstep[k].eq(class_unit.nstep[k])]
 
-        # host access: its read requests are served before the sequencer's and the engines'
-        # reads (which win; none of them reads while an access runs), its write requests are
-        # the write ports' "host" requesters
+        # host access: its read and write requests are the ports' "host" requesters
         m.submodules.host = host = HostAccess(cfg=cfg)
         m.d.comb += [host.head.eq(sequencer.head), host.word.eq(self.i_stream.payload),
                      host.spikes.eq(Cat(*regs.spikes)),
@@ -178,15 +176,15 @@ class Core(wiring.Component):
                      class_unit.base_we.eq(host.base_we), class_unit.base_data.eq(host.base_data)]
         m.d.comb += [host.baseline[k].eq(regs.baseline[k]) for k in range(cfg.n_outputs)]
         for name in host.read_names:
-            memories.by_name[name].serve(m, getattr(host.reads, name))
+            wiring.connect(m, getattr(host.reads, name), memories.by_name[name].reader("host"))
         for name in host.write_names:
             wiring.connect(m, getattr(host.writes, name), memories.by_name[name].writer("host"))
         for l in range(L):
-            memories.feedback[l].serve(m, getattr(feedback.reads, f"feedback_{l}"))
-            memories.surrogate[l].serve(m, getattr(feedback.reads, f"surrogate_{l}"))
+            wiring.connect(m, getattr(feedback.reads, f"feedback_{l}"), memories.feedback[l].reader("feedback_pass"))
+            wiring.connect(m, getattr(feedback.reads, f"surrogate_{l}"), memories.surrogate[l].reader("feedback_pass"))
             wiring.connect(m, getattr(feedback.writes, f"feedback_{l}"), memories.feedback[l].writer("feedback_pass"))
         for name in forward.read_names:
-            memories.by_name[name].serve(m, getattr(forward.reads, name))
+            wiring.connect(m, getattr(forward.reads, name), memories.by_name[name].reader("forward"))
         for name in forward.write_names:
             wiring.connect(m, getattr(forward.writes, name), memories.by_name[name].writer("forward"))
         m.d.comb += self.o_stream.payload.eq(0)
@@ -195,9 +193,8 @@ class Core(wiring.Component):
                             feedback=feedback, class_unit=class_unit, hidden_engine=hidden_engine,
                             readout_engine=readout_engine)
 
-        # The engines' write requests (their priority is rtl.memories.WRITERS, a list per
-        # memory, not this order).  Read addresses still follow statement order: the
-        # host's requests, the feedback pass's, the forward pass's, then the engines' reads.
+        # the engines' read and write requests (their priorities are rtl.memories.READERS
+        # and WRITERS, a list per memory, not the order of these statements)
         hidden_engine.ports()
         readout_engine.ports()
         return m

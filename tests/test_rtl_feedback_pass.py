@@ -16,7 +16,7 @@ from golden.feedback import feedback_update, top_down_signal
 from golden.lanes import address_bits, pack_matrix, unpack_matrix
 from golden.update_rule import neuron_factor
 from rtl.feedback_pass import FeedbackPass
-from rtl.memories import WRITERS, LaneMemory
+from rtl.memories import READERS, WRITERS, LaneMemory
 
 pytestmark = pytest.mark.filterwarnings("ignore::amaranth.hdl.UnusedElaboratable")
 
@@ -56,11 +56,13 @@ def _bench(cfg, M, psi):
         g = cfg.groups(n)
         feedback.append(LaneMemory(m, f"feedback_{l}", cfg.feedback_bits, P, g << address_bits(nout),
                                    pack_matrix(M[l], cfg.feedback_bits, P, g, address_bits(nout), nout),
-                                   no_rw_check=True, lane_writes=True, writers=WRITERS["feedback"]))
+                                   no_rw_check=True, lane_writes=True, writers=WRITERS["feedback"],
+                                   readers=READERS["feedback"]))
         surrogate.append(LaneMemory(m, f"surrogate_{l}", cfg.surrogate_frac_bits + 1, P, g,
-                                    pack_matrix([[v] for v in psi[l]], cfg.surrogate_frac_bits + 1, P, g, 0, 1)))
-        feedback[l].serve(m, getattr(unit.reads, f"feedback_{l}"))
-        surrogate[l].serve(m, getattr(unit.reads, f"surrogate_{l}"))
+                                    pack_matrix([[v] for v in psi[l]], cfg.surrogate_frac_bits + 1, P, g, 0, 1),
+                                    readers=READERS["surrogate"]))
+        wiring.connect(m, getattr(unit.reads, f"feedback_{l}"), feedback[l].reader("feedback_pass"))
+        wiring.connect(m, getattr(unit.reads, f"surrogate_{l}"), surrogate[l].reader("feedback_pass"))
         wiring.connect(m, getattr(unit.writes, f"feedback_{l}"), feedback[l].writer("feedback_pass"))
     return m, unit, feedback
 

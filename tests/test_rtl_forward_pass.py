@@ -54,7 +54,7 @@ def _bench(cfg):
     m.submodules.lfsr = lfsr = LfsrBank(cfg)
     m.d.comb += [unit.lfsr_bits.eq(lfsr.bits), lfsr.step.eq(unit.lfsr_step)]
     for name in unit.read_names:
-        memories.by_name[name].serve(m, getattr(unit.reads, name))
+        wiring.connect(m, getattr(unit.reads, name), memories.by_name[name].reader("forward"))
     for name in unit.write_names:
         wiring.connect(m, getattr(unit.writes, name), memories.by_name[name].writer("forward"))
     return m, unit, memories

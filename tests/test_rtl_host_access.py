@@ -122,7 +122,7 @@ def _bench(cfg):
         with m.If(host.base_we[k]):
             m.d.sync += b.eq(host.base_data)
     for name in host.read_names:
-        memories.by_name[name].serve(m, getattr(host.reads, name))
+        wiring.connect(m, getattr(host.reads, name), memories.by_name[name].reader("host"))
     for name in host.write_names:
         wiring.connect(m, getattr(host.writes, name), memories.by_name[name].writer("host"))
     return m, host
