@@ -115,7 +115,6 @@ class BitScan:
         C = chunk
         width = max(len(v) for v in masks)
         nc = -(-width // C)
-        cb = address_bits(C)
         self.select = Signal(range(max(2, len(masks))), name=f"{name}_select")
         self.load = Signal(name=f"{name}_load")
         self.go = Signal(name=f"{name}_go", init=1)
@@ -170,7 +169,6 @@ class BitScan:
         word = Signal(C, name=f"{name}_word")
         m.d.comb += word.eq(Mux(from_cur, q.cur, q.nxt))
         wi, _, wr = lowest_set(word)
-        nxt_used = self.take & ~from_cur          # nxt moves into cand/cur: refill it from sel
         si, sa, sr = lowest_set(q.left)
         with m.If(self.load):
             m.d.sync += [dst.eq(pick(list(srcs))) for dst, *srcs in zip(q.fields(), *(s.fields() for s in snaps))]
@@ -178,7 +176,7 @@ class BitScan:
         with m.Elif(self.take):
             m.d.sync += [q.cand_bit.eq(wi), q.cand_v.eq(from_cur | q.nxt_v), q.cur.eq(wr),
                          q.cur_any.eq(wr.any())]
-            with m.If(~from_cur):
+            with m.If(~from_cur):               # nxt moves into cand/cur: refill it from sel
                 m.d.sync += [q.cand_chunk.eq(q.nxt_chunk), q.cur_chunk.eq(q.nxt_chunk),
                              q.nxt.eq(chunk_of(live, q.sel)), q.nxt_chunk.eq(q.sel), q.nxt_v.eq(q.sel_v),
                              q.sel.eq(si), q.sel_v.eq(sa), q.left.eq(sr)]

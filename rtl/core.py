@@ -13,7 +13,7 @@ engines (:mod:`rtl.update_engine`).  Learning runs three workers at once on disj
 memories: the feedback passes, the hidden layers' weight updates and the readout update.
 """
 
-from amaranth.hdl import Module
+from amaranth.hdl import Cat, Module
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -30,7 +30,7 @@ from .memories import CoreMemories, NetworkRegisters
 from .multiplier import MULTIPLIER_KINDS
 from .neuron import check_fire_range
 from .noise import LfsrBank
-from .sequencer import PassControl, Sequencer
+from .sequencer import Sequencer
 from .update_engine import UpdateEngine
 
 __all__ = ["Core", "check_rtl_config"]
@@ -100,8 +100,9 @@ class Core(wiring.Component):
         })
 
     def elaborate(self, platform):
-        # The units are built and wired in this order.  Memory write ports are shared through
-        # fixed-priority multiplexers (rtl.write_port_mux, priorities in rtl.memories.WRITERS).
+        # The units are built and wired in this order.  Memory ports are shared through
+        # fixed-priority multiplexers (rtl.read_port_mux, rtl.write_port_mux; the priorities
+        # are rtl.memories.READERS and WRITERS).
         cfg = self.cfg
         m = Module()
         mul_kind = self.multipliers or ("ecp5" if getattr(platform, "family", None) == "ecp5" else "inferred")
@@ -118,21 +119,23 @@ class Core(wiring.Component):
         m.submodules.rates = rates = LearningRates(cfg=cfg)
         m.d.comb += [self.active.eq(sequencer.active), self.training.eq(sequencer.active & sequencer.train)]
 
-        passes = PassControl(m, cfg, regs)
-        forward = ForwardPass(cfg, memories, regs, passes, lfsr, sequencer.train)
-        forward.accumulate(m)
-        forward.finish_stages(m)
+        # the forward pass owns the bit vectors, the readout and the totals: the
+        # NetworkRegisters are wires of the core driven by its registers
+        m.submodules.forward = forward = ForwardPass(cfg=cfg)
+        m.d.comb += [forward.train.eq(sequencer.train), forward.x.eq(Cat(*sequencer.x_words)[:cfg.n_inputs]),
+                     forward.lfsr_bits.eq(lfsr.bits), regs.xbits.eq(forward.xbits),
+                     Cat(*regs.spikes).eq(forward.spikes), Cat(*regs.noise).eq(forward.noise),
+                     Cat(*regs.trace_nz[1:]).eq(forward.trace_nz)]
+        m.d.comb += [regs.outputs[k].eq(forward.outputs[k]) for k in range(cfg.n_outputs)]
+        m.d.comb += [regs.total[k].eq(forward.total[k]) for k in range(cfg.n_outputs)]
         m.submodules.input_trace = input_trace = InputTraceUnit(cfg=cfg)
         trace_0 = memories.trace[0]
+        r = trace_0.reader("input_trace")
         m.d.comb += [input_trace.xbits.eq(regs.xbits), regs.trace_nz[0].eq(input_trace.nonzero),
-                     input_trace.rd_data.eq(trace_0.rd.data)]
-        with m.If(input_trace.rd_en):
-            trace_0.read(m, input_trace.rd_addr)
+                     r.en.eq(input_trace.rd_en), r.addr.eq(input_trace.rd_addr), input_trace.rd_data.eq(r.data)]
         w = trace_0.writer("input_trace")
         m.d.comb += [w.valid.eq(input_trace.wr_en), w.addr.eq(input_trace.wr_addr), w.en.eq(1),
                      w.data.eq(input_trace.wr_data)]
-        feedback = FeedbackPass(cfg, memories, regs, passes, mul_kind)
-        feedback.elaborate(m)
 
         # The hidden engine takes one job per word group from the feedback passes; the
         # readout engine one job per output word group from the class unit.  Their masks,
@@ -150,30 +153,48 @@ class Core(wiring.Component):
                      readout_engine.layer.eq(0), readout_engine.group.eq(class_unit.job_group),
                      readout_engine.shift.eq(rates.readout_shift), readout_engine.go.eq(class_unit.job_go)]
         m.d.comb += [readout_engine.factor[p].eq(class_unit.job_factor[p]) for p in range(cfg.lanes)]
+        # the feedback passes: the class unit's errors and steps in, the hidden engine's jobs out
+        m.submodules.feedback = feedback = FeedbackPass(cfg=cfg, multipliers=mul_kind)
+        m.d.comb += [feedback.noise.eq(Cat(*regs.noise)), feedback.job_ready.eq(hidden_engine.ready),
+                     hidden_engine.go.eq(feedback.job_go), hidden_engine.layer.eq(feedback.job_layer),
+                     hidden_engine.group.eq(feedback.job_group), hidden_engine.shift.eq(rates.hidden_shift)]
+        m.d.comb += [hidden_engine.factor[p].eq(feedback.job_factor[p]) for p in range(cfg.lanes)]
         for k in range(cfg.n_outputs):
             m.d.comb += [class_unit.outputs[k].eq(regs.outputs[k]), regs.baseline[k].eq(class_unit.baseline[k]),
-                         regs.error[k].eq(class_unit.error[k]), feedback.class_step[k].eq(class_unit.step[k]),
-                         feedback.class_nstep[k].eq(class_unit.nstep[k])]
+                         regs.error[k].eq(class_unit.error[k]), feedback.error[k].eq(class_unit.error[k]),
+                         feedback.step[k].eq(class_unit.step[k]), feedback.nstep[k].eq(class_unit.nstep[k])]
 
-        host = HostAccess(cfg, memories, regs, rates, lfsr, sequencer.head)
-        host.checks(m)
+        # host access: its read and write requests are the ports' "host" requesters
+        m.submodules.host = host = HostAccess(cfg=cfg)
+        m.d.comb += [host.head.eq(sequencer.head), host.word.eq(self.i_stream.payload),
+                     host.spikes.eq(Cat(*regs.spikes)),
+                     lfsr.sel.eq(host.lfsr_sel), lfsr.we.eq(host.lfsr_we), lfsr.wdata.eq(host.lfsr_wdata),
+                     host.lfsr_rdata.eq(lfsr.rdata), lfsr.step.eq(forward.lfsr_step),
+                     rates.hidden_we.eq(host.hidden_we), rates.readout_we.eq(host.readout_we),
+                     rates.wdata.eq(host.rate_data), host.hidden_rate.eq(rates.hidden_rate),
+                     host.readout_rate.eq(rates.readout_rate),
+                     class_unit.base_we.eq(host.base_we), class_unit.base_data.eq(host.base_data)]
+        m.d.comb += [host.baseline[k].eq(regs.baseline[k]) for k in range(cfg.n_outputs)]
+        for name in host.read_names:
+            wiring.connect(m, getattr(host.reads, name), memories.by_name[name].reader("host"))
+        for name in host.write_names:
+            wiring.connect(m, getattr(host.writes, name), memories.by_name[name].writer("host"))
+        for l in range(L):
+            wiring.connect(m, getattr(feedback.reads, f"feedback_{l}"), memories.feedback[l].reader("feedback_pass"))
+            wiring.connect(m, getattr(feedback.reads, f"surrogate_{l}"), memories.surrogate[l].reader("feedback_pass"))
+            wiring.connect(m, getattr(feedback.writes, f"feedback_{l}"), memories.feedback[l].writer("feedback_pass"))
+        for name in forward.read_names:
+            wiring.connect(m, getattr(forward.reads, name), memories.by_name[name].reader("forward"))
+        for name in forward.write_names:
+            wiring.connect(m, getattr(forward.writes, name), memories.by_name[name].writer("forward"))
         m.d.comb += self.o_stream.payload.eq(0)
-        host.write_pulses(m)
-        forward.totals(m)
-        host.register_writes(m, forward.lfsr_step)
-        m.d.comb += [class_unit.base_we.eq(host.base_we), class_unit.base_data.eq(host.data_word)]
-        host.memory_ports(m)
 
-        sequencer.elaborate(m, self, passes=passes, host=host, forward=forward, input_trace=input_trace,
+        sequencer.elaborate(m, self, memories=memories, host=host, forward=forward, input_trace=input_trace,
                             feedback=feedback, class_unit=class_unit, hidden_engine=hidden_engine,
-                            readout_engine=readout_engine, hidden_shift=rates.hidden_shift)
+                            readout_engine=readout_engine)
 
-        # The write ports' requests (their priority is rtl.memories.WRITERS, a list per
-        # memory, not this order): the feedback write-back, the update engines, FIN's
-        # membrane, surrogate and trace writes.  Read addresses still follow statement
-        # order: the engines' reads come after the sequencer's and the host's.
-        feedback.write_back(m)
+        # the engines' read and write requests (their priorities are rtl.memories.READERS
+        # and WRITERS, a list per memory, not the order of these statements)
         hidden_engine.ports()
         readout_engine.ports()
-        forward.write_back(m)
         return m

@@ -1,9 +1,13 @@
 """The forward pass: accumulate the active inputs' weights, fire, and the group's write-back.
 
-For each hidden layer and then the readout, group after group (``P`` neurons a group):
-``START`` (a layer's first group waits for the scan's snapshot of its mask), ``ACC`` (one
-weight word per active input, from the bit scan of the previous layer's spikes) and ``FIN``
-(fire; FIN also starts the layer's next group).  The twin of the forward half of
+A component (:class:`ForwardPass`) with its own one-hot FSM.  ``start`` (the sequencer's
+``STEP_CHECK``) takes the step's input spikes and runs, for each hidden layer and then the
+readout, group after group (``P`` neurons a group): ``START`` (a layer's first group waits
+for the scan's snapshot of its mask), ``ACC`` (one weight word per active input, from the
+bit scan of the previous layer's spikes) and ``FIN`` (fire; FIN also starts the layer's
+next group); ``done`` is high in the readout's last ``FIN``.  The unit owns the network's
+bit vectors (input spikes, spikes, noise signs, the hidden layers' nonzero-trace flags),
+the readout and the sample's totals.  The twin of the forward half of
 :meth:`golden.core.FixedCore._step`.
 
 Timing: every block-RAM output goes into a register with at most a multiplexer before it,
@@ -17,81 +21,147 @@ and between registers there is at most one carry chain:
   trace writes.
 """
 
-from amaranth.hdl import Cat, Mux, Signal, signed
+from amaranth.hdl import Cat, Const, Module, Mux, signed
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+from amaranth.utils import ceil_log2
 
 from golden.lanes import address_bits
 
 from .arith import saturate
-from .memories import group_select, lane
+from .memories import NetworkRegisters, group_select, lane, memory_shapes, read_request
 from .neuron import fire, reset_leak_decay, soft_reset, surrogate_distance, surrogate_from_distance
+from .params import check_config
+from .pass_control import PassControl
 from .trace import trace_add_spike, trace_decay
+from .write_port_mux import write_request
 
 __all__ = ["ForwardPass"]
 
 
-class ForwardPass:
-    """The forward pass's datapath and its sequencer states.
+class _Memory:
+    """A memory as the pass sees it: its read request (``data``, ``read``) and write request."""
+
+    def __init__(self, reads, writes, name):
+        self.req, self.wr = getattr(reads, name, None), getattr(writes, name, None)
+        self.data = self.req.data if self.req is not None else None
+
+    def read(self, m, addr):
+        m.d.comb += [self.req.en.eq(1), self.req.addr.eq(addr)]
+
+
+class ForwardPass(wiring.Component):
+    """The forward pass of a time step, and the state it owns.
 
     Parameters
     ----------
     cfg : golden.config.CoreConfig
-    memories : rtl.memories.CoreMemories
-    regs : rtl.memories.NetworkRegisters
-    passes : rtl.sequencer.PassControl
-        The pass registers shared with the feedback pass (group, layer select, scan).
-    lfsr : rtl.noise.LfsrBank
-        The noise bits of the firing compare.
-    train : Signal
-        The open sample is a training sample.
+        Keyword-only: sizes, lanes, widths, the neuron's constants.
+
+    Ports
+    -----
+    start : In(1)
+        Starts a pass (``STEP_CHECK``): ``x`` is taken into ``xbits``; ``FWD0_START`` is next.
+    done : Out(1)
+        The readout's last ``FIN`` (combinational).
+    clear : In(1)
+        Clears the spikes, the totals and the nonzero-trace flags (``START``'s ``CLEAR``).
+    train : In(1)
+        The open sample is a training sample (noisy firing, the LFSR steps).
+    x : In(n_inputs)
+        The step's input spikes.
+    xbits, spikes, noise : Out(...)
+        Registers: the input spikes, and the hidden layers' spikes and noise signs
+        (concatenated, layer 0's first; ``groups * lanes`` bits a layer).
+    trace_nz : Out(...)
+        Registers: layers ``1 .. L``'s "trace is nonzero" flags, concatenated.
+    outputs, total : Out(signed(output_bits)).array(n_outputs), Out(signed(...)).array(n_outputs)
+        Registers: the readout ``o_k`` and the sample's totals.
+    lfsr_bits : In(lanes), lfsr_step : Out(1)
+        The noise bits of the firing compare; the LFSR step pulse (a register).
+    reads : Out(...)
+        :func:`rtl.memories.read_request` of ``weights_<l>``, ``readout``, ``membrane_<l>`` and
+        ``trace_<l>`` (``l >= 1``).
+    writes : Out(...)
+        The ``forward`` write requests of ``membrane_<l>``, ``surrogate_<l>``, ``trace_<l + 1>``.
     """
 
-    def __init__(self, cfg, memories, regs, passes, lfsr, train):
-        self.cfg, self.mem, self.regs, self.passes, self.lfsr, self.train = \
-            cfg, memories, regs, passes, lfsr, train
-        P, L = cfg.lanes, cfg.n_hidden_layers
+    def __init__(self, *, cfg):
+        check_config(cfg)
+        self.cfg = cfg
+        P, L, nout = cfg.lanes, cfg.n_hidden_layers, cfg.n_outputs
         self.groups = groups = [cfg.groups(n) for n in cfg.sizes]
-        mb, wb, tb = cfg.membrane_bits, cfg.weight_bits, cfg.trace_bits
-        accw = mb + address_bits(max(cfg.sizes) + 1) + 3
-        self.acc = [Signal(signed(accw), name=f"acc_{p}") for p in range(P)]
-        # Pipeline data registers (words read, operands) are reset_less: a valid bit or the
-        # sequencer's state says when they hold something, and the reset net (one
-        # flip-flop, thousands of loads) stays smaller.
-        self.trace_word = Signal(P * tb, name="trace_word", reset_less=True)
-        self.u_word = Signal(P * mb, name="u_word", reset_less=True)
-        self.w_word = Signal(P * wb, name="w_word", reset_less=True)
-        self.data_valid2 = Signal(name="data_valid2")          # w_word holds a weight word
-        self.reset_value = [Signal(signed(mb + 1), name=f"reset_{p}", reset_less=True) for p in range(P)]
-        self.second = Signal(name="second")            # ACC's second cycle
-        self.acc_next = [Signal(signed(accw), name=f"acc_next_{p}") for p in range(P)]
-        # FIN's stages (see finish_stages)
-        self.fin_u = Signal(P * mb, name="fin_u")
-        self.fin_s = Signal(P, name="fin_s")
-        self.fin_v = Signal(2, name="fin_v")            # stage 2, stage 3 valid
-        self.fin_l = [Signal(range(max(L, 2)), name=f"fin_l_{k}") for k in range(2)]
-        self.fin_g = [Signal(range(max(groups) + 1), name=f"fin_g_{k}") for k in range(2)]
-        self.fin_s_r = [Signal(P, name=f"fin_s_{k}") for k in range(2)]
-        self.fin_u_r = Signal(P * mb, name="fin_u_r", reset_less=True)
-        self.fin_tw = Signal(P * tb, name="fin_tw", reset_less=True)       # the group's old trace word
-        self.fin_dist = [Signal(mb + 1, name=f"fin_dist_{p}", reset_less=True) for p in range(P)]
-        self.fin_dec = [Signal(tb, name=f"fin_decay_{p}", reset_less=True) for p in range(P)]
-        self.lfsr_step = Signal(name="lfsr_step")      # registered: high exactly in a hidden layer's FIN
-        # the sample's totals add the outputs of a readout group the cycle after its FIN
-        # (saturating the accumulator and adding are two carry chains)
-        self.total_add = Signal(groups[L + 1], name="tot_add")
+        shapes = memory_shapes(cfg)
+        self.read_names = (*(f"weights_{l}" for l in range(L)), "readout", *(f"membrane_{l}" for l in range(L)),
+                           *(f"trace_{l}" for l in range(1, L + 1)))
+        self.write_names = (*(f"membrane_{l}" for l in range(L)), *(f"surrogate_{l}" for l in range(L)),
+                            *(f"trace_{l}" for l in range(1, L + 1)))
+        total_bits = cfg.output_bits + cfg.timesteps.bit_length()
+        super().__init__({
+            "start": In(1), "done": Out(1), "clear": In(1), "train": In(1),
+            "x": In(cfg.n_inputs), "xbits": Out(groups[0] * P),
+            "spikes": Out(sum(groups[1:L + 1]) * P), "noise": Out(sum(groups[1:L + 1]) * P),
+            "trace_nz": Out(sum(groups[1:L + 1]) * P),
+            "outputs": Out(signed(cfg.output_bits)).array(nout), "total": Out(signed(total_bits)).array(nout),
+            "lfsr_bits": In(P), "lfsr_step": Out(1),
+            "reads": Out(wiring.Signature({name: Out(read_request(cfg, name)) for name in self.read_names})),
+            "writes": Out(wiring.Signature({
+                name: Out(write_request(ceil_log2(shapes[name][1]), 1, shapes[name][0] * P))
+                for name in self.write_names})),
+        })
+
+    def elaborate(self, platform):
+        cfg, L, nout = self.cfg, self.cfg.n_hidden_layers, self.cfg.n_outputs
+        m = Module()
+        self.regs = regs = NetworkRegisters(cfg)
+        self.passes = PassControl(m, cfg, regs)
+        mem = {name: _Memory(self.reads, self.writes, name) for name in (*self.read_names, *self.write_names)}
+        self.weights = [mem[f"weights_{l}"] for l in range(L)] + [mem["readout"]]
+        self.membrane = [mem[f"membrane_{l}"] for l in range(L)]
+        self.surrogate = [mem[f"surrogate_{l}"] for l in range(L)]
+        self.trace = [None] + [mem[f"trace_{l}"] for l in range(1, L + 1)]
+        self._datapath(m)
+        m.d.comb += [self.xbits.eq(regs.xbits), self.spikes.eq(Cat(*regs.spikes)), self.noise.eq(Cat(*regs.noise)),
+                     self.trace_nz.eq(Cat(*regs.trace_nz[1:]))]
+        m.d.comb += [self.outputs[k].eq(regs.outputs[k]) for k in range(nout)]
+        m.d.comb += [self.total[k].eq(regs.total[k]) for k in range(nout)]
+        with m.If(self.clear):
+            m.d.sync += [*(s.eq(0) for s in regs.spikes), *(t.eq(0) for t in regs.total),
+                         *(n.eq(0) for n in regs.trace_nz[1:])]
+        ps = self.passes
+        with m.FSM(name="fwd") as fsm:
+            with m.State("IDLE"):
+                with m.If(self.start):
+                    m.d.sync += [ps.group.eq(0), ps.data_valid.eq(0), ps.scan_layer.eq(0), regs.xbits.eq(self.x)]
+                    self.membrane[0].read(m, 0)                     # read ahead for FWD0_START
+                    m.next = "FWD0_START"
+            self.states(m)
+        fsm.state.attrs["fsm_encoding"] = "one-hot"
+        return m
+
+    def _datapath(self, m):
+        """Accumulate, FIN's stages, the totals, the write-back."""
+        self.accumulate(m)
+        self.finish_stages(m)
+        self.totals(m)
+        self.write_back(m)
 
     def accumulate(self, m):
         """``acc = reset_leak(u, s_prev) + the active inputs' weights``, one lane per neuron."""
         cfg, ps, P, L = self.cfg, self.passes, self.cfg.lanes, self.cfg.n_hidden_layers
         mb, wb = cfg.membrane_bits, cfg.weight_bits
-        self.acc_done = ~ps.cand_v & ~ps.data_valid & ~ps.first & ~self.second   # the last weight is being added
+        self.acc_done = ~ps.cand_v & ~ps.data_valid & ~ps.first & ~ps.second   # the last weight is being added
         is_out = ps.lsel == L
-        w_rd = ps.layer_pick([w.rd.data for w in self.mem.weights] + [self.mem.readout.rd.data])
-        m.d.sync += [self.w_word.eq(w_rd), self.data_valid2.eq(ps.data_valid)]
+        w_rd = ps.layer_pick([w.data for w in self.weights])
+        # the weight words' addresses are unconditional (ACC's read enables them)
+        col_bits = [address_bits(n) for n in cfg.sizes]
+        m.d.comb += [w.req.addr.eq((ps.group << col_bits[l]) | ps.cand) for l, w in enumerate(self.weights)]
+        m.d.sync += [ps.w_word.eq(w_rd), ps.data_valid2.eq(ps.data_valid)]
         for p in range(P):
-            m.d.sync += self.reset_value[p].eq(soft_reset(cfg, lane(self.u_word, mb, p), ps.s_prev[p]))
-            start = Mux(is_out, 0, reset_leak_decay(cfg, self.reset_value[p]))
-            m.d.comb += self.acc_next[p].eq(Mux(self.second, start,
-                                                self.acc[p] + Mux(self.data_valid2, lane(self.w_word, wb, p), 0)))
+            m.d.sync += ps.reset_value[p].eq(soft_reset(cfg, lane(ps.u_word, mb, p), ps.s_prev[p]))
+            start = Mux(is_out, 0, reset_leak_decay(cfg, ps.reset_value[p]))
+            m.d.comb += ps.acc_next[p].eq(Mux(ps.second, start,
+                                              ps.acc[p] + Mux(ps.data_valid2, lane(ps.w_word, wb, p), 0)))
 
     def finish_stages(self, m):
         """FIN: saturate the membrane and fire (the spikes must be ready for the next layer's
@@ -100,55 +170,52 @@ class ForwardPass:
         and the surrogate and trace writes.  Those two cycles (the next group's first ACC
         cycles, or the next layer's START and first ACC cycle) only read the next group's
         words, so no cycle is added."""
-        cfg, P, mb, tb = self.cfg, self.cfg.lanes, self.cfg.membrane_bits, self.cfg.trace_bits
+        cfg, ps, P, mb, tb = self.cfg, self.passes, self.cfg.lanes, self.cfg.membrane_bits, self.cfg.trace_bits
         for p in range(P):
-            u, sp = fire(cfg, self.acc[p], self.train, self.lfsr.bits[p])
-            m.d.comb += [self.fin_u[p * mb:(p + 1) * mb].eq(u), self.fin_s[p].eq(sp & self.passes.gv_word[p])]
-        m.d.sync += [self.fin_v[1].eq(self.fin_v[0]), self.fin_l[1].eq(self.fin_l[0]),
-                     self.fin_g[1].eq(self.fin_g[0]), self.fin_s_r[1].eq(self.fin_s_r[0])]
-        m.d.sync += [self.fin_dist[p].eq(surrogate_distance(cfg, lane(self.fin_u_r, mb, p))) for p in range(P)]
-        m.d.sync += [self.fin_dec[p].eq(trace_decay(cfg, self.fin_tw[p * tb:(p + 1) * tb])) for p in range(P)]
-        self.fin_psi = Cat(*(surrogate_from_distance(cfg, self.fin_dist[p]) for p in range(P)))
-        self.fin_trace = Cat(*(trace_add_spike(cfg, self.fin_dec[p], self.fin_s_r[1][p]) for p in range(P)))
+            u, sp = fire(cfg, ps.acc[p], self.train, self.lfsr_bits[p])
+            m.d.comb += [ps.fin_u[p * mb:(p + 1) * mb].eq(u), ps.fin_s[p].eq(sp & self.passes.gv_word[p])]
+        m.d.sync += [ps.fin_v[1].eq(ps.fin_v[0]), ps.fin_l[1].eq(ps.fin_l[0]),
+                     ps.fin_g[1].eq(ps.fin_g[0]), ps.fin_s_r[1].eq(ps.fin_s_r[0])]
+        m.d.sync += [ps.fin_dist[p].eq(surrogate_distance(cfg, lane(ps.fin_u_r, mb, p))) for p in range(P)]
+        m.d.sync += [ps.fin_dec[p].eq(trace_decay(cfg, ps.fin_tw[p * tb:(p + 1) * tb])) for p in range(P)]
+        self.fin_psi = Cat(*(surrogate_from_distance(cfg, ps.fin_dist[p]) for p in range(P)))
+        self.fin_trace = Cat(*(trace_add_spike(cfg, ps.fin_dec[p], ps.fin_s_r[1][p]) for p in range(P)))
         self.fin_nz = Cat(*(self.fin_trace[p * tb:(p + 1) * tb] != 0 for p in range(P)))
-        m.d.sync += self.fin_v[0].eq(0)
+        m.d.sync += ps.fin_v[0].eq(0)
 
     def totals(self, m):
         """The sample's totals, a cycle after a readout group's FIN; the LFSR step pulse."""
-        cfg, P, L, nout = self.cfg, self.cfg.lanes, self.cfg.n_hidden_layers, self.cfg.n_outputs
-        regs = self.regs
-        m.d.sync += self.total_add.eq(0)
+        P, L, nout, ps, regs = self.cfg.lanes, self.cfg.n_hidden_layers, self.cfg.n_outputs, self.passes, self.regs
+        m.d.sync += ps.total_add.eq(0)
         for cc in range(self.groups[L + 1]):
-            with m.If(self.total_add[cc]):
+            with m.If(ps.total_add[cc]):
                 m.d.sync += [regs.total[k].eq(regs.total[k] + regs.outputs[k])
                              for k in range(cc * P, min(nout, cc * P + P))]
         m.d.sync += self.lfsr_step.eq(0)
 
     def write_back(self, m):
         """The writes of FIN's stages 2 and 3 (the membrane, surrogate and trace write ports)."""
-        P, L, groups, mem = self.cfg.lanes, self.cfg.n_hidden_layers, self.groups, self.mem
+        P, L, groups, ps = self.cfg.lanes, self.cfg.n_hidden_layers, self.groups, self.passes
         for l in range(L):
-            u, s, a = (mem.membrane[l].writer("forward"), mem.surrogate[l].writer("forward"),
-                       mem.trace[l + 1].writer("forward"))
-            stage3 = self.fin_v[1] & (self.fin_l[1] == l)
-            m.d.comb += [u.valid.eq(self.fin_v[0] & (self.fin_l[0] == l)), u.addr.eq(self.fin_g[0]),
-                         u.en.eq(1), u.data.eq(self.fin_u_r),
-                         s.valid.eq(stage3), s.addr.eq(self.fin_g[1]), s.en.eq(1), s.data.eq(self.fin_psi),
-                         a.valid.eq(stage3), a.addr.eq(self.fin_g[1]), a.en.eq(1), a.data.eq(self.fin_trace)]
+            u, s, a = self.membrane[l].wr, self.surrogate[l].wr, self.trace[l + 1].wr
+            stage3 = ps.fin_v[1] & (ps.fin_l[1] == l)
+            m.d.comb += [u.valid.eq(ps.fin_v[0] & (ps.fin_l[0] == l)), u.addr.eq(ps.fin_g[0]),
+                         u.en.eq(1), u.data.eq(ps.fin_u_r),
+                         s.valid.eq(stage3), s.addr.eq(ps.fin_g[1]), s.en.eq(1), s.data.eq(self.fin_psi),
+                         a.valid.eq(stage3), a.addr.eq(ps.fin_g[1]), a.en.eq(1), a.data.eq(self.fin_trace)]
             with m.If(stage3):
-                gs = group_select(self.fin_g[1], groups[l + 1])
+                gs = group_select(ps.fin_g[1], groups[l + 1])
                 m.d.sync += self.regs.trace_nz[l + 1].word_select(gs, P).eq(self.fin_nz)
 
     def states(self, m):
-        """The sequencer states of the forward pass: ``FWD<l>_START/ACC/FIN`` per hidden
-        layer, then ``OUT_START/ACC/FIN`` (the readout); the last goes to ``STEP_END``."""
-        cfg, ps, mem, regs = self.cfg, self.passes, self.mem, self.regs
+        """The states of the pass: ``FWD<l>_START/ACC/FIN`` per hidden layer, then
+        ``OUT_START/ACC/FIN`` (the readout); the last raises ``done`` and goes to ``IDLE``."""
+        cfg, ps, regs = self.cfg, self.passes, self.regs
         P, L, nout, groups = cfg.lanes, cfg.n_hidden_layers, cfg.n_outputs, self.groups
-        col_bits = [address_bits(n) for n in cfg.sizes]
-        a_rd = ps.trace_pick([a.rd.data for a in mem.trace])
+        a_rd = ps.trace_pick([Const(0, P * cfg.trace_bits)] + [a.data for a in self.trace[1:]])
         for l in range(L + 1):
             out_layer = l == L
-            weights = mem.readout if out_layer else mem.weights[l]
+            weights = self.weights[l]
             nxt = "OUT_START" if l == L - 1 else f"FWD{l + 1}_START"
             name = "OUT" if out_layer else f"FWD{l}"
             gsel = group_select(ps.group, groups[l + 1])
@@ -158,8 +225,8 @@ class ForwardPass:
                 and the membrane word read the cycle before (the scan's load: START
                 drives it, and ``fin_load`` in FIN)."""
                 if not out_layer:
-                    mem.trace[l + 1].read(m, g)
-                    m.d.sync += self.u_word.eq(mem.membrane[l].rd.data)
+                    self.trace[l + 1].read(m, g)
+                    m.d.sync += ps.u_word.eq(self.membrane[l].data)
                 m.d.sync += [ps.first.eq(1), ps.data_valid.eq(0), ps.lsel.eq(l), ps.asel.eq(min(l + 1, L))]
                 m.d.sync += ps.group_bits(l, g)
             # a layer's first group waits for the scan's snapshot of its mask (written
@@ -168,7 +235,7 @@ class ForwardPass:
             with m.State(f"{name}_START"):
                 m.d.sync += ps.settled.eq(1)
                 if not out_layer:
-                    mem.membrane[l].read(m, 0)             # the membrane word read ahead: group 0
+                    self.membrane[l].read(m, 0)            # the membrane word read ahead: group 0
                 with m.If(ps.settled & ps.fwd_scan.primed):
                     m.d.sync += ps.settled.eq(0)
                     m.d.comb += ps.fwd_scan.load.eq(1)
@@ -176,14 +243,14 @@ class ForwardPass:
                     m.next = f"{name}_ACC"
             with m.State(f"{name}_ACC"):
                 with m.If(ps.cand_v):
-                    weights.read(m, (ps.group << col_bits[l]) | ps.cand)
+                    m.d.comb += weights.req.en.eq(1)
                     m.d.comb += ps.fwd_scan.take.eq(1)
-                m.d.sync += [ps.data_valid.eq(ps.cand_v), ps.first.eq(0), self.second.eq(ps.first),
+                m.d.sync += [ps.data_valid.eq(ps.cand_v), ps.first.eq(0), ps.second.eq(ps.first),
                              ps.last_grp.eq(ps.group == groups[l + 1] - 1)]
-                m.d.sync += [self.acc[p].eq(self.acc_next[p]) for p in range(P)]
+                m.d.sync += [ps.acc[p].eq(ps.acc_next[p]) for p in range(P)]
                 if not out_layer:
                     with m.If(ps.first):
-                        m.d.sync += self.trace_word.eq(a_rd)
+                        m.d.sync += ps.trace_word.eq(a_rd)
                 with m.If(self.acc_done):
                     m.next = f"{name}_FIN"
                     m.d.sync += ps.fin_load.eq(~ps.last_grp)    # FIN starts the next group
@@ -191,32 +258,33 @@ class ForwardPass:
                         m.d.sync += self.lfsr_step.eq(self.train)   # high in FIN, the layer's noise draw
                     if not out_layer:           # read ahead for FIN's start of the next group
                         with m.If(ps.group != groups[l + 1] - 1):
-                            mem.membrane[l].read(m, ps.gnext)
+                            self.membrane[l].read(m, ps.gnext)
             # FIN also starts the layer's next group (the scan mask is the same for every
             # group of a layer); a layer's first group needs START, because its mask, the
             # previous layer's spikes, is only complete after that layer's last FIN.
             with m.State(f"{name}_FIN"):
                 if not out_layer:
-                    m.d.sync += [regs.spikes[l].word_select(gsel, P).eq(self.fin_s),
-                                 regs.noise[l].word_select(gsel, P).eq(self.lfsr.bits)]
-                    m.d.sync += [self.fin_v[0].eq(1), self.fin_l[0].eq(l), self.fin_g[0].eq(ps.group),
-                                 self.fin_u_r.eq(self.fin_u), self.fin_s_r[0].eq(self.fin_s),
-                                 self.fin_tw.eq(self.trace_word)]
+                    m.d.sync += [regs.spikes[l].word_select(gsel, P).eq(ps.fin_s),
+                                 regs.noise[l].word_select(gsel, P).eq(self.lfsr_bits)]
+                    m.d.sync += [ps.fin_v[0].eq(1), ps.fin_l[0].eq(l), ps.fin_g[0].eq(ps.group),
+                                 ps.fin_u_r.eq(ps.fin_u), ps.fin_s_r[0].eq(ps.fin_s),
+                                 ps.fin_tw.eq(ps.trace_word)]
                 else:
                     for cc in range(groups[L + 1]):
                         with m.If(ps.group == cc):
-                            m.d.sync += self.total_add[cc].eq(1)     # the totals, a cycle later
+                            m.d.sync += ps.total_add[cc].eq(1)     # the totals, a cycle later
                             for p in range(P):
                                 k = cc * P + p
                                 if k < nout:
-                                    m.d.sync += regs.outputs[k].eq(saturate(self.acc[p], cfg.output_bits))
+                                    m.d.sync += regs.outputs[k].eq(saturate(ps.acc[p], cfg.output_bits))
                 with m.If(ps.last_grp):
                     m.d.sync += [ps.group.eq(0), ps.scan_layer.eq(0 if out_layer else l + 1)]
                     if out_layer:
-                        m.next = "STEP_END"
+                        m.d.comb += self.done.eq(1)
+                        m.next = "IDLE"
                     else:
                         if l + 1 < L:               # read ahead for the next layer's START
-                            mem.membrane[l + 1].read(m, 0)
+                            self.membrane[l + 1].read(m, 0)
                         m.next = nxt
                 with m.Else():
                     m.d.sync += ps.group.eq(ps.gnext)

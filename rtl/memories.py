@@ -12,22 +12,25 @@ in lane ``j % P`` of word group ``j // P``):
 
 Every memory has one synchronous read port and one write port (so it maps to EBR).  The
 write port is shared through a :class:`rtl.write_port_mux.WritePortMux` whose priority list
-(highest first) is :data:`WRITERS`; a unit asks for the port through
-``LaneMemory.writer(name)``.  No two requesters of one memory are valid in the same cycle
-except the host's default (always valid; its ``en`` says when it writes), which every
-pipeline overrides.
+(highest first) is :data:`WRITERS`, the read port through a
+:class:`rtl.read_port_mux.ReadPortMux` whose list is :data:`READERS`; a unit asks for a port
+through ``LaneMemory.writer(name)`` / ``LaneMemory.reader(name)``.  No two requesters of one
+memory are valid in the same cycle except the host's write default (always valid; its ``en``
+says when it writes), which every pipeline overrides.
 """
 
 from amaranth.hdl import Array, Const, Signal, signed, unsigned
 from amaranth.lib.memory import Memory
+from amaranth.utils import ceil_log2
 
 from golden.core import FixedCore
 from golden.lanes import address_bits, pack_matrix
 
+from .read_port_mux import ReadPortMux, read_port_request
 from .write_port_mux import WritePortMux
 
-__all__ = ["LaneMemory", "CoreMemories", "NetworkRegisters", "WRITERS", "group_select", "lane",
-           "valid_lanes"]
+__all__ = ["LaneMemory", "CoreMemories", "NetworkRegisters", "READERS", "WRITERS", "group_select", "lane",
+           "memory_shapes", "read_request", "valid_lanes"]
 
 WRITERS = {
     # memory kind: its write port's requesters, highest priority first
@@ -39,6 +42,40 @@ WRITERS = {
     "trace_0": ("input_trace", "clear"),        # the input trace unit; START's CLEAR
     "trace": ("forward", "clear"),              # FIN's stage 3 (a_1 .. a_L); START's CLEAR
 }
+
+READERS = {
+    # memory kind: its read port's requesters, highest priority first (no two of them read
+    # one memory in the same cycle)
+    "weights": ("engine", "forward", "host"),   # the hidden engine; ACC; READ
+    "readout": ("engine", "forward", "host"),   # the readout engine; OUT_ACC; READ
+    "feedback": ("feedback_pass", "host"),      # MP_RUN; READ
+    "membrane": ("forward", "host"),            # START / ACC / FIN read ahead; READ
+    "surrogate": ("feedback_pass",),            # MP_START, WP_JOB
+    "trace_0": ("engine", "host", "input_trace"),
+    "trace": ("engine", "forward", "host"),     # an engine (a_1 .. a_L); START / FIN; READ
+}
+
+
+def memory_shapes(cfg):
+    """Every memory's ``(lane_bits, depth)`` by name (the names of ``CoreMemories.by_name``),
+    so that a unit can size its requests from the configuration alone."""
+    L, nout, sizes = cfg.n_hidden_layers, cfg.n_outputs, cfg.sizes
+    groups = [cfg.groups(n) for n in sizes]
+    col_bits = [address_bits(n) for n in sizes]
+    wb, fbb = cfg.weight_bits, cfg.feedback_bits
+    return {**{f"weights_{l}": (wb, groups[l + 1] << col_bits[l]) for l in range(L)},
+            "readout": (wb, groups[L + 1] << col_bits[L]),
+            **{f"feedback_{l}": (fbb, groups[l + 1] << address_bits(nout)) for l in range(L)},
+            **{f"membrane_{l}": (cfg.membrane_bits, groups[l + 1]) for l in range(L)},
+            **{f"surrogate_{l}": (cfg.surrogate_frac_bits + 1, groups[l + 1]) for l in range(L)},
+            **{f"trace_{l}": (cfg.trace_bits, groups[l]) for l in range(L + 1)}}
+
+
+def read_request(cfg, name):
+    """The signature of one reader of memory ``name``, from the reader's side: ``en`` (a read
+    whose data is used is out), ``addr``; ``data`` is the word read, the next cycle."""
+    bits, depth = memory_shapes(cfg)[name]
+    return read_port_request(ceil_log2(depth), bits * cfg.lanes)
 
 
 def group_select(index, groups):
@@ -64,12 +101,13 @@ class LaneMemory:
         Promise that no read whose data is used hits the word written in its cycle.
     lane_writes : bool
         One write enable per lane (the block RAM's byte enables).
-    writers : tuple of str
-        The write port's requesters, highest priority first (:data:`WRITERS`).
+    writers, readers : tuple of str
+        The write and read ports' requesters, highest priority first (:data:`WRITERS`,
+        :data:`READERS`); without readers, :meth:`read` drives the read port.
     """
 
     def __init__(self, m, name, lane_bits, lanes, depth, init=None, no_rw_check=False,
-                 lane_writes=False, writers=()):
+                 lane_writes=False, writers=(), readers=()):
         self.lane_bits, self.lanes, self.depth = lane_bits, lanes, depth
         # no_rw_check (the block RAMs): no read whose data is used hits the word written in
         # the same cycle (each pass visits an address once; the host reads, then writes),
@@ -94,14 +132,26 @@ class LaneMemory:
             m.submodules[f"{name}_writers"] = self.writers = mux
             m.d.comb += [self.wr.addr.eq(mux.port.addr), self.wr.en.eq(mux.port.en),
                          self.wr.data.eq(mux.port.data)]
+        self.readers = None
+        if readers:
+            mux = ReadPortMux(addr_width=len(self.rd.addr), data_width=len(self.rd.data), requesters=readers)
+            m.submodules[f"{name}_readers"] = self.readers = mux
+            m.d.comb += [self.rd.addr.eq(mux.port.addr), self.live.eq(mux.port.en), mux.port.data.eq(self.rd.data)]
 
     def writer(self, name):
         """The write port's requester ``name`` (drive its ``valid``; ``addr``, ``en``, ``data``
         unconditionally)."""
         return self.writers.request(name)
 
+    def reader(self, name):
+        """The read port's requester ``name`` (drive its ``en`` and ``addr``; ``data`` is the
+        word read, the next cycle)."""
+        return self.readers.request(name)
+
     def read(self, m, addr):
-        """Read the word at ``addr`` (its data arrives the next cycle)."""
+        """Read the word at ``addr`` (its data arrives the next cycle); only for a memory
+        without ``readers``."""
+        assert self.readers is None
         m.d.comb += [self.rd.addr.eq(addr), self.live.eq(1)]
 
 
@@ -130,28 +180,31 @@ class CoreMemories:
         init = FixedCore(cfg)
         self.weights = [LaneMemory(m, f"weights_{l}", wb, P, groups[l + 1] << col_bits[l],
                                    pack_matrix(init.weights[l], wb, P, groups[l + 1], col_bits[l], sizes[l]),
-                                   no_rw_check=True, lane_writes=True, writers=WRITERS["weights"])
+                                   no_rw_check=True, lane_writes=True, writers=WRITERS["weights"], readers=READERS["weights"])
                         for l in range(L)]
         self.readout = LaneMemory(m, "readout", wb, P, groups[L + 1] << col_bits[L],
                                   pack_matrix(init.weights[L], wb, P, groups[L + 1], col_bits[L], sizes[L]),
-                                  no_rw_check=True, lane_writes=True, writers=WRITERS["readout"])
+                                  no_rw_check=True, lane_writes=True, writers=WRITERS["readout"], readers=READERS["readout"])
         self.feedback = [LaneMemory(m, f"feedback_{l}", fbb, P, groups[l + 1] << class_bits,
                                     pack_matrix(init.feedback[l], fbb, P, groups[l + 1], class_bits, nout),
-                                    no_rw_check=True, lane_writes=True, writers=WRITERS["feedback"])
+                                    no_rw_check=True, lane_writes=True, writers=WRITERS["feedback"],
+                                    readers=READERS["feedback"])
                          for l in range(L)]
         self.membrane = [LaneMemory(m, f"membrane_{l}", cfg.membrane_bits, P, groups[l + 1],
-                                    writers=WRITERS["membrane"])
+                                    writers=WRITERS["membrane"], readers=READERS["membrane"])
                          for l in range(L)]
         self.surrogate = [LaneMemory(m, f"surrogate_{l}", cfg.surrogate_frac_bits + 1, P, groups[l + 1],
-                                     writers=WRITERS["surrogate"])
+                                     writers=WRITERS["surrogate"], readers=READERS["surrogate"])
                           for l in range(L)]
-        self.trace = [LaneMemory(m, f"trace_{l}", cfg.trace_bits, P, groups[l],
-                                 writers=WRITERS["trace" if l else "trace_0"]) for l in range(L + 1)]
+        self.trace = [LaneMemory(m, f"trace_{l}", cfg.trace_bits, P, groups[l], writers=WRITERS[kind],
+                                 readers=READERS[kind])
+                      for l, kind in enumerate(["trace_0"] + ["trace"] * L)]
         self.by_name = {**{f"weights_{l}": self.weights[l] for l in range(L)}, "readout": self.readout,
                         **{f"feedback_{l}": self.feedback[l] for l in range(L)},
                         **{f"membrane_{l}": self.membrane[l] for l in range(L)},
                         **{f"surrogate_{l}": self.surrogate[l] for l in range(L)},
                         **{f"trace_{l}": self.trace[l] for l in range(L + 1)}}
+        assert {n: (mm.lane_bits, mm.depth) for n, mm in self.by_name.items()} == memory_shapes(cfg)
 
 
 class NetworkRegisters:

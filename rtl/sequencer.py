@@ -1,15 +1,15 @@
 """The sequencer: the command interpreter and the time step's order of passes.
 
 One finite-state machine (one-hot) receives the commands, runs a time step pass after pass
-and sends the responses.  The passes own their states' bodies (:mod:`rtl.forward_pass`,
-:mod:`rtl.feedback_pass`, :mod:`rtl.host_access`); this module owns the order::
+and sends the responses.  The forward pass (:mod:`rtl.forward_pass`), the feedback passes
+(:mod:`rtl.feedback_pass`) and the host access unit (:mod:`rtl.host_access`) are
+components that the sequencer starts and waits for (``FORWARD``, ``LEARN``, ``ACCESS``).
+This module owns the order::
 
     IDLE -> NOP / START (CLEAR) / STEP (RX_SPIKES, STEP_CHECK) / END (ARGMAX) / READ, WRITE
-            (RX_ADDR, RX_DATA, ACCESS..ACCESS4) -> RESPOND -> IDLE
-    STEP_CHECK -> forward pass (FWD<l>_*, OUT_*) -> STEP_END
-               -> inference: RESPOND; training: feedback passes (MP<l>_*, WP<l>_JOB) -> DRAIN
-
-and the pass registers the forward and feedback passes share (:class:`PassControl`).
+            (RX_ADDR, RX_DATA, ACCESS) -> RESPOND -> IDLE
+    STEP_CHECK -> FORWARD (the forward pass) -> STEP_END
+               -> inference: RESPOND; training: LEARN (the feedback passes) -> DRAIN
 """
 
 from amaranth.hdl import Array, Cat, Mux, Signal, signed
@@ -17,76 +17,8 @@ from amaranth.hdl import Array, Cat, Mux, Signal, signed
 from golden.lanes import address_bits
 from golden.protocol import Op, Status
 
-from .bit_scan import BitScan
-from .memories import group_select, valid_lanes
 
-__all__ = ["PassControl", "Sequencer"]
-
-
-class PassControl:
-    """The registers a pass runs on, shared by the forward and feedback passes: the word
-    group, the layer select, the class counter, the data-stage valid bits and the current
-    group's bits of the bit-vector registers; and the forward pass's bit scan.
-
-    Parameters
-    ----------
-    m : Module
-        The scan (:class:`rtl.bit_scan.BitScan`) is built into it at once.
-    cfg : golden.config.CoreConfig
-    regs : rtl.memories.NetworkRegisters
-    """
-
-    def __init__(self, m, cfg, regs):
-        self.cfg, self.regs = cfg, regs
-        P, L, nout = cfg.lanes, cfg.n_hidden_layers, cfg.n_outputs
-        self.groups = groups = [cfg.groups(n) for n in cfg.sizes]
-        # the scan of a forward pass (rtl/bit_scan.py): layer l walks its inputs' spikes
-        self.fwd_scan = BitScan(m, "fwd_scan", [regs.xbits, *regs.spikes])
-        self.cand, self.cand_v = self.fwd_scan.cand, self.fwd_scan.cand_v
-        self.settled = Signal(name="settled")         # a START state's second cycle or later
-        self.scan_layer = Signal(range(L + 1), name="scan_layer")   # the layer whose mask the scan loads
-        m.d.comb += self.fwd_scan.select.eq(self.scan_layer)
-        self.last_grp = Signal(name="last_grp")       # registered: ``group`` is the layer's last
-        self.fin_load = Signal(name="fin_load")       # registered: high in a FIN that starts the next group
-        m.d.sync += self.fin_load.eq(0)
-        with m.If(self.fin_load):
-            m.d.comb += self.fwd_scan.load.eq(1)
-        self.group = Signal(range(max(groups) + 1), name="group")
-        self.gnext = Signal.like(self.group, name="gnext")   # registered ``group + 1`` (group holds still in a pass)
-        m.d.sync += self.gnext.eq(self.group + 1)
-        self.class_count = Signal(range(nout + 1), name="class_count")     # the feedback pass's class counter
-        self.data_valid = Signal(name="data_valid")                   # data stage valid
-        self.data_class = Signal(range(nout), name="data_class")    # data stage: class index k
-        self.first = Signal(name="first")             # data stage: first cycle of a group
-        # One copy of each lane's arithmetic serves every layer: the per-layer states only
-        # choose the layer (``lsel``) whose memory words feed it and whose memory takes the
-        # result.  Both are registers, set by the pass's START state, so no state decode
-        # sits before the wide multiplexers.
-        self.lsel = Signal(range(L + 1), name="lsel")   # layer of the current pass (L: the readout)
-        self.asel = Signal(range(L + 1), name="asel")   # trace memory read by the current pass
-        # the current group's bits of the bit-vector registers, picked in START / MP_START
-        self.s_prev = Signal(P, name="s_prev")        # last step's spikes (forward)
-        self.z_word = Signal(P, name="z_word")        # this step's noise signs (feedback pass)
-        self.gv_word = Signal(P, name="gv_word")      # which lanes hold a neuron
-
-    def layer_pick(self, words):
-        """The word of the current pass's layer (``lsel``) of one word per layer."""
-        return Array(words)[self.lsel]
-
-    def trace_pick(self, words):
-        """The word of the trace memory the current pass reads (``asel``)."""
-        return Array(words)[self.asel]
-
-    def group_bits(self, l, g):
-        """Loads of ``s_prev``, ``z_word`` and ``gv_word`` for group ``g`` of layer ``l``
-        (``L``: the readout)."""
-        cfg, P, L = self.cfg, self.cfg.lanes, self.cfg.n_hidden_layers
-        gs = group_select(g, self.groups[l + 1])
-        loads = [self.gv_word.eq(valid_lanes(cfg.sizes[l + 1], self.groups[l + 1], P).word_select(gs, P))]
-        if l < L:
-            loads += [self.s_prev.eq(self.regs.spikes[l].word_select(gs, P)),
-                      self.z_word.eq(self.regs.noise[l].word_select(gs, P))]
-        return loads
+__all__ = ["Sequencer"]
 
 
 class Sequencer:
@@ -126,6 +58,9 @@ class Sequencer:
         self.arg_v = Signal(name="arg_v")             # argmax: a candidate total is registered
         self.arg_k = Signal(range(nout), name="arg_k")
         self.arg_total = Signal(signed(regs.total_bits), name="arg_total", reset_less=True)
+        self.arg_count = Signal(range(nout + 1), name="arg_count")   # the argmax's class counter
+        # CLEAR's word counter
+        self.clear_group = Signal(range(max(cfg.groups(n) for n in cfg.sizes[:-1]) + 1), name="clear_group")
 
     def sample_registers(self, m):
         # STEP_CHECK is at least 2 cycles after a change of nsteps
@@ -135,22 +70,21 @@ class Sequencer:
         """Statements that set up a response of ``count`` words after the header."""
         return [self.resp_status.eq(status), self.resp_count.eq(count), self.resp_idx.eq(0)]
 
-    def elaborate(self, m, ports, *, passes, host, forward, input_trace, feedback, class_unit,
-                  hidden_engine, readout_engine, hidden_shift):
+    def elaborate(self, m, ports, *, memories, host, forward, input_trace, feedback, class_unit,
+                  hidden_engine, readout_engine):
         """Add the FSM to ``m``; ``ports`` is the :class:`rtl.core.Core` (its streams and flags)."""
-        cfg, regs, P, L, nout = self.cfg, self.regs, self.cfg.lanes, self.cfg.n_hidden_layers, self.cfg.n_outputs
+        cfg, regs, L, nout = self.cfg, self.regs, self.cfg.n_hidden_layers, self.cfg.n_outputs
         groups = [cfg.groups(n) for n in cfg.sizes]
         class_bits = address_bits(nout)
         respond, i_stream, o_stream = self.respond, ports.i_stream, ports.o_stream
-        mem = forward.mem
         # the learning phase is over when no readout job is left to hand over, both engines
         # have written their last weight and the feedback write-back is done
         learning_done = (~class_unit.readout_active & readout_engine.idle & hidden_engine.idle
-                         & ~feedback.write_we.any())
+                         & ~feedback.writing)
         # START's CLEAR: one word per membrane and trace memory per cycle (valid in CLEAR)
-        clear_writers = [mm.writer("clear") for mm in (*mem.membrane, *mem.trace)]
+        clear_writers = [mm.writer("clear") for mm in (*memories.membrane, *memories.trace)]
         for w, n in zip(clear_writers, (*groups[1:L + 1], *groups[:L + 1])):
-            m.d.comb += [w.addr.eq(passes.group), w.en.eq(passes.group < n)]
+            m.d.comb += [w.addr.eq(self.clear_group), w.en.eq(self.clear_group < n)]
         with m.FSM(name="seq") as seq_fsm:
             # ---------------------------------------------------------------- commands
             with m.State("IDLE"):
@@ -176,7 +110,7 @@ class Sequencer:
                             m.next = "RX_SPIKES"
                         with m.Case(Op.END):
                             with m.If(self.active):
-                                m.d.sync += [passes.class_count.eq(1), self.pred.eq(0), self.best.eq(regs.total[0]),
+                                m.d.sync += [self.arg_count.eq(1), self.pred.eq(0), self.best.eq(regs.total[0]),
                                              self.arg_v.eq(0)]
                                 m.next = "ARGMAX"
                             with m.Else():
@@ -190,14 +124,11 @@ class Sequencer:
 
             # START clears membranes and traces: one word per memory per cycle
             with m.State("CLEAR"):
-                m.d.sync += [s.eq(0) for s in regs.spikes]
-                m.d.sync += [t.eq(0) for t in regs.total]
-                m.d.sync += [n.eq(0) for n in regs.trace_nz[1:]]
-                m.d.comb += input_trace.clear.eq(1)
+                m.d.comb += [forward.clear.eq(1), input_trace.clear.eq(1)]
                 m.d.comb += [w.valid.eq(1) for w in clear_writers]
-                m.d.sync += passes.group.eq(passes.group + 1)
-                with m.If(passes.group == max(groups[:-1]) - 1):
-                    m.d.sync += passes.group.eq(0)
+                m.d.sync += self.clear_group.eq(self.clear_group + 1)
+                with m.If(self.clear_group == max(groups[:-1]) - 1):
+                    m.d.sync += self.clear_group.eq(0)
                     m.next = "RESPOND"
 
             with m.State("RX_SPIKES"):
@@ -212,33 +143,35 @@ class Sequencer:
                     m.d.sync += respond(Status.ERR_STATE)
                     m.next = "RESPOND"
                 with m.Else():
-                    m.d.sync += [self.nsteps.eq(self.nsteps + 1), passes.group.eq(0), passes.data_valid.eq(0),
-                                 passes.scan_layer.eq(0), regs.xbits.eq(Cat(*self.x_words)[:cfg.n_inputs])]
-                    m.d.comb += input_trace.start.eq(1)
-                    mem.membrane[0].read(m, 0)                         # read ahead for FWD0_START
-                    m.next = "FWD0_START"
+                    m.d.sync += self.nsteps.eq(self.nsteps + 1)
+                    m.d.comb += [forward.start.eq(1), input_trace.start.eq(1)]
+                    m.next = "FORWARD"
 
             with m.State("RX_ADDR"):
                 m.d.comb += i_stream.ready.eq(1)
                 with m.If(i_stream.valid):
-                    m.d.sync += [host.addr_row.eq(i_stream.payload[16:32]),
-                                 host.addr_col.eq(i_stream.payload[:16])]
+                    m.d.comb += host.load_addr.eq(1)
                     m.next = "RX_DATA"
                     with m.If(self.op == Op.READ):
+                        m.d.comb += host.start.eq(1)
                         m.next = "ACCESS"
 
             with m.State("RX_DATA"):
                 m.d.comb += i_stream.ready.eq(1)
                 with m.If(i_stream.valid):
-                    m.d.sync += host.data_word.eq(i_stream.payload)
+                    m.d.comb += [host.load_data.eq(1), host.start.eq(1)]
                     m.next = "ACCESS"
 
-            host.states(m, respond)
+            # the host access unit (rtl/host_access.py) checks, reads and writes the entry
+            with m.State("ACCESS"):
+                with m.If(host.done):
+                    m.d.sync += respond(host.status, host.count)
+                    m.next = "RESPOND"
 
             # argmax over the totals, first maximum wins: the candidate total is picked into
             # a register one cycle, compared with the best the next (no mux before the compare)
             with m.State("ARGMAX"):
-                counter = passes.class_count          # the class counter, free outside the M passes
+                counter = self.arg_count
                 m.d.sync += [self.arg_v.eq(counter < nout), self.arg_k.eq(counter),
                              self.arg_total.eq(regs.total[counter[:class_bits] if nout > 1 else 0])]
                 with m.If(counter < nout):
@@ -267,7 +200,10 @@ class Sequencer:
                         m.next = "IDLE"
 
             # ---------------------------------------------------------------- time step
-            forward.states(m)
+            # the forward pass (rtl/forward_pass.py), layer after layer
+            with m.State("FORWARD"):
+                with m.If(forward.done):
+                    m.next = "STEP_END"
 
             # the forward pass is done once the input trace unit is; then inference answers,
             # and learning starts: the class unit and the first M pass
@@ -276,11 +212,13 @@ class Sequencer:
                     m.d.sync += respond(Status.OK)
                     m.next = "RESPOND"
                 with m.If(input_trace.idle & self.train):
-                    m.d.comb += class_unit.start.eq(1)
-                    m.d.sync += passes.group.eq(0)
-                    m.next = "MP0_START"
+                    m.d.comb += [class_unit.start.eq(1), feedback.start.eq(1)]
+                    m.next = "LEARN"
 
-            feedback.states(m, hidden_engine, hidden_shift)
+            # the feedback passes (rtl/feedback_pass.py) hand their jobs to the hidden engine
+            with m.State("LEARN"):
+                with m.If(feedback.done):
+                    m.next = "DRAIN"
 
             # the step ends when the engines have written their last weights
             with m.State("DRAIN"):

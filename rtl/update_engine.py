@@ -174,14 +174,13 @@ class UpdateEngine:
             m.d.comb += lane(new_word, wb, p, signed_=False).eq(saturate_weight(cfg, diff[p]))
 
     def ports(self):
-        """Drive the engine's read and write ports.  Call after the sequencer's own
-        assignments to the same ports, so that the engine's take precedence (the two never
-        use one memory in the same cycle)."""
+        """Drive the engine's read and write requests (``engine`` in
+        :data:`rtl.memories.READERS` and :data:`rtl.memories.WRITERS`)."""
         m, lp = self._m, self._lp
         for l, (wm, tm, cb) in enumerate(zip(self._weights, self._traces, self._col_bits)):
-            with m.If(self.issue & (self.cur_layer == l)):
-                wm.read(m, (self.cur_group << cb) | self.cand)
-                tm.read(m, self.cand >> lp)
+            wr, tr = wm.reader("engine"), tm.reader("engine")
+            m.d.comb += [wr.en.eq(self.issue & (self.cur_layer == l)), wr.addr.eq((self.cur_group << cb) | self.cand),
+                         tr.en.eq(self.issue & (self.cur_layer == l)), tr.addr.eq(self.cand >> lp)]
             w = wm.writer("engine")
             m.d.comb += [w.valid.eq(self.v[-1] & (self.pl[-1] == l)), w.addr.eq((self.pg[-1] << cb) | self.idx[-1]),
                          w.en.eq(wm.all_lanes), w.data.eq(self.new_word)]
