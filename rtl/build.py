@@ -49,6 +49,7 @@ from pathlib import Path
 from golden.config import PRESETS, preset
 
 from .build_summary import RESOURCES, best_seed, format_summary, summarize
+from .device_fit import check_fit, resident_rows
 from .toolchain import TOOLS, ToolMissing, find_tools, mark_no_rw_check, stage_commands, tail
 
 __all__ = ["DEVICES", "board_names", "find_board", "build", "summarize", "format_summary",
@@ -122,34 +123,6 @@ def _nextpnr_for_seed(argv, out, seed, env):
     report_path = folder / "report.json"
     report = json.loads(report_path.read_text()) if report_path.is_file() else {}
     return ok and report_path.is_file(), seconds, report
-
-
-def resident_rows(data):
-    """``(n_train, n_test)`` store rows for data set ``data``: its training split, and room
-    for the larger of its validation and test splits (the host puts either there)."""
-    from golden.data import load_dataset
-    ds = load_dataset(data)
-    return len(ds.x_train), max(len(ds.x_val), len(ds.x_test))
-
-
-def check_fit(board_obj, device, cfg, resident=None):
-    """Refuse, before synthesis, a design whose block RAMs exceed the device's (estimates of
-    :func:`golden.config.ebr_estimate` plus one, and of the store)."""
-    from golden.config import ebr_estimate
-    available = getattr(board_obj, "ebr", {}).get(device)
-    if available is None:
-        return None
-    need = ebr_estimate(cfg) + 1
-    parts = f"core ~{need}"
-    if resident is not None:
-        from .dataset_store import ebr_estimate as store_ebr
-        store = store_ebr(cfg.n_inputs, *resident) + 2         # + the order memory's two copies
-        need += store
-        parts += f" + data set store ~{store} ({resident[0]} + {resident[1]} rows)"
-    if need > available:
-        raise ValueError(f"the design does not fit the {device}: it needs about {need} block RAMs "
-                         f"({parts}), the device has {available}")
-    return need
 
 
 def build(board="ulx3s", device="85F", config="digits", freq_mhz=50.0, out=None, *,

@@ -1,0 +1,31 @@
+"""Block-RAM fit checked before synthesis (rtl/device_fit.py)."""
+
+import pytest
+
+from golden.config import preset
+from rtl.build import find_board, main
+from rtl.device_fit import check_fit, resident_rows
+
+
+def test_resident_rows_are_the_training_split_and_the_larger_evaluation_split():
+    assert resident_rows("digits") == (1257, 360)
+    assert resident_rows("mnist") == (3500, 1000)
+
+
+def test_digits_with_its_store_fits_the_85F_and_45F_not_the_25F():
+    board = find_board("ulx3s")
+    rows = resident_rows("digits")
+    assert check_fit(board, "85F", preset("digits"), rows) == 17 + 57 + 2
+    assert check_fit(board, "45F", preset("digits"), rows) == 76
+    with pytest.raises(ValueError, match=r"does not fit the 25F: it needs about 76 block RAMs "
+                                         r"\(core ~17 \+ data set store ~59 \(1257 \+ 360 rows\)\), "
+                                         r"the device has 56"):
+        check_fit(board, "25F", preset("digits"), rows)
+
+
+def test_build_refuses_mnist_on_the_25F_before_synthesis(capsys, tmp_path):
+    assert main(["--board", "ulx3s", "--device", "25F", "--config", "mnist",
+                 "--out", str(tmp_path / "b"), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "does not fit the 25F" in err and "the device has 56" in err
+    assert not (tmp_path / "b" / "top.il").exists()
