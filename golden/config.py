@@ -231,8 +231,11 @@ PRESETS = {
     # of 8 x 16 bits = 120 EBR; with readout and M 128 (ebr_estimate), about 129 with the
     # block the digits build adds: it fits the 85F's 208 at 16-bit weights, and so do two
     # and three hidden layers of 128 (147, 166).  It does not fit the 25F (56 EBR).
+    # Learning fields chosen on MNIST validation (results/tune/mnist.json): sigma = V_th
+    # (noise_shift 0) and lambda_M = 1 - 2^-12.
     "mnist": CoreConfig(name="mnist", n_inputs=784, hidden=(128,), n_outputs=10,
-                        timesteps=8, lanes=8, encoding="rate"),
+                        timesteps=8, lanes=8, encoding="rate", hidden_lr_shift=5,
+                        readout_lr_shift=8, noise_shift=0, feedback_decay_shift=12),
 }
 
 

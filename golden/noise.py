@@ -24,6 +24,8 @@ from .config import LFSR_TAPS
 
 __all__ = ["lane_seeds", "LfsrBank"]
 
+_SMALL_DRAW = 4096     # bits per lane up to which draw() steps Python integers
+
 
 def lane_seeds(cfg):
     """Initial LFSR state of every lane for ``cfg``."""
@@ -71,6 +73,8 @@ class LfsrBank:
 
     def draw(self, k):
         """Step every lane ``k`` times; returns ``P x k`` output bits (uint8), step order."""
+        if k <= _SMALL_DRAW:
+            return self._draw_small(k)
         out = np.empty((len(self.states), k), dtype=np.uint8)
         done = 0
         shifts = np.arange(self.chunk, dtype=np.uint64)
@@ -85,6 +89,29 @@ class LfsrBank:
             self.states = (s >> np.uint64(n)) | (f << np.uint64(self.width - n))
             done += n
         return out
+
+    def _draw_small(self, k):
+        """:meth:`draw` for a few bits (a sample's noise): the same recurrence on Python
+        integers, lane by lane, which beats NumPy calls on ``P``-element arrays."""
+        width, chunk, taps = self.width, self.chunk, self.taps
+        nbytes = -(-k // 8)
+        packed, states = bytearray(), []
+        for s in self.states.tolist():
+            acc, done = 0, 0
+            while done < k:
+                n = min(chunk, k - done)
+                keep = (1 << n) - 1
+                acc |= (s & keep) << done
+                f = 0
+                for t in taps:
+                    f ^= s >> t
+                s = (s >> n) | ((f & keep) << (width - n))
+                done += n
+            packed += acc.to_bytes(nbytes, "little")
+            states.append(s)
+        self.states = np.array(states, dtype=np.uint64)
+        bits = np.frombuffer(bytes(packed), dtype=np.uint8).reshape(len(states), nbytes)
+        return np.unpackbits(bits, axis=1, count=k, bitorder="little")
 
     def rademacher(self, n):
         """Noise for one layer of ``n`` neurons: ``+1/-1`` int64, neuron order."""

@@ -31,14 +31,20 @@ def hidden_update(cfg, W, d, a_pre):
     """Three-factor update of one hidden weight matrix (``n_l x n_{l-1}``), in place.
 
     Event-driven like the RTL: only rows with ``d != 0`` and columns with ``a != 0`` are
-    touched (every other step is exactly zero).  Returns ``W``.
+    touched (every other step is exactly zero).  Returns ``W``.  (The touched block is
+    gathered by columns with ``take`` and written back with one column scatter: the same
+    integers as updating ``W[np.ix_(rows, cols)]``, at about half the cost.)
     """
     rows = np.flatnonzero(d)
     cols = np.flatnonzero(a_pre)
     if rows.size and cols.size:
-        block = np.ix_(rows, cols)
-        step = round_shift(np.outer(d[rows], a_pre[cols]), cfg.hidden_shift)
-        W[block] = saturate(W[block] - step, cfg.weight_bits)
+        step = round_shift(np.multiply.outer(d[rows], a_pre[cols]), cfg.hidden_shift)
+        block = np.take(W, cols, axis=1)
+        if rows.size == len(W):
+            block = saturate(block - step, cfg.weight_bits)
+        else:
+            block[rows] = saturate(np.take(block, rows, axis=0) - step, cfg.weight_bits)
+        W[:, cols] = block
     return W
 
 

@@ -64,6 +64,6 @@ def test_presets_carry_the_chip_fields_chosen_on_validation():
     """The bitstream is built from the preset, and the noise scale and feedback decay are
     gateware constants: the preset must hold what validation chose for the fixed OPZO model."""
     from tools.tuned import TUNED
-    for data in ("digits", "yinyang"):
+    for data in ("digits", "yinyang", "mnist"):
         cfg = preset(data)
         assert {k: getattr(cfg, k) for k in TUNED[data]["fixed:opzo"]} == TUNED[data]["fixed:opzo"]

@@ -30,7 +30,7 @@ from golden.encoding import TRAIN, encode  # noqa: E402
 
 __all__ = ["bench", "main"]
 
-_DATA_OF = {"digits": "digits", "yinyang": "yinyang"}
+_DATA_OF = {"digits": "digits", "yinyang": "yinyang", "mnist": "mnist"}
 
 
 def bench(config="digits", samples=500, warmup=20, repeats=3, method="opzo"):

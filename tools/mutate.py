@@ -41,8 +41,8 @@ MUTATIONS = {
         "np.outer(np.random.default_rng().choice((-1, 1), size=z.shape), step)"),
     "fixed-sign": (
         "chip: sign error in the hidden update", "golden/update_rule.py",
-        "W[block] = saturate(W[block] - step, cfg.weight_bits)",
-        "W[block] = saturate(W[block] + step, cfg.weight_bits)"),
+        "step = round_shift(np.multiply.outer(d[rows], a_pre[cols]), cfg.hidden_shift)",
+        "step = -round_shift(np.multiply.outer(d[rows], a_pre[cols]), cfg.hidden_shift)"),
     "float-readout-only": (
         "float: hidden weights never updated (readout-only learning)",
         "golden/float_reference.py", "if g[l] is not None:", "if False:"),

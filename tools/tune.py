@@ -12,6 +12,14 @@ validation accuracy; the best value (the earlier one on a tie, so the preset's v
 wins ties when it comes first) is kept before the next field is searched.  The test split
 is never evaluated.  The JSON records every point, the choice per run and the command;
 copy the choices into ``tools/tuned.py``.
+
+A choice at the edge of a grid can be refined by a second pass that searches only the
+fields given with ``--grid`` (values in search order), starting from the first pass's
+choices given with ``--set``; it is recorded as ``"MODEL:METHOD LABEL"`` (``--label``)::
+
+    python -m tools.tune --data mnist --epochs 4 --lr-decay-epochs 2,3 --runs fixed:opzo \
+        --set readout_lr_shift=8 --grid feedback_decay_shift=12,13 --label refine \
+        --json results/tune/mnist.json
 """
 
 import argparse
@@ -43,12 +51,13 @@ RUNS = ("fixed:opzo", "fixed:readout", "float:opzo", "float:bp", "float:dfa", "f
 
 
 def search(data, model, method, *, epochs, lr_decay_epochs, seed, limit_train, base=None,
-           log=print):
-    """Coordinate search of ``GRIDS[method]``; returns ``(chosen fields, points)``."""
-    chosen = {field: values[0] for field, values in GRIDS[method]}
+           log=print, grid=None):
+    """Coordinate search of ``grid`` (default ``GRIDS[method]``); returns ``(chosen fields, points)``."""
+    grid = GRIDS[method] if grid is None else grid
+    chosen = {field: values[0] for field, values in grid}
     chosen.update(base or {})
     points, cache = [], {}
-    for field, values in GRIDS[method]:
+    for field, values in grid:
         scores = []
         for v in values:
             trial = dict(chosen, **{field: v})
@@ -69,6 +78,18 @@ def search(data, model, method, *, epochs, lr_decay_epochs, seed, limit_train, b
     return chosen, points
 
 
+def _parse_grid(items):
+    """``["noise_shift=1,0"]`` -> ``(("noise_shift", (1, 0)),)`` with values typed as in --set."""
+    grid = []
+    for item in items:
+        field, sep, values = item.partition("=")
+        if not sep or not values:
+            raise SystemExit(f"--grid expects FIELD=V1,V2,..., got {item!r}")
+        typed = [parse_overrides([f"{field}={v}"])[field] for v in values.split(",")]
+        grid.append((field, tuple(typed)))
+    return tuple(grid)
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m tools.tune", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -80,10 +101,19 @@ def main(argv=None):
     p.add_argument("--limit-train", type=int, default=None)
     p.add_argument("--set", action="append", metavar="FIELD=VALUE",
                    help="fixed field for every run (not searched)")
+    p.add_argument("--grid", action="append", metavar="FIELD=V1,V2,...",
+                   help="search these values of FIELD instead of the method's grid (repeatable; "
+                        "the order given is the search order, its first value the start). "
+                        "With --grid only the named fields are searched: a refinement around "
+                        "earlier choices given with --set")
+    p.add_argument("--label", default="",
+                   help="record the searches as 'MODEL:METHOD LABEL' (a refinement pass "
+                        "next to the first search)")
     p.add_argument("--json", metavar="PATH", help="merge the searches into this JSON file")
     args = p.parse_args(argv)
     decay = tuple(int(v) for v in args.lr_decay_epochs.split(",") if v.strip())
     fixed = parse_overrides(args.set)
+    custom = _parse_grid(args.grid) if args.grid else None
     out = {}
     if args.json and os.path.exists(args.json):
         with open(args.json) as f:
@@ -93,14 +123,17 @@ def main(argv=None):
     command = "python -m tools.tune " + " ".join(argv if argv is not None else sys.argv[1:])
     for run in args.runs:
         model, method = run.split(":")
+        grid = custom or GRIDS[method]
+        start = {f: v for f, v in fixed.items() if f not in dict(grid)}
         chosen, points = search(args.data, model, method, epochs=args.epochs,
                                 lr_decay_epochs=decay, seed=args.seed,
-                                limit_train=args.limit_train, base=fixed,
-                                log=lambda s: print(s, flush=True))
-        out["searches"][run] = {
+                                limit_train=args.limit_train, base=start,
+                                log=lambda s: print(s, flush=True), grid=grid)
+        key = f"{run} {args.label}" if args.label else run
+        out["searches"][key] = {
             "command": command, "epochs": args.epochs, "lr_decay_epochs": list(decay),
-            "seed": args.seed, "limit_train": args.limit_train, "fixed_fields": fixed,
-            "grid": {f: list(v) for f, v in GRIDS[method]}, "chosen": chosen,
+            "seed": args.seed, "limit_train": args.limit_train, "fixed_fields": start,
+            "grid": {f: list(v) for f, v in grid}, "chosen": chosen,
             "points": points}
         print(f"{run}: chose {chosen}", flush=True)
         if args.json:

@@ -34,6 +34,16 @@ TUNED = {
         "float:readout": {"readout_lr_shift": 10},
         "float:zo": {"hidden_lr_shift": 16, "noise_shift": 3, "readout_lr_shift": 9},
     },
+    "mnist": {
+        "fixed:m_random_frozen": {"feedback_decay_shift": 12, "hidden_lr_shift": 5, "noise_shift": 0, "readout_lr_shift": 8},
+        "fixed:m_zero_frozen": {"feedback_decay_shift": 12, "hidden_lr_shift": 5, "noise_shift": 0, "readout_lr_shift": 8},
+        "fixed:opzo": {"feedback_decay_shift": 12, "feedback_init": "zero", "hidden_lr_shift": 5, "noise_shift": 0, "readout_lr_shift": 8},
+        "fixed:readout": {"readout_lr_shift": 7},
+        "float:bp": {"hidden_lr_shift": 7, "readout_lr_shift": 9},
+        "float:dfa": {"hidden_lr_shift": 5, "readout_lr_shift": 8},
+        "float:opzo": {"feedback_decay_shift": 11, "feedback_init": "zero", "hidden_lr_shift": 7, "noise_shift": 2, "readout_lr_shift": 9},
+        "float:readout": {"readout_lr_shift": 7},
+    },
 }
 
 
