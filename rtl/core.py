@@ -114,15 +114,17 @@ class Core(wiring.Component):
         self.memories = memories.by_name     # for tests that watch the ports (sim/pysim.py)
         m.submodules.lfsr = lfsr = LfsrBank(cfg)
         regs = NetworkRegisters(cfg)
-        sequencer = Sequencer(cfg, regs)
-        sequencer.sample_registers(m)
+        m.submodules.sequencer = sequencer = Sequencer(cfg=cfg)
+        wiring.connect(m, wiring.flipped(self.i_stream), sequencer.i_stream)
+        wiring.connect(m, sequencer.o_stream, wiring.flipped(self.o_stream))
+        m.d.comb += [self.active.eq(sequencer.active), self.training.eq(sequencer.training),
+                     self.error.eq(sequencer.error)]
         m.submodules.rates = rates = LearningRates(cfg=cfg)
-        m.d.comb += [self.active.eq(sequencer.active), self.training.eq(sequencer.active & sequencer.train)]
 
         # the forward pass owns the bit vectors, the readout and the totals: the
         # NetworkRegisters are wires of the core driven by its registers
         m.submodules.forward = forward = ForwardPass(cfg=cfg)
-        m.d.comb += [forward.train.eq(sequencer.train), forward.x.eq(Cat(*sequencer.x_words)[:cfg.n_inputs]),
+        m.d.comb += [forward.train.eq(sequencer.train), forward.x.eq(sequencer.x),
                      forward.lfsr_bits.eq(lfsr.bits), regs.xbits.eq(forward.xbits),
                      Cat(*regs.spikes).eq(forward.spikes), Cat(*regs.noise).eq(forward.noise),
                      Cat(*regs.trace_nz[1:]).eq(forward.trace_nz)]
@@ -187,11 +189,25 @@ class Core(wiring.Component):
             wiring.connect(m, getattr(forward.reads, name), memories.by_name[name].reader("forward"))
         for name in forward.write_names:
             wiring.connect(m, getattr(forward.writes, name), memories.by_name[name].writer("forward"))
-        m.d.comb += self.o_stream.payload.eq(0)
 
-        sequencer.elaborate(m, self, memories=memories, host=host, forward=forward, input_trace=input_trace,
-                            feedback=feedback, class_unit=class_unit, hidden_engine=hidden_engine,
-                            readout_engine=readout_engine)
+        # the sequencer's strobes and the units' done / idle flags
+        m.d.comb += [sequencer.total[k].eq(regs.total[k]) for k in range(cfg.n_outputs)]
+        m.d.comb += [forward.clear.eq(sequencer.clear), input_trace.clear.eq(sequencer.clear),
+                     forward.start.eq(sequencer.step_start), input_trace.start.eq(sequencer.step_start),
+                     sequencer.forward_done.eq(forward.done), sequencer.trace_idle.eq(input_trace.idle),
+                     class_unit.start.eq(sequencer.learn_start), feedback.start.eq(sequencer.learn_start),
+                     sequencer.learn_done.eq(feedback.done), sequencer.readout_jobs.eq(class_unit.readout_active),
+                     sequencer.feedback_writing.eq(feedback.writing), sequencer.hidden_idle.eq(hidden_engine.idle),
+                     sequencer.readout_idle.eq(readout_engine.idle),
+                     host.load_addr.eq(sequencer.host_load_addr), host.load_data.eq(sequencer.host_load_data),
+                     host.start.eq(sequencer.host_start), sequencer.host_done.eq(host.done),
+                     sequencer.host_status.eq(host.status), sequencer.host_count.eq(host.count),
+                     sequencer.host_value.eq(host.value)]
+        # START's CLEAR: one word per membrane and trace memory per cycle
+        for mm, n in zip((*memories.membrane, *memories.trace), (*groups[1:L + 1], *groups[:L + 1])):
+            w = mm.writer("clear")
+            m.d.comb += [w.valid.eq(sequencer.clear), w.addr.eq(sequencer.clear_group),
+                         w.en.eq(sequencer.clear_group < n)]
 
         # the engines' read and write requests (their priorities are rtl.memories.READERS
         # and WRITERS, a list per memory, not the order of these statements)
