@@ -17,7 +17,6 @@ from amaranth.hdl import Cat, Module
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from golden.lanes import address_bits
 from golden.protocol import TOTAL_SHIFT_MAX, lr_shift_bases, lr_shift_range
 
 from .class_unit import ClassUnit
@@ -25,7 +24,7 @@ from .feedback_pass import FeedbackPass
 from .forward_pass import ForwardPass
 from .host_access import HostAccess
 from .input_trace import InputTraceUnit
-from .learning_rates import SHIFT_BITS, LearningRates
+from .learning_rates import LearningRates
 from .memories import CoreMemories, NetworkRegisters
 from .multiplier import MULTIPLIER_KINDS
 from .neuron import check_fire_range
@@ -108,7 +107,6 @@ class Core(wiring.Component):
         mul_kind = self.multipliers or ("ecp5" if getattr(platform, "family", None) == "ecp5" else "inferred")
         L = cfg.n_hidden_layers
         groups = [cfg.groups(n) for n in cfg.sizes]
-        col_bits = [address_bits(n) for n in cfg.sizes]
 
         memories = CoreMemories(m, cfg)
         self.memories = memories.by_name     # for tests that watch the ports (sim/pysim.py)
@@ -142,14 +140,17 @@ class Core(wiring.Component):
         # The hidden engine takes one job per word group from the feedback passes; the
         # readout engine one job per output word group from the class unit.  Their masks,
         # the nonzero-trace flags, hold still through learning.
-        hidden_engine = UpdateEngine(m, "hidden_engine", cfg=cfg, weights=memories.weights,
-                                     traces=memories.trace[:L], masks=regs.trace_nz[:L],
-                                     col_bits=col_bits[:L], mask_bits=max(groups[l] * cfg.lanes for l in range(L)),
-                                     max_groups=max(groups[1:L + 1]), shift_bits=SHIFT_BITS, multipliers=mul_kind)
-        readout_engine = UpdateEngine(m, "readout_engine", cfg=cfg, weights=[memories.readout],
-                                      traces=[memories.trace[L]], masks=[regs.trace_nz[L]],
-                                      col_bits=[col_bits[L]], mask_bits=groups[L] * cfg.lanes,
-                                      max_groups=groups[L + 1], shift_bits=SHIFT_BITS, multipliers=mul_kind)
+        m.submodules.hidden_engine = hidden_engine = UpdateEngine(cfg=cfg, layers=tuple(range(L)),
+                                                                  multipliers=mul_kind)
+        m.submodules.readout_engine = readout_engine = UpdateEngine(cfg=cfg, layers=(L,), multipliers=mul_kind)
+        m.d.comb += [hidden_engine.masks.eq(Cat(*regs.trace_nz[:L])), readout_engine.masks.eq(regs.trace_nz[L])]
+        # the engines' read and write requests (their priorities are rtl.memories.READERS
+        # and WRITERS, a list per memory)
+        for engine in (hidden_engine, readout_engine):
+            for name in (*engine.weight_names, *engine.trace_names):
+                wiring.connect(m, getattr(engine.reads, name), memories.by_name[name].reader("engine"))
+            for name in engine.weight_names:
+                wiring.connect(m, getattr(engine.writes, name), memories.by_name[name].writer("engine"))
         m.submodules.class_unit = class_unit = ClassUnit(cfg=cfg)
         m.d.comb += [class_unit.label.eq(sequencer.label), class_unit.job_ready.eq(readout_engine.ready),
                      readout_engine.layer.eq(0), readout_engine.group.eq(class_unit.job_group),
@@ -208,9 +209,4 @@ class Core(wiring.Component):
             w = mm.writer("clear")
             m.d.comb += [w.valid.eq(sequencer.clear), w.addr.eq(sequencer.clear_group),
                          w.en.eq(sequencer.clear_group < n)]
-
-        # the engines' read and write requests (their priorities are rtl.memories.READERS
-        # and WRITERS, a list per memory, not the order of these statements)
-        hidden_engine.ports()
-        readout_engine.ports()
         return m
