@@ -17,7 +17,6 @@ from amaranth.hdl import Cat, Module
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from golden.lanes import address_bits
 from golden.protocol import TOTAL_SHIFT_MAX, lr_shift_bases, lr_shift_range
 
 from .class_unit import ClassUnit
@@ -25,7 +24,7 @@ from .feedback_pass import FeedbackPass
 from .forward_pass import ForwardPass
 from .host_access import HostAccess
 from .input_trace import InputTraceUnit
-from .learning_rates import SHIFT_BITS, LearningRates
+from .learning_rates import LearningRates
 from .memories import CoreMemories, NetworkRegisters
 from .multiplier import MULTIPLIER_KINDS
 from .neuron import check_fire_range
@@ -108,21 +107,22 @@ class Core(wiring.Component):
         mul_kind = self.multipliers or ("ecp5" if getattr(platform, "family", None) == "ecp5" else "inferred")
         L = cfg.n_hidden_layers
         groups = [cfg.groups(n) for n in cfg.sizes]
-        col_bits = [address_bits(n) for n in cfg.sizes]
 
         memories = CoreMemories(m, cfg)
         self.memories = memories.by_name     # for tests that watch the ports (sim/pysim.py)
         m.submodules.lfsr = lfsr = LfsrBank(cfg)
         regs = NetworkRegisters(cfg)
-        sequencer = Sequencer(cfg, regs)
-        sequencer.sample_registers(m)
+        m.submodules.sequencer = sequencer = Sequencer(cfg=cfg)
+        wiring.connect(m, wiring.flipped(self.i_stream), sequencer.i_stream)
+        wiring.connect(m, sequencer.o_stream, wiring.flipped(self.o_stream))
+        m.d.comb += [self.active.eq(sequencer.active), self.training.eq(sequencer.training),
+                     self.error.eq(sequencer.error)]
         m.submodules.rates = rates = LearningRates(cfg=cfg)
-        m.d.comb += [self.active.eq(sequencer.active), self.training.eq(sequencer.active & sequencer.train)]
 
         # the forward pass owns the bit vectors, the readout and the totals: the
         # NetworkRegisters are wires of the core driven by its registers
         m.submodules.forward = forward = ForwardPass(cfg=cfg)
-        m.d.comb += [forward.train.eq(sequencer.train), forward.x.eq(Cat(*sequencer.x_words)[:cfg.n_inputs]),
+        m.d.comb += [forward.train.eq(sequencer.train), forward.x.eq(sequencer.x),
                      forward.lfsr_bits.eq(lfsr.bits), regs.xbits.eq(forward.xbits),
                      Cat(*regs.spikes).eq(forward.spikes), Cat(*regs.noise).eq(forward.noise),
                      Cat(*regs.trace_nz[1:]).eq(forward.trace_nz)]
@@ -140,14 +140,17 @@ class Core(wiring.Component):
         # The hidden engine takes one job per word group from the feedback passes; the
         # readout engine one job per output word group from the class unit.  Their masks,
         # the nonzero-trace flags, hold still through learning.
-        hidden_engine = UpdateEngine(m, "hidden_engine", cfg=cfg, weights=memories.weights,
-                                     traces=memories.trace[:L], masks=regs.trace_nz[:L],
-                                     col_bits=col_bits[:L], mask_bits=max(groups[l] * cfg.lanes for l in range(L)),
-                                     max_groups=max(groups[1:L + 1]), shift_bits=SHIFT_BITS, multipliers=mul_kind)
-        readout_engine = UpdateEngine(m, "readout_engine", cfg=cfg, weights=[memories.readout],
-                                      traces=[memories.trace[L]], masks=[regs.trace_nz[L]],
-                                      col_bits=[col_bits[L]], mask_bits=groups[L] * cfg.lanes,
-                                      max_groups=groups[L + 1], shift_bits=SHIFT_BITS, multipliers=mul_kind)
+        m.submodules.hidden_engine = hidden_engine = UpdateEngine(cfg=cfg, layers=tuple(range(L)),
+                                                                  multipliers=mul_kind)
+        m.submodules.readout_engine = readout_engine = UpdateEngine(cfg=cfg, layers=(L,), multipliers=mul_kind)
+        m.d.comb += [hidden_engine.masks.eq(Cat(*regs.trace_nz[:L])), readout_engine.masks.eq(regs.trace_nz[L])]
+        # the engines' read and write requests (their priorities are rtl.memories.READERS
+        # and WRITERS, a list per memory)
+        for engine in (hidden_engine, readout_engine):
+            for name in (*engine.weight_names, *engine.trace_names):
+                wiring.connect(m, getattr(engine.reads, name), memories.by_name[name].reader("engine"))
+            for name in engine.weight_names:
+                wiring.connect(m, getattr(engine.writes, name), memories.by_name[name].writer("engine"))
         m.submodules.class_unit = class_unit = ClassUnit(cfg=cfg)
         m.d.comb += [class_unit.label.eq(sequencer.label), class_unit.job_ready.eq(readout_engine.ready),
                      readout_engine.layer.eq(0), readout_engine.group.eq(class_unit.job_group),
@@ -187,14 +190,23 @@ class Core(wiring.Component):
             wiring.connect(m, getattr(forward.reads, name), memories.by_name[name].reader("forward"))
         for name in forward.write_names:
             wiring.connect(m, getattr(forward.writes, name), memories.by_name[name].writer("forward"))
-        m.d.comb += self.o_stream.payload.eq(0)
 
-        sequencer.elaborate(m, self, memories=memories, host=host, forward=forward, input_trace=input_trace,
-                            feedback=feedback, class_unit=class_unit, hidden_engine=hidden_engine,
-                            readout_engine=readout_engine)
-
-        # the engines' read and write requests (their priorities are rtl.memories.READERS
-        # and WRITERS, a list per memory, not the order of these statements)
-        hidden_engine.ports()
-        readout_engine.ports()
+        # the sequencer's strobes and the units' done / idle flags
+        m.d.comb += [sequencer.total[k].eq(regs.total[k]) for k in range(cfg.n_outputs)]
+        m.d.comb += [forward.clear.eq(sequencer.clear), input_trace.clear.eq(sequencer.clear),
+                     forward.start.eq(sequencer.step_start), input_trace.start.eq(sequencer.step_start),
+                     sequencer.forward_done.eq(forward.done), sequencer.trace_idle.eq(input_trace.idle),
+                     class_unit.start.eq(sequencer.learn_start), feedback.start.eq(sequencer.learn_start),
+                     sequencer.learn_done.eq(feedback.done), sequencer.readout_jobs.eq(class_unit.readout_active),
+                     sequencer.feedback_writing.eq(feedback.writing), sequencer.hidden_idle.eq(hidden_engine.idle),
+                     sequencer.readout_idle.eq(readout_engine.idle),
+                     host.load_addr.eq(sequencer.host_load_addr), host.load_data.eq(sequencer.host_load_data),
+                     host.start.eq(sequencer.host_start), sequencer.host_done.eq(host.done),
+                     sequencer.host_status.eq(host.status), sequencer.host_count.eq(host.count),
+                     sequencer.host_value.eq(host.value)]
+        # START's CLEAR: one word per membrane and trace memory per cycle
+        for mm, n in zip((*memories.membrane, *memories.trace), (*groups[1:L + 1], *groups[:L + 1])):
+            w = mm.writer("clear")
+            m.d.comb += [w.valid.eq(sequencer.clear), w.addr.eq(sequencer.clear_group),
+                         w.en.eq(sequencer.clear_group < n)]
         return m

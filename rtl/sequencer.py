@@ -1,10 +1,14 @@
 """The sequencer: the command interpreter and the time step's order of passes.
 
-One finite-state machine (one-hot) receives the commands, runs a time step pass after pass
-and sends the responses.  The forward pass (:mod:`rtl.forward_pass`), the feedback passes
-(:mod:`rtl.feedback_pass`) and the host access unit (:mod:`rtl.host_access`) are
-components that the sequencer starts and waits for (``FORWARD``, ``LEARN``, ``ACCESS``).
-This module owns the order::
+A component (:class:`Sequencer`) with one one-hot FSM: it receives the commands, runs a
+time step pass after pass and sends the responses.  The forward pass
+(:mod:`rtl.forward_pass`) with the input trace unit (:mod:`rtl.input_trace`), the feedback
+passes (:mod:`rtl.feedback_pass`) with the class unit (:mod:`rtl.class_unit`) and the host
+access unit (:mod:`rtl.host_access`) are components that the sequencer starts with a
+one-cycle strobe and waits for (``FORWARD``, ``STEP_END``, ``LEARN``, ``DRAIN``,
+``ACCESS``).  It owns only the command registers (head, sample flags, label, the step's
+input words, the step count), ``CLEAR``'s word counter, the argmax and the response
+counter.  The order::
 
     IDLE -> NOP / START (CLEAR) / STEP (RX_SPIKES, STEP_CHECK) / END (ARGMAX) / READ, WRITE
             (RX_ADDR, RX_DATA, ACCESS) -> RESPOND -> IDLE
@@ -12,88 +16,126 @@ This module owns the order::
                -> inference: RESPOND; training: LEARN (the feedback passes) -> DRAIN
 """
 
-from amaranth.hdl import Array, Cat, Mux, Signal, signed
+from amaranth.hdl import Array, Cat, Module, Mux, Signal, signed
+from amaranth.lib import stream, wiring
+from amaranth.lib.wiring import In, Out
 
 from golden.lanes import address_bits
 from golden.protocol import Op, Status
 
+from .params import check_config
 
 __all__ = ["Sequencer"]
 
 
-class Sequencer:
+class Sequencer(wiring.Component):
     """The command interpreter and time-step sequencer (one one-hot FSM).
 
     Parameters
     ----------
     cfg : golden.config.CoreConfig
-    regs : rtl.memories.NetworkRegisters
+        Keyword-only: ``n_inputs`` (the STEP words), ``n_outputs`` (labels, the argmax, the
+        END answer), ``timesteps``, ``output_bits`` (the totals' width) and the layers' word
+        groups (``CLEAR``'s length).
 
-    Attributes
-    ----------
-    active, train, label : Signal
-        A sample is open; it is a training sample; its label.
-    head : Signal
-        The command's first word.
+    Ports
+    -----
+    i_stream : In(stream.Signature(32))
+        The command words.
+    o_stream : Out(stream.Signature(32))
+        The response words.
+    active, training, error : Out(1)
+        Status: a sample is open; it is a training sample; an error header is sent this cycle
+        (combinational, with ``o_stream.ready``).
+    head : Out(32)
+        The command's first word (a register; host access reads it).
+    train : Out(1), label : Out(range(n_outputs))
+        The open sample's flags (registers).
+    x : Out(n_inputs)
+        The step's input spikes (registers, the STEP command's words).
+    total : In(signed(output_bits + timesteps.bit_length())).array(n_outputs)
+        The sample's totals (the forward pass's registers): END's argmax and answer.
+    clear : Out(1), clear_group : Out(range(max word groups of the layers 0 .. L + 1))
+        ``CLEAR`` (START): high for one cycle per word group; the membrane and trace memories'
+        ``clear`` writers take ``clear_group`` as their address.
+    step_start : Out(1)
+        ``STEP_CHECK`` starts the forward pass and the input trace unit (a strobe).
+    forward_done, trace_idle : In(1)
+        The forward pass's ``done``; the input trace unit's ``idle``.
+    learn_start : Out(1)
+        ``STEP_END`` of a training step starts the class unit and the feedback passes.
+    learn_done : In(1)
+        The feedback passes' ``done``.
+    readout_jobs, feedback_writing, hidden_idle, readout_idle : In(1)
+        The learning phase is over when no readout job is left to hand over (the class
+        unit's ``readout_active``), no ``M`` word is left to write and both update engines
+        are idle.
+    host_load_addr, host_load_data, host_start : Out(1)
+        Host access: ``i_stream``'s word is the address / the value; an access starts.
+    host_done : In(1), host_status : In(4), host_count : In(1), host_value : In(32)
+        Host access's answer (``host_value`` the cycle after ``host_done``).
     """
 
-    def __init__(self, cfg, regs):
-        self.cfg, self.regs = cfg, regs
+    def __init__(self, *, cfg):
+        check_config(cfg)
+        self.cfg = cfg
         nout = cfg.n_outputs
-        self.active = Signal(name="active")
-        self.train = Signal(name="train")
-        self.label = Signal(range(nout), name="label")
-        self.nsteps = Signal(range(cfg.timesteps + 1), name="nsteps")
-        self.steps_full = Signal(name="steps_full")   # registered nsteps == timesteps
-        self.head = Signal(32, name="head")
-        self.op = self.head[28:32]
-        self.words_in = -(-cfg.n_inputs // 32)
-        self.rx_count = Signal(range(max(self.words_in, 3) + 1), name="rx_count")
-        self.x_words = Array(Signal(32, name=f"x_word_{w}") for w in range(self.words_in))
-        self.resp_status = Signal(4, name="resp_status")
-        self.resp_count = Signal(24, name="resp_count")
-        self.resp_idx = Signal(range(nout + 3), name="resp_idx")
-        self.pred = Signal(range(nout), name="pred")
-        self.best = Signal(signed(regs.total_bits), name="best")
-        self.arg_v = Signal(name="arg_v")             # argmax: a candidate total is registered
-        self.arg_k = Signal(range(nout), name="arg_k")
-        self.arg_total = Signal(signed(regs.total_bits), name="arg_total", reset_less=True)
-        self.arg_count = Signal(range(nout + 1), name="arg_count")   # the argmax's class counter
-        # CLEAR's word counter
-        self.clear_group = Signal(range(max(cfg.groups(n) for n in cfg.sizes[:-1]) + 1), name="clear_group")
+        self.total_bits = cfg.output_bits + cfg.timesteps.bit_length()
+        self.clear_words = max(cfg.groups(n) for n in cfg.sizes[:-1])
+        super().__init__({
+            "i_stream": In(stream.Signature(32)),
+            "o_stream": Out(stream.Signature(32)),
+            "active": Out(1), "training": Out(1), "error": Out(1),
+            "head": Out(32), "train": Out(1), "label": Out(range(nout)), "x": Out(cfg.n_inputs),
+            "total": In(signed(self.total_bits)).array(nout),
+            "clear": Out(1), "clear_group": Out(range(self.clear_words + 1)),
+            "step_start": Out(1), "forward_done": In(1), "trace_idle": In(1),
+            "learn_start": Out(1), "learn_done": In(1),
+            "readout_jobs": In(1), "feedback_writing": In(1), "hidden_idle": In(1), "readout_idle": In(1),
+            "host_load_addr": Out(1), "host_load_data": Out(1), "host_start": Out(1),
+            "host_done": In(1), "host_status": In(4), "host_count": In(1), "host_value": In(32),
+        })
 
-    def sample_registers(self, m):
-        # STEP_CHECK is at least 2 cycles after a change of nsteps
-        m.d.sync += self.steps_full.eq(self.nsteps == self.cfg.timesteps)
-
-    def respond(self, status, count=0):
-        """Statements that set up a response of ``count`` words after the header."""
-        return [self.resp_status.eq(status), self.resp_count.eq(count), self.resp_idx.eq(0)]
-
-    def elaborate(self, m, ports, *, memories, host, forward, input_trace, feedback, class_unit,
-                  hidden_engine, readout_engine):
-        """Add the FSM to ``m``; ``ports`` is the :class:`rtl.core.Core` (its streams and flags)."""
-        cfg, regs, L, nout = self.cfg, self.regs, self.cfg.n_hidden_layers, self.cfg.n_outputs
-        groups = [cfg.groups(n) for n in cfg.sizes]
+    def elaborate(self, platform):
+        cfg, nout = self.cfg, self.cfg.n_outputs
+        m = Module()
         class_bits = address_bits(nout)
-        respond, i_stream, o_stream = self.respond, ports.i_stream, ports.o_stream
+        i_stream, o_stream, total = self.i_stream, self.o_stream, Array(self.total)
+        nsteps = Signal(range(cfg.timesteps + 1), name="nsteps")
+        steps_full = Signal(name="steps_full")   # registered nsteps == timesteps
+        op = self.head[28:32]
+        words_in = -(-cfg.n_inputs // 32)
+        rx_count = Signal(range(max(words_in, 3) + 1), name="rx_count")
+        x_words = Array(Signal(32, name=f"x_word_{w}") for w in range(words_in))
+        resp_status = Signal(4, name="resp_status")
+        resp_count = Signal(24, name="resp_count")
+        resp_idx = Signal(range(nout + 3), name="resp_idx")
+        pred = Signal(range(nout), name="pred")
+        best = Signal(signed(self.total_bits), name="best")
+        arg_v = Signal(name="arg_v")             # argmax: a candidate total is registered
+        arg_k = Signal(range(nout), name="arg_k")
+        arg_total = Signal(signed(self.total_bits), name="arg_total", reset_less=True)
+        arg_count = Signal(range(nout + 1), name="arg_count")   # the argmax's class counter
+        clear_group = self.clear_group
+
+        def respond(status, count=0):
+            """Statements that set up a response of ``count`` words after the header."""
+            return [resp_status.eq(status), resp_count.eq(count), resp_idx.eq(0)]
+
+        # STEP_CHECK is at least 2 cycles after a change of nsteps
+        m.d.sync += steps_full.eq(nsteps == cfg.timesteps)
+        m.d.comb += [self.x.eq(Cat(*x_words)[:cfg.n_inputs]), self.training.eq(self.active & self.train)]
         # the learning phase is over when no readout job is left to hand over, both engines
         # have written their last weight and the feedback write-back is done
-        learning_done = (~class_unit.readout_active & readout_engine.idle & hidden_engine.idle
-                         & ~feedback.writing)
-        # START's CLEAR: one word per membrane and trace memory per cycle (valid in CLEAR)
-        clear_writers = [mm.writer("clear") for mm in (*memories.membrane, *memories.trace)]
-        for w, n in zip(clear_writers, (*groups[1:L + 1], *groups[:L + 1])):
-            m.d.comb += [w.addr.eq(self.clear_group), w.en.eq(self.clear_group < n)]
+        learning_done = ~self.readout_jobs & self.readout_idle & self.hidden_idle & ~self.feedback_writing
         with m.FSM(name="seq") as seq_fsm:
             # ---------------------------------------------------------------- commands
             with m.State("IDLE"):
                 m.d.comb += i_stream.ready.eq(1)
                 with m.If(i_stream.valid):
                     word = i_stream.payload
-                    m.d.sync += [self.head.eq(word), self.rx_count.eq(0)]
-                    wop = word[28:32]
-                    with m.Switch(wop):
+                    m.d.sync += [self.head.eq(word), rx_count.eq(0)]
+                    with m.Switch(word[28:32]):
                         with m.Case(Op.NOP):
                             m.d.sync += respond(Status.OK)
                             m.next = "RESPOND"
@@ -104,14 +146,13 @@ class Sequencer:
                                 m.next = "RESPOND"
                             with m.Else():
                                 m.d.sync += [self.active.eq(1), self.train.eq(word[27]), self.label.eq(lab),
-                                             self.nsteps.eq(0), *respond(Status.OK)]
+                                             nsteps.eq(0), *respond(Status.OK)]
                                 m.next = "CLEAR"
                         with m.Case(Op.STEP):
                             m.next = "RX_SPIKES"
                         with m.Case(Op.END):
                             with m.If(self.active):
-                                m.d.sync += [self.arg_count.eq(1), self.pred.eq(0), self.best.eq(regs.total[0]),
-                                             self.arg_v.eq(0)]
+                                m.d.sync += [arg_count.eq(1), pred.eq(0), best.eq(total[0]), arg_v.eq(0)]
                                 m.next = "ARGMAX"
                             with m.Else():
                                 m.d.sync += respond(Status.ERR_STATE)
@@ -124,100 +165,97 @@ class Sequencer:
 
             # START clears membranes and traces: one word per memory per cycle
             with m.State("CLEAR"):
-                m.d.comb += [forward.clear.eq(1), input_trace.clear.eq(1)]
-                m.d.comb += [w.valid.eq(1) for w in clear_writers]
-                m.d.sync += self.clear_group.eq(self.clear_group + 1)
-                with m.If(self.clear_group == max(groups[:-1]) - 1):
-                    m.d.sync += self.clear_group.eq(0)
+                m.d.comb += self.clear.eq(1)
+                m.d.sync += clear_group.eq(clear_group + 1)
+                with m.If(clear_group == self.clear_words - 1):
+                    m.d.sync += clear_group.eq(0)
                     m.next = "RESPOND"
 
             with m.State("RX_SPIKES"):
                 m.d.comb += i_stream.ready.eq(1)
                 with m.If(i_stream.valid):
-                    m.d.sync += [self.x_words[self.rx_count].eq(i_stream.payload), self.rx_count.eq(self.rx_count + 1)]
-                    with m.If(self.rx_count == self.words_in - 1):
+                    m.d.sync += [x_words[rx_count].eq(i_stream.payload), rx_count.eq(rx_count + 1)]
+                    with m.If(rx_count == words_in - 1):
                         m.next = "STEP_CHECK"
 
             with m.State("STEP_CHECK"):
-                with m.If(~self.active | self.steps_full):
+                with m.If(~self.active | steps_full):
                     m.d.sync += respond(Status.ERR_STATE)
                     m.next = "RESPOND"
                 with m.Else():
-                    m.d.sync += self.nsteps.eq(self.nsteps + 1)
-                    m.d.comb += [forward.start.eq(1), input_trace.start.eq(1)]
+                    m.d.sync += nsteps.eq(nsteps + 1)
+                    m.d.comb += self.step_start.eq(1)
                     m.next = "FORWARD"
 
             with m.State("RX_ADDR"):
                 m.d.comb += i_stream.ready.eq(1)
                 with m.If(i_stream.valid):
-                    m.d.comb += host.load_addr.eq(1)
+                    m.d.comb += self.host_load_addr.eq(1)
                     m.next = "RX_DATA"
-                    with m.If(self.op == Op.READ):
-                        m.d.comb += host.start.eq(1)
+                    with m.If(op == Op.READ):
+                        m.d.comb += self.host_start.eq(1)
                         m.next = "ACCESS"
 
             with m.State("RX_DATA"):
                 m.d.comb += i_stream.ready.eq(1)
                 with m.If(i_stream.valid):
-                    m.d.comb += [host.load_data.eq(1), host.start.eq(1)]
+                    m.d.comb += [self.host_load_data.eq(1), self.host_start.eq(1)]
                     m.next = "ACCESS"
 
             # the host access unit (rtl/host_access.py) checks, reads and writes the entry
             with m.State("ACCESS"):
-                with m.If(host.done):
-                    m.d.sync += respond(host.status, host.count)
+                with m.If(self.host_done):
+                    m.d.sync += respond(self.host_status, self.host_count)
                     m.next = "RESPOND"
 
             # argmax over the totals, first maximum wins: the candidate total is picked into
             # a register one cycle, compared with the best the next (no mux before the compare)
             with m.State("ARGMAX"):
-                counter = self.arg_count
-                m.d.sync += [self.arg_v.eq(counter < nout), self.arg_k.eq(counter),
-                             self.arg_total.eq(regs.total[counter[:class_bits] if nout > 1 else 0])]
-                with m.If(counter < nout):
-                    m.d.sync += counter.eq(counter + 1)
-                with m.If(self.arg_v & (self.arg_total > self.best)):
-                    m.d.sync += [self.best.eq(self.arg_total), self.pred.eq(self.arg_k)]
-                with m.If((counter == nout) & ~self.arg_v):
+                m.d.sync += [arg_v.eq(arg_count < nout), arg_k.eq(arg_count),
+                             arg_total.eq(total[arg_count[:class_bits] if nout > 1 else 0])]
+                with m.If(arg_count < nout):
+                    m.d.sync += arg_count.eq(arg_count + 1)
+                with m.If(arg_v & (arg_total > best)):
+                    m.d.sync += [best.eq(arg_total), pred.eq(arg_k)]
+                with m.If((arg_count == nout) & ~arg_v):
                     m.d.sync += [self.active.eq(0), *respond(Status.OK, 1 + nout)]
                     m.next = "RESPOND"
 
             with m.State("RESPOND"):
-                hdr = Cat(self.resp_count, self.resp_status, self.op)
-                tot_idx = (self.resp_idx - 2)[:class_bits]
+                hdr = Cat(resp_count, resp_status, op)
+                tot_idx = (resp_idx - 2)[:class_bits]
                 data = Signal(signed(33))          # sign-extends the totals
-                with m.If(self.op == Op.END):
-                    m.d.comb += data.eq(Mux(self.resp_idx == 1, self.pred, regs.total[tot_idx]))
+                with m.If(op == Op.END):
+                    m.d.comb += data.eq(Mux(resp_idx == 1, pred, total[tot_idx]))
                 with m.Else():
-                    m.d.comb += data.eq(host.value)
+                    m.d.comb += data.eq(self.host_value)
                 m.d.comb += [o_stream.valid.eq(1),
-                             o_stream.payload.eq(Mux(self.resp_idx == 0, hdr, data[:32])),
-                             ports.error.eq((self.resp_idx == 0) & (self.resp_status != Status.OK)
-                                            & o_stream.ready)]
+                             o_stream.payload.eq(Mux(resp_idx == 0, hdr, data[:32])),
+                             self.error.eq((resp_idx == 0) & (resp_status != Status.OK) & o_stream.ready)]
                 with m.If(o_stream.ready):
-                    m.d.sync += self.resp_idx.eq(self.resp_idx + 1)
-                    with m.If(self.resp_idx == self.resp_count):
+                    m.d.sync += resp_idx.eq(resp_idx + 1)
+                    with m.If(resp_idx == resp_count):
                         m.next = "IDLE"
 
             # ---------------------------------------------------------------- time step
             # the forward pass (rtl/forward_pass.py), layer after layer
             with m.State("FORWARD"):
-                with m.If(forward.done):
+                with m.If(self.forward_done):
                     m.next = "STEP_END"
 
             # the forward pass is done once the input trace unit is; then inference answers,
             # and learning starts: the class unit and the first M pass
             with m.State("STEP_END"):
-                with m.If(input_trace.idle & ~self.train):
+                with m.If(self.trace_idle & ~self.train):
                     m.d.sync += respond(Status.OK)
                     m.next = "RESPOND"
-                with m.If(input_trace.idle & self.train):
-                    m.d.comb += [class_unit.start.eq(1), feedback.start.eq(1)]
+                with m.If(self.trace_idle & self.train):
+                    m.d.comb += self.learn_start.eq(1)
                     m.next = "LEARN"
 
             # the feedback passes (rtl/feedback_pass.py) hand their jobs to the hidden engine
             with m.State("LEARN"):
-                with m.If(feedback.done):
+                with m.If(self.learn_done):
                     m.next = "DRAIN"
 
             # the step ends when the engines have written their last weights
@@ -228,3 +266,4 @@ class Sequencer:
         # one flip-flop per state: yosys does not re-encode a state register that has an
         # initial value by itself, and the binary state's decode sat in front of wide enables
         seq_fsm.state.attrs["fsm_encoding"] = "one-hot"
+        return m

@@ -1,11 +1,13 @@
 """The weight-update engine: the passes ``W -= round_shift(factor * a^T, shift)`` as jobs.
 
-The sequencer (:mod:`rtl.core`) hands the engine one *job* at a time: a layer, a word group
-``c`` of that layer's neurons, the factor word of those ``P`` neurons (``d`` for a hidden
-layer, ``e`` for the readout), the mask of presynaptic neurons whose trace is nonzero and
-the learning-rate shift.  The engine then works on its own while the sequencer goes on
-(with the next group's feedback pass): the two use different memories, so learning costs
-the slower of the two, not their sum.
+A component (:class:`UpdateEngine`).  A unit hands the engine one *job* at a time (the
+feedback passes, :mod:`rtl.feedback_pass`, for the hidden layers; the class unit,
+:mod:`rtl.class_unit`, for the readout): a layer, a word group ``c`` of that layer's
+neurons, the factor word of those ``P`` neurons (``d`` for a hidden layer, ``e`` for the
+readout) and the learning-rate shift; the masks of presynaptic neurons whose trace is
+nonzero are inputs of their own.  The engine then works on its own while the feedback
+passes go on (with the next group): the two use different memories, so learning costs the
+slower of the two, not their sum.
 
 A job scans its layer's mask with a bit scan (:mod:`rtl.bit_scan`; zero traces cost
 nothing) and issues one weight word per cycle into a pipeline in which every stage has at
@@ -37,134 +39,166 @@ pass never visits one address twice and two jobs never share a group, so a write
 never race a read.
 """
 
-from amaranth.hdl import Array, Cat, Signal, signed
+from amaranth.hdl import Array, Cat, Module, Signal, signed
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+from amaranth.utils import ceil_log2
+
+from golden.lanes import address_bits
 
 from .bit_scan import BitScan
-from .memories import lane
-from .multiplier import registered_product
+from .learning_rates import SHIFT_BITS
+from .memories import lane, memory_shapes, read_request
+from .multiplier import MULTIPLIER_KINDS, registered_product
+from .params import check_config, check_int
 from .update_rule import saturate_weight, step_round, step_shift, subtract_step
+from .write_port_mux import write_request
 
 __all__ = ["UpdateEngine"]
 
 
-class UpdateEngine:
-    """One weight-update engine inside the core's module ``m``.
+class UpdateEngine(wiring.Component):
+    """One weight-update engine.
 
     Parameters
     ----------
-    m : amaranth.hdl.Module
-        The core's module; the engine adds its logic to it.
-    name : str
-        Prefix of the engine's signal names.
     cfg : golden.config.CoreConfig
-    weights, traces : list of rtl.memories.LaneMemory
-        For each layer the engine serves (job layer ``0 .. len(weights) - 1``): the weight
-        memory it updates and the trace memory of that layer's inputs.
-    masks : list of Value
-        For each layer: which of its inputs have a nonzero trace.  Must hold still from
-        ``BitScan.PRIME_CYCLES + 2`` cycles before a job of that layer is accepted until
-        the job is done (``ready`` waits for the scan's snapshot).
-    col_bits : list of int
-        Column address bits of each weight memory.
-    mask_bits : int
-        Width of the nonzero-trace masks (the widest input layer served).
-    max_groups : int
-        Largest word-group count of the layers served.
+        Keyword-only, like every parameter: sizes, lanes, widths.
+    layers : tuple of int
+        The network layers the engine serves, increasing, in ``0 .. L`` (``L``: the readout);
+        job layer ``i`` is ``layers[i]``, whose weights are ``weights_<l>`` (``readout``) and
+        whose inputs' traces are ``trace_<l>``.
     shift_bits : int
         Width of the learning-rate shift (the barrel shifter has one level per bit).
     multipliers : {"inferred", "ecp5"}
         How the product registers are made (:func:`rtl.multiplier.registered_product`).
 
-    Attributes
-    ----------
-    go : Signal, in
-        Accept the job on ``layer``, ``group``, ``shift``, ``factor``; assert only
-        when ``ready``.
-    ready : Value
-        A job can be accepted this cycle.
-    idle : Value
+    Ports
+    -----
+    go : In(1)
+        Accept the job on ``layer``, ``group``, ``shift``, ``factor``; assert only when
+        ``ready``.
+    layer : In(range(max(len(layers), 2))), group : In(range(max word groups + 1))
+    shift : In(shift_bits), factor : In(signed(18)).array(lanes)
+        The job.
+    ready : Out(1)
+        A job can be accepted this cycle (combinational).
+    idle : Out(1)
         No job is running and the pipeline is empty (every write has happened).
+    masks : In(sum of the served layers' input word groups times lanes)
+        Per layer served, concatenated (the first one's first): which inputs have a nonzero
+        trace.  A layer's mask must hold still from ``BitScan.PRIME_CYCLES + 2`` cycles
+        before a job of that layer is accepted until the job is done (``ready`` waits for
+        the scan's snapshot).
+    reads : Out(...)
+        The ``engine`` :func:`rtl.memories.read_request` of each served layer's weight and
+        trace memory, by memory name.
+    writes : Out(...)
+        The ``engine`` write request of each served layer's weight memory.
     """
 
     STAGES = 5                       # registered stages between the read data and the write
 
-    def __init__(self, m, name, *, cfg, weights, traces, masks, col_bits, mask_bits, max_groups,
-                 shift_bits, multipliers="inferred"):
-        P, wb, tb = cfg.lanes, cfg.weight_bits, cfg.trace_bits
+    def __init__(self, *, cfg, layers, shift_bits=SHIFT_BITS, multipliers="inferred"):
+        check_config(cfg)
+        L, P = cfg.n_hidden_layers, cfg.lanes
+        if (not isinstance(layers, tuple) or not layers
+                or any(not isinstance(l, int) or isinstance(l, bool) for l in layers)):
+            raise TypeError(f"layers must be a non-empty tuple of integers, not {layers!r}")
+        if list(layers) != sorted(set(layers)) or not 0 <= layers[0] <= layers[-1] <= L:
+            raise ValueError(f"layers must increase, in [0, {L}], got {layers}")
+        check_int("shift_bits", shift_bits, 1, 8)
+        if multipliers not in MULTIPLIER_KINDS:
+            raise ValueError(f"multipliers must be one of {MULTIPLIER_KINDS}, got {multipliers!r}")
+        self.cfg, self.layers, self.shift_bits, self.multipliers = cfg, layers, shift_bits, multipliers
+        groups = [cfg.groups(n) for n in cfg.sizes]
+        self.weight_names = tuple(f"weights_{l}" if l < L else "readout" for l in layers)
+        self.trace_names = tuple(f"trace_{l}" for l in layers)
+        self.col_bits = [address_bits(cfg.sizes[l]) for l in layers]
+        self.mask_widths = [groups[l] * P for l in layers]
+        self.max_groups = max(groups[l + 1] for l in layers)
+        shapes = memory_shapes(cfg)
+        super().__init__({
+            "go": In(1), "layer": In(range(max(len(layers), 2))), "group": In(range(self.max_groups + 1)),
+            "shift": In(shift_bits), "factor": In(signed(18)).array(P),
+            "ready": Out(1), "idle": Out(1),
+            "masks": In(sum(self.mask_widths)),
+            "reads": Out(wiring.Signature({name: Out(read_request(cfg, name))
+                                           for name in (*self.weight_names, *self.trace_names)})),
+            "writes": Out(wiring.Signature({
+                name: Out(write_request(ceil_log2(shapes[name][1]), P, shapes[name][0] * P))
+                for name in self.weight_names})),
+        })
+
+    def elaborate(self, platform):
+        cfg, P, wb, tb = self.cfg, self.cfg.lanes, self.cfg.weight_bits, self.cfg.trace_bits
         lp = (P - 1).bit_length()
-        n = len(weights)
-        self._m, self._weights, self._traces, self._col_bits, self._lp = m, weights, traces, col_bits, lp
+        n, shift_bits, mask_bits, max_groups = len(self.layers), self.shift_bits, max(self.mask_widths), self.max_groups
+        m = Module()
 
-        def sig(shape, suffix, **kw):
-            return Signal(shape, name=f"{name}_{suffix}", **kw)
-
-        def data(shape, suffix):
+        def data(shape, name):
             """A pipeline data register: no reset (a valid bit says when it holds
             something), so the reset net does not reach it."""
-            return sig(shape, suffix, reset_less=True)
-
-        # job interface
-        self.go = sig(1, "go")
-        self.layer = sig(range(max(n, 2)), "job_layer")
-        self.group = sig(range(max_groups + 1), "job_group")
-        self.shift = sig(shift_bits, "job_shift")
-        self.factor = [sig(signed(18), f"job_factor_{p}") for p in range(P)]
+            return Signal(shape, name=name, reset_less=True)
 
         # scan (rtl/bit_scan.py): loaded from the job's layer's snapshot while ready
-        self.scan = scan = BitScan(m, f"{name}_scan", masks)
-        self.run = run = sig(1, "run")          # a job is open
-        self.cand = cand = scan.cand
+        offsets = [sum(self.mask_widths[:i]) for i in range(n + 1)]
+        scan = BitScan(m, "scan", [self.masks[offsets[i]:offsets[i + 1]] for i in range(n)])
+        run = Signal(1, name="run")          # a job is open
+        cand = scan.cand
         cand_v = scan.cand_v
-        self.cur_layer = cur_layer = sig(range(max(n, 2)), "layer")
-        self.cur_group = cur_group = sig(range(max_groups + 1), "group")
-        shift = sig(shift_bits, "shift")
+        cur_layer = Signal(range(max(n, 2)), name="cur_layer")
+        cur_group = Signal(range(max_groups + 1), name="cur_group")
+        shift = Signal(shift_bits, name="cur_shift")
         factor = [data(signed(18), f"factor_{p}") for p in range(P)]
         idx = data(range(mask_bits), "idx")       # stage 1 index
-        v1 = sig(1, "v1")                        # stage 1 (read data) valid
-        self.issue = run & cand_v
+        v1 = Signal(1, name="v1")                    # stage 1 (read data) valid
+        issue = run & cand_v
         # free when nothing is left to visit and the last read is past stage 1, whose
         # product is the last use of ``factor``
         # primed, registered (off the hand-over path): a job's mask must then hold still
         # from PRIME_CYCLES + 2 cycles before it is handed over (it does, by many cycles)
-        primed = sig(1, "primed")
+        primed = Signal(1, name="primed")
         m.d.sync += primed.eq(scan.primed)
-        self.ready = (~run | (~cand_v & ~v1)) & primed
+        m.d.comb += self.ready.eq((~run | (~cand_v & ~v1)) & primed)
 
         # pipeline registers
         S = self.STAGES
-        self.v = v = [sig(1, f"valid_{s}") for s in range(S)]
-        self.idx = pidx = [data(range(mask_bits), f"idx_{s}") for s in range(S)]
+        v = [Signal(1, name=f"valid_{s}") for s in range(S)]
+        pidx = [data(range(mask_bits), f"idx_{s}") for s in range(S)]
         pw_ = [data(P * wb, f"w_{s}") for s in range(S)]
-        self.pl = pl = [data(range(max(n, 2)), f"layer_{s}") for s in range(S)]
-        self.pg = pg = [data(range(max_groups + 1), f"group_{s}") for s in range(S)]
+        pl = [data(range(max(n, 2)), f"layer_{s}") for s in range(S)]
+        pg = [data(range(max_groups + 1), f"group_{s}") for s in range(S)]
         a_op = [data(tb, f"a_{p}") for p in range(P)]
         prod_w = 18 + tb + 1
         sh = [data(shift_bits, f"shift_{s}") for s in range(2)]   # the shift travels with the products
         rnd = [data(signed(prod_w + 1), f"round_{p}") for p in range(P)]
         step = [data(signed(prod_w + 1), f"step_{p}") for p in range(P)]
         diff = [data(signed(prod_w + 2), f"diff_{p}") for p in range(P)]
-        self.new_word = new_word = sig(P * wb, "new_word")
-        self.idle = ~run & ~Cat(v1, *v).any()
+        new_word = Signal(P * wb, name="new_word")
+        m.d.comb += self.idle.eq(~run & ~Cat(v1, *v).any())
 
-        w_rd = Array(wm.rd.data for wm in weights)[cur_layer] if n > 1 else weights[0].rd.data
-        a_rd = Array(tm.rd.data for tm in traces)[cur_layer] if n > 1 else traces[0].rd.data
+        w_reads = [getattr(self.reads, name) for name in self.weight_names]
+        t_reads = [getattr(self.reads, name) for name in self.trace_names]
+        w_rd = Array(r.data for r in w_reads)[cur_layer] if n > 1 else w_reads[0].data
+        a_rd = Array(r.data for r in t_reads)[cur_layer] if n > 1 else t_reads[0].data
         a_lane = a_rd.word_select(idx[:lp], tb) if lp else a_rd[:tb]
 
         # While ready, the job registers follow the job inputs (nothing uses them then), so
         # that ``go`` itself only drives ``run`` and ``cand_v``: a small fan-out.
         m.d.comb += [scan.select.eq(self.layer), scan.load.eq(self.ready), scan.go.eq(self.go),
-                     scan.take.eq(self.issue)]
+                     scan.take.eq(issue)]
         with m.If(self.ready):
             m.d.sync += [run.eq(self.go), cur_layer.eq(self.layer), cur_group.eq(self.group),
                          shift.eq(self.shift)]
             m.d.sync += [factor[p].eq(self.factor[p]) for p in range(P)]
-        m.d.sync += [v1.eq(self.issue), idx.eq(cand)]
+        m.d.sync += [v1.eq(issue), idx.eq(cand)]
         m.d.sync += [v[0].eq(v1), pidx[0].eq(idx), pw_[0].eq(w_rd), pl[0].eq(cur_layer),
                      pg[0].eq(cur_group)]
         for regs in (v, pidx, pw_, pl, pg):
             m.d.sync += [regs[s].eq(regs[s - 1]) for s in range(1, S)]
         m.d.sync += [a_op[p].eq(a_lane) for p in range(P)]
-        prod = [registered_product(m, factor[p], a_op[p], name=f"{name}_prod_{p}", kind=multipliers)
+        prod = [registered_product(m, factor[p], a_op[p], name=f"prod_{p}", kind=self.multipliers)
                 for p in range(P)]
         m.d.sync += sh[0].eq(shift)
         m.d.sync += [rnd[p].eq(step_round(prod[p], sh[0])) for p in range(P)] + [sh[1].eq(sh[0])]
@@ -173,14 +207,11 @@ class UpdateEngine:
         for p in range(P):
             m.d.comb += lane(new_word, wb, p, signed_=False).eq(saturate_weight(cfg, diff[p]))
 
-    def ports(self):
-        """Drive the engine's read and write requests (``engine`` in
-        :data:`rtl.memories.READERS` and :data:`rtl.memories.WRITERS`)."""
-        m, lp = self._m, self._lp
-        for l, (wm, tm, cb) in enumerate(zip(self._weights, self._traces, self._col_bits)):
-            wr, tr = wm.reader("engine"), tm.reader("engine")
-            m.d.comb += [wr.en.eq(self.issue & (self.cur_layer == l)), wr.addr.eq((self.cur_group << cb) | self.cand),
-                         tr.en.eq(self.issue & (self.cur_layer == l)), tr.addr.eq(self.cand >> lp)]
-            w = wm.writer("engine")
-            m.d.comb += [w.valid.eq(self.v[-1] & (self.pl[-1] == l)), w.addr.eq((self.pg[-1] << cb) | self.idx[-1]),
-                         w.en.eq(wm.all_lanes), w.data.eq(self.new_word)]
+        # the read and write requests (``engine`` in rtl.memories.READERS and WRITERS)
+        for i, (wr, tr, cb) in enumerate(zip(w_reads, t_reads, self.col_bits)):
+            m.d.comb += [wr.en.eq(issue & (cur_layer == i)), wr.addr.eq((cur_group << cb) | cand),
+                         tr.en.eq(issue & (cur_layer == i)), tr.addr.eq(cand >> lp)]
+            w = getattr(self.writes, self.weight_names[i])
+            m.d.comb += [w.valid.eq(v[-1] & (pl[-1] == i)), w.addr.eq((pg[-1] << cb) | pidx[-1]),
+                         w.en.eq((1 << P) - 1), w.data.eq(new_word)]
+        return m
