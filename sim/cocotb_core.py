@@ -287,7 +287,8 @@ async def core_matches_golden(dut):
     n = int(sc.get("samples", 4))
     source = sc.get("source", "random")
     if sc.get("plan") is not None:
-        samples = [(np.array(p["spikes"], dtype=np.int64), int(p["label"]), bool(p["train"]))
+        samples = [("commands", p["commands"]) if "commands" in p else
+                   (np.array(p["spikes"], dtype=np.int64), int(p["label"]), bool(p["train"]))
                    for p in sc["plan"]]
     elif source == "random" and sc.get("rates"):
         rates, tf = sc["rates"], float(sc.get("train_fraction", 0.75))
@@ -308,7 +309,12 @@ async def core_matches_golden(dut):
     check = sc.get("check", "sample")
     t_wall = time.perf_counter()
     predictions = []
-    for k, (spikes, label, train) in enumerate(samples):
+    for k, (spikes, label, *rest) in enumerate(samples):
+        if isinstance(spikes, str):                  # ("commands", [...]) between samples
+            for c in label:
+                await tb.command(c)
+            continue
+        train = rest[0]
         await tb.command(sample_commands(spikes, label, train)[0])
         for x in spikes:
             await tb.command(sample_commands([x], label, train)[1])
@@ -333,9 +339,10 @@ async def core_matches_golden(dut):
     total_cycles = tb.cycles()
     steps = np.array([c for c, _ in tb.step_cycles]) if tb.step_cycles else np.zeros(0)
     bounds = np.array([b for _, b in tb.step_cycles]) if tb.step_cycles else np.zeros(0)
+    n_samples = sum(1 for s in samples if not isinstance(s[0], str))
     result = {
-        "samples": len(samples),
-        "timesteps": cfg.timesteps * len(samples),
+        "samples": n_samples,
+        "timesteps": cfg.timesteps * n_samples,
         "mismatches": len(tb.board.mismatches) + tb.state_mismatches,
         "word_mismatches": len(tb.board.mismatches),
         "state_mismatches": tb.state_mismatches,

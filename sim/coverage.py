@@ -99,16 +99,33 @@ def reset_counts():
 
 
 def state_limits(cfg):
-    """``{state key: (lo, hi)}`` of the stored quantities whose limits a state check sees."""
+    """``{name: (lo, hi)}`` of the stored quantities whose limits a state check sees (the
+    names are :func:`state_values`'s)."""
     from golden.arith import smax, smin
     return {
-        "weights": (smin(cfg.weight_bits), smax(cfg.weight_bits)),
+        "hidden weights": (smin(cfg.weight_bits), smax(cfg.weight_bits)),
+        "readout weights": (smin(cfg.weight_bits), smax(cfg.weight_bits)),
         "feedback": (smin(cfg.feedback_bits), smax(cfg.feedback_bits)),
         "membranes": (smin(cfg.membrane_bits), smax(cfg.membrane_bits)),
         "traces": (0, (1 << cfg.trace_bits) - 1),
         "baseline": (smin(cfg.output_bits), smax(cfg.output_bits)),
         "total": (cfg.timesteps * smin(cfg.output_bits), cfg.timesteps * smax(cfg.output_bits)),
     }
+
+
+def state_values(state):
+    """``{name: list of arrays}`` of a state dictionary, by :func:`state_limits`'s names."""
+    return {"hidden weights": state["weights"][:-1], "readout weights": state["weights"][-1:],
+            **{k: (state[k] if isinstance(state[k], list) else [state[k]])
+               for k in ("feedback", "membranes", "traces", "baseline", "total")}}
+
+
+def _extend(extremes, key, arrays):
+    vals = [int(f(a)) for a in arrays if np.size(a) for f in (np.min, np.max)]
+    if vals:
+        old = extremes.get(key)
+        lo, hi = min(vals), max(vals)
+        extremes[key] = [lo, hi] if old is None else [min(old[0], lo), max(old[1], hi)]
 
 
 class Coverage:
@@ -127,6 +144,7 @@ class Coverage:
         self.counts = {e: 0 for e in self.EVENTS}
         self.status = {}                 # status name -> responses
         self.extremes = {}               # state key -> [min, max] seen in RTL state
+        self.golden_extremes = {}        # "readout o", "d" -> [min, max] in the golden model
         self.last_op = None
         self.open = False
         reset_counts()
@@ -147,6 +165,9 @@ class Coverage:
             n = self.cfg.n_inputs
             bits = sum(bin(w).count("1") for w in words[1:])
             self.add("time steps")
+            _extend(self.golden_extremes, "readout o", [model.core._o])
+            if model.train and model.core.method == "opzo":
+                _extend(self.golden_extremes, "d", model.core.factors)
             if bits == 0:
                 self.add("empty-input steps")
             if bits == n:
@@ -169,15 +190,8 @@ class Coverage:
 
     def state(self, state):
         """Record the extremes of an RTL state (after it was compared with golden)."""
-        for key in state_limits(self.cfg):
-            value = state[key]
-            arrays = value if isinstance(value, list) else [value]
-            vals = [int(np.min(a)) for a in arrays if np.size(a)] + [int(np.max(a)) for a in arrays if np.size(a)]
-            if not vals:
-                continue
-            lo, hi = min(vals), max(vals)
-            old = self.extremes.get(key)
-            self.extremes[key] = [lo, hi] if old is None else [min(old[0], lo), max(old[1], hi)]
+        for key, arrays in state_values(state).items():
+            _extend(self.extremes, key, arrays)
 
     def as_dict(self):
         limits = state_limits(self.cfg)
@@ -189,6 +203,8 @@ class Coverage:
                        for q in SATURATING for side in ("low", "high")},
             "state_at_limit": {f"{key} {side}": int(self.extremes.get(key, [None, None])[i] == limits[key][i])
                                for key in limits for i, side in enumerate(("low", "high"))},
+            "extremes": dict(self.extremes),
+            "golden_extremes": dict(self.golden_extremes),
         }
 
 
