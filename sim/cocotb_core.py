@@ -14,7 +14,9 @@ The scenario comes from environment variables set by the launcher (:mod:`sim.com
                    right after reset), ``plan`` (explicit samples ``{"spikes", "label",
                    "train"}`` instead of drawn ones), ``rates`` (spike probabilities, one drawn
                    per random sample, 0 gives empty-input steps), ``host`` (probability of a
-                   valid READ and WRITE between two samples), ``mutants`` (saturating
+                   valid READ and WRITE between two samples), ``pipeline`` (probability that a
+                   sample's commands go back to back, not waiting for each answer: the
+                   core's input then stalls), ``mutants`` (saturating
                    quantities, :data:`sim.coverage.SATURATING`, each run in a golden model
                    without its clamp beside the real one: the RTL's disagreements with each
                    are counted, not asserted)
@@ -235,6 +237,40 @@ class CoreTB:
         while self.monitor.pending:
             self.board.check(await self.monitor.recv(timeout_cycles=1))
 
+    async def sample(self, spikes, label, train, check):
+        """One sample, command by command (the state checked after every step with
+        ``check == "step"``); returns the prediction."""
+        await self.command(sample_commands(spikes, label, train)[0])
+        for x in spikes:
+            await self.command(sample_commands([x], label, train)[1])
+            if check == "step":
+                self.check_state()
+        got = await self.command(sample_commands(spikes, label, train)[-1])
+        return int(got[1])
+
+    async def pipelined(self, commands, timeout=200_000):
+        """Send several commands back to back, without waiting for each answer (the core's
+        input stalls while it is busy); every answer is received and checked in order."""
+        expected = []
+        for c in commands:
+            words = self.board.expect(c)
+            if words:
+                op, status, _ = parse_response(words[0])
+                self.coverage.command(op, status, self.board.model, c)
+            expected.append(words)
+        sender = cocotb.start_soon(self.driver.send_many([w for c in commands for w in c]))
+        answers = []
+        for words in expected:
+            got = await self.monitor.recv_many(len(words), timeout_cycles=timeout)
+            for w in got:
+                self.board.check(w)
+            answers.append(got)
+        await sender
+        for c, got in zip(commands, answers):
+            for m in self.mutants:
+                m.command(c, got)
+        return answers
+
     def coverage_table(self):
         self.coverage.add("input stream: idle cycles (driver)", self.driver.idle_cycles)
         self.coverage.add("input stream: stall cycles (core not ready)", self.driver.stall_cycles)
@@ -315,13 +351,11 @@ async def core_matches_golden(dut):
                 await tb.command(c)
             continue
         train = rest[0]
-        await tb.command(sample_commands(spikes, label, train)[0])
-        for x in spikes:
-            await tb.command(sample_commands([x], label, train)[1])
-            if check == "step":
-                tb.check_state()
-        got = await tb.command(sample_commands(spikes, label, train)[-1])
-        predictions.append(int(got[1]))
+        if sc.get("pipeline") and check != "step" and rng.random() < float(sc["pipeline"]):
+            answers = await tb.pipelined(sample_commands(spikes, label, train))
+            predictions.append(int(answers[-1][1]))
+        else:
+            predictions.append(await tb.sample(spikes, label, train, check))
         errors = sc.get("errors")
         if errors is True or (errors and rng.random() < float(errors)):
             for c in error_commands(cfg, rng):

@@ -1,7 +1,7 @@
 """Soak: random configurations from the corner-reaching generator
 (:func:`sim.edge_configs.random_overrides`), each verified bit-exact under cocotb with random
-stalls on both streams, spike rates from empty to full, malformed commands and host reads
-and writes between samples, until a number of simulated cycles is reached; the coverage
+stalls on both streams, spike rates from empty to full, half the samples sent back to back
+(the core's input stalls), malformed commands and host reads and writes between samples, until a number of simulated cycles is reached; the coverage
 tables of the runs are summed (:mod:`sim.coverage`).
 
     python -m sim.soak --seed 19000 --cycles 1000000 --out results/soak/seed19000
@@ -49,7 +49,7 @@ def soak(seed, target_cycles, *, per_config=250_000, build_base=None, log=print)
             continue
         n = _samples_for(cfg, min(per_config, target_cycles - total + 20_000))
         rec = verify(f"soak_{s}", overrides, seed=s, samples=n, check="sample", host=0.3,
-                     errors=0.3, reads=False,
+                     errors=0.3, reads=False, pipeline=0.5,
                      **({"build_base": build_base} if build_base else {}))
         rec.pop("report", None) if rec["outcome"] == "verified" else None
         table = rec.get("coverage") if table is None else coverage.merge(table, rec.get("coverage", {}))
