@@ -193,6 +193,21 @@ def verify(name, overrides, *, seed=0, samples=4, check="step", build_base=None,
             "coverage": r["coverage"], "mutant_mismatches": r["mutant_mismatches"]}
 
 
+def markdown(records):
+    """The records of a run as a markdown table, then the refused list's outcomes."""
+    lines = ["| configuration | outcome | words checked | state checks | cycles | seconds | note |",
+             "|---|---|---|---|---|---|---|"]
+    for r in records:
+        note = r.get("reason") or r.get("error") or ""
+        lines.append(f"| `{r['name']}` | {r['outcome']} | {r.get('words_checked', '')} | "
+                     f"{r.get('state_checks', '')} | {r.get('cycles', '')} | {r.get('seconds', '')} | {note} |")
+    lines += ["", "| refused configuration | reason given |", "|---|---|"]
+    for name, (overrides, _) in REFUSED_CONFIGS.items():
+        cfg, reason = admit(name, overrides)
+        lines.append(f"| `{name}` | {reason if cfg is None else 'ACCEPTED (wrong)'} |")
+    return "\n".join(lines)
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m sim.edge_configs", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -202,6 +217,7 @@ def main(argv=None):
     p.add_argument("--samples", type=int, default=4)
     p.add_argument("--build-dir")
     p.add_argument("--json", metavar="PATH")
+    p.add_argument("--md", metavar="PATH", help="also write the records as a markdown table")
     args = p.parse_args(argv)
     if args.random:
         todo = [(f"random_{s}", random_overrides(s), s) for s in range(*args.random)]
@@ -218,6 +234,9 @@ def main(argv=None):
         if args.json:
             with open(args.json, "w") as f:
                 json.dump(records, f, indent=1)
+        if args.md:
+            with open(args.md, "w") as f:
+                f.write(markdown(records) + "\n")
     return 1 if any(r["outcome"] == "FAILED" for r in records) else 0
 
 
