@@ -40,6 +40,10 @@ def run(tmp_path_factory):
     assert "error" not in r, r["error"]
     assert r["mismatches"] == 0, r["report"]
     assert r["state_checks"] > 100 and r["words_checked"] > 100
+    print(coverage.format_table(r["coverage"]))                 # shown with pytest -s
+    print("extremes in RTL state:", r["coverage"]["extremes"])
+    print("extremes in golden:", r["coverage"]["golden_extremes"])
+    print("mismatches against golden models without one clamp:", r["mutant_mismatches"])
     return cfg, r
 
 
