@@ -102,3 +102,29 @@ def test_edge_config_bit_exact(name, build_base):
 @pytest.mark.parametrize("name", [n for n in EDGE_CONFIGS if n not in DEFAULT_SUBSET])
 def test_edge_config_bit_exact_full_list(name, build_base):
     _verified(verify(name, EDGE_CONFIGS[name], samples=4, build_base=build_base))
+
+
+def test_largest_learning_rate_shift_rounds_like_golden():
+    """RTL bug found by the directed list (``lr_shift_high``), reproduced in Amaranth's
+    simulator: the validators accept a total update shift up to 31 (TOTAL_SHIFT_MAX), but
+    the update engine's rounding register (``round_p`` in rtl/update_engine.py,
+    ``signed(prod_w + 1)`` with ``prod_w = 18 + trace_bits + 1``, 27 bits at
+    ``trace_bits = 7``) cannot hold the rounding half ``2^(shift - 1)`` once
+    ``shift >= trace_bits + 20``: at ``hidden_lr_shift = 24`` (total 27) the half wraps to
+    ``-2^26`` and every step becomes -1 instead of 0, so each updated hidden weight grows by
+    one per step.  The same total is reachable on any bitstream by a host PARAM write (the
+    digits preset accepts ``hidden_lr_shift`` up to 24)."""
+    from golden.protocol import Mem, Op, command_words
+    from rtl.core import Core
+    from sim.pysim import run_commands
+    from sim.scenario import Scoreboard, sample_commands, state_reads
+    cfg, _ = admit("lr_high", dict(n_inputs=4, hidden=(2,), n_outputs=2, lanes=1, timesteps=2,
+                                   hidden_lr_shift=24, feedback_init="random"))
+    assert cfg.hidden_shift == 27
+    cmds = []
+    for k in range(4):
+        cmds += sample_commands(np.ones((cfg.timesteps, cfg.n_inputs), dtype=np.int64), k % 2, True)
+    cmds += [command_words(Op.READ, mem=Mem.W1, row=j, col=i) for j in range(2) for i in range(4)]
+    board = Scoreboard(cfg)
+    run_commands(Core(cfg), cmds, board, seed=1)
+    assert board.done and not board.mismatches, board.report()
