@@ -24,7 +24,9 @@ def init_feedback(cfg, rng):
     m = cfg.n_outputs
     if cfg.feedback_init == "zero":
         return [np.zeros((n, m), dtype=np.int64) for n in cfg.hidden]
-    scale = 1 << (cfg.feedback_scale_bits - 4)          # std 1/16 in real units
+    # std 1/16 in real units; below one LSB when feedback_scale_bits < 4 (a float, so that a
+    # legal configuration with a small scale does not ask for a negative shift)
+    scale = 2.0 ** (cfg.feedback_scale_bits - 4)
     return [saturate(np.rint(rng.normal(0.0, scale, (n, m))).astype(np.int64), cfg.feedback_bits)
             for n in cfg.hidden]
 

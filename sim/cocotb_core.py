@@ -8,13 +8,25 @@ The scenario comes from environment variables set by the launcher (:mod:`sim.com
                    stream), ``check`` (``end``: full state once at the end, ``sample``: after
                    every sample, ``step``: after every time step; read from the simulator's
                    registers and memories), ``reads`` (also read the whole state back through
-                   READ commands at the end), ``errors`` (interleave malformed commands),
-                   ``train_fraction``
+                   READ commands at the end), ``errors`` (interleave malformed commands after every sample, or after a
+                   sample with this probability),
+                   ``train_fraction``; optional: ``prelude`` (commands, lists of words, sent
+                   right after reset), ``plan`` (explicit samples ``{"spikes", "label",
+                   "train"}`` instead of drawn ones), ``rates`` (spike probabilities, one drawn
+                   per random sample, 0 gives empty-input steps), ``host`` (probability of a
+                   valid READ and WRITE between two samples), ``pipeline`` (probability that a
+                   sample's commands go back to back, not waiting for each answer: the
+                   core's input then stalls), ``mutants`` (saturating
+                   quantities, :data:`sim.coverage.SATURATING`, each run in a golden model
+                   without its clamp beside the real one: the RTL's disagreements with each
+                   are counted, not asserted)
 ``OPZO_RESULT``    path of the JSON result this test writes
 
 The testbench class owns the clock, reset, stream driver and monitor; the scoreboard
 (:class:`sim.scenario.Scoreboard`, backed by the golden model) predicts every response word;
-the checker compares each received word and records cycles per time step.
+the checker compares each received word and records cycles per time step.  The result
+carries a coverage table (:mod:`sim.coverage`): saturations, response codes, stalls, zero-d
+groups skipped, empty-input steps, back-to-back samples, host accesses.
 """
 
 import json
@@ -29,7 +41,9 @@ from cocotb.utils import get_sim_time
 
 from golden.config import CoreConfig
 from golden.lanes import address_bits, unpack_matrix, unpack_vector
-from golden.protocol import Op, sample_commands
+from golden.command_model import CoreModel
+from golden.protocol import Mem, Op, Status, command_words, parse_response, sample_commands
+from sim import coverage
 from sim.bounds import step_bound
 from sim.scenario import Scoreboard, data_samples, error_commands, random_samples, state_reads
 from sim.stream import StreamDriver, StreamMonitor, random_pauses
@@ -122,10 +136,65 @@ def load_config():
     return CoreConfig(**fields)
 
 
+def host_commands(cfg, rng, model):
+    """A valid READ of a random entry and a WRITE of a random legal value to a random
+    writable entry (weights, M or a baseline), as a host does between samples."""
+    from golden.arith import smax, smin
+    L = cfg.n_hidden_layers
+    l = int(rng.integers(L))
+    reads = [(Mem.W1 + l, int(rng.integers(cfg.hidden[l])), int(rng.integers(cfg.sizes[l]))),
+             (Mem.M1 + l, int(rng.integers(cfg.hidden[l])), int(rng.integers(cfg.n_outputs))),
+             (Mem.MEMBRANE, int(rng.integers(cfg.hidden[l])), l),
+             (Mem.TRACE, int(rng.integers(cfg.sizes[l])), l),
+             (Mem.BASELINE, int(rng.integers(cfg.n_outputs)), 0),
+             (Mem.LFSR, int(rng.integers(cfg.lanes)), 0)]
+    mem, row, col = reads[int(rng.integers(len(reads)))]
+    kind = int(rng.integers(3))
+    if kind == 0:
+        target, bits = (Mem.W_OUT, int(rng.integers(cfg.n_outputs)), int(rng.integers(cfg.hidden[-1]))), cfg.weight_bits
+    elif kind == 1:
+        target, bits = (Mem.M1 + l, int(rng.integers(cfg.hidden[l])), int(rng.integers(cfg.n_outputs))), cfg.feedback_bits
+    else:
+        target, bits = (Mem.BASELINE, int(rng.integers(cfg.n_outputs)), 0), cfg.output_bits
+    value = int(rng.choice([smin(bits), smax(bits), int(rng.integers(smin(bits), smax(bits) + 1))]))
+    return [command_words(Op.READ, mem=mem, row=row, col=col),
+            command_words(Op.WRITE, mem=target[0], row=target[1], col=target[2], value=value & 0xFFFF_FFFF)]
+
+
+class MutantBoard:
+    """A golden model without one quantity's clamp, fed the commands the real one is fed:
+    counts the RTL's words and state entries that differ from it (a clamp that mattered)."""
+
+    def __init__(self, cfg, quantity):
+        self.model, self.quantity = CoreModel(cfg), quantity
+        self.mismatches = 0
+
+    def command(self, words, got):
+        coverage.disabled.add(self.quantity)
+        coverage.counting[0] = False
+        try:
+            want = []
+            for w in words:
+                want += self.model.feed(w)
+        except (OverflowError, ValueError):
+            want = None                              # the unclamped value left int64 or the protocol
+        finally:
+            coverage.disabled.discard(self.quantity)
+            coverage.counting[0] = True
+        if want is None:
+            self.mismatches += 1
+        else:
+            self.mismatches += sum(a != b for a, b in zip(got, want)) + abs(len(got) - len(want))
+
+    def state(self, rtl):
+        count, _ = state_mismatches(rtl, self.model.state())
+        self.mismatches += count
+
+
 class CoreTB:
     """Clock, reset, drivers, monitor and scoreboard around the core."""
 
-    def __init__(self, dut, cfg, *, seed=0, idle=0.0, stall=0.0):
+    def __init__(self, dut, cfg, *, seed=0, idle=0.0, stall=0.0, mutants=()):
         self.dut, self.cfg = dut, cfg
         Clock(dut.clk, PERIOD_NS, unit="ns").start()
         self.driver = StreamDriver(dut, "i_stream", dut.clk,
@@ -138,10 +207,17 @@ class CoreTB:
         self.state_examples = []
         self.step_cycles = []        # (cycles, bound) per training time step
         self.infer_step_cycles = []
+        coverage.install()
+        self.coverage = coverage.Coverage(cfg)
+        self.mutants = [MutantBoard(cfg, q) for q in mutants]
 
     def check_state(self):
         """Compare the complete RTL state with the golden model's, entry by entry."""
-        count, examples = state_mismatches(peek_state(self.dut, self.cfg), self.board.model.state())
+        rtl = peek_state(self.dut, self.cfg)
+        count, examples = state_mismatches(rtl, self.board.model.state())
+        self.coverage.state(rtl)
+        for m in self.mutants:
+            m.state(rtl)
         self.state_checks += 1
         self.state_mismatches += count
         self.state_examples += examples[:10 - len(self.state_examples)]
@@ -161,6 +237,46 @@ class CoreTB:
         while self.monitor.pending:
             self.board.check(await self.monitor.recv(timeout_cycles=1))
 
+    async def sample(self, spikes, label, train, check):
+        """One sample, command by command (the state checked after every step with
+        ``check == "step"``); returns the prediction."""
+        await self.command(sample_commands(spikes, label, train)[0])
+        for x in spikes:
+            await self.command(sample_commands([x], label, train)[1])
+            if check == "step":
+                self.check_state()
+        got = await self.command(sample_commands(spikes, label, train)[-1])
+        return int(got[1])
+
+    async def pipelined(self, commands, timeout=200_000):
+        """Send several commands back to back, without waiting for each answer (the core's
+        input stalls while it is busy); every answer is received and checked in order."""
+        expected = []
+        for c in commands:
+            words = self.board.expect(c)
+            if words:
+                op, status, _ = parse_response(words[0])
+                self.coverage.command(op, status, self.board.model, c)
+            expected.append(words)
+        sender = cocotb.start_soon(self.driver.send_many([w for c in commands for w in c]))
+        answers = []
+        for words in expected:
+            got = await self.monitor.recv_many(len(words), timeout_cycles=timeout)
+            for w in got:
+                self.board.check(w)
+            answers.append(got)
+        await sender
+        for c, got in zip(commands, answers):
+            for m in self.mutants:
+                m.command(c, got)
+        return answers
+
+    def coverage_table(self):
+        self.coverage.add("input stream: idle cycles (driver)", self.driver.idle_cycles)
+        self.coverage.add("input stream: stall cycles (core not ready)", self.driver.stall_cycles)
+        self.coverage.add("output stream: stall cycles (back pressure)", self.monitor.stall_cycles)
+        return self.coverage.as_dict()
+
     def cycles(self):
         return int(get_sim_time(unit="ns")) // PERIOD_NS
 
@@ -179,6 +295,11 @@ class CoreTB:
         got = await self.monitor.recv_many(len(expected), timeout_cycles=timeout)
         for w in got:
             self.board.check(w)
+        if expected:
+            op, status, _ = parse_response(expected[0])
+            self.coverage.command(op, status, self.board.model, words)
+        for m in self.mutants:
+            m.command(words, got)
         if is_step and (expected[0] >> 24 & 0xF) == 0:
             cyc = self.cycles() - t0
             if train:
@@ -193,12 +314,26 @@ async def core_matches_golden(dut):
     cfg = load_config()
     sc = json.loads(os.environ.get("OPZO_SCENARIO", "{}"))
     seed = int(sc.get("seed", 0))
-    tb = CoreTB(dut, cfg, seed=seed, idle=float(sc.get("idle", 0.0)), stall=float(sc.get("stall", 0.0)))
+    tb = CoreTB(dut, cfg, seed=seed, idle=float(sc.get("idle", 0.0)), stall=float(sc.get("stall", 0.0)),
+                mutants=sc.get("mutants", ()))
     await tb.reset()
+    for c in sc.get("prelude", ()):
+        await tb.command(c)
     rng = np.random.default_rng(seed)
     n = int(sc.get("samples", 4))
     source = sc.get("source", "random")
-    if source == "random":
+    if sc.get("plan") is not None:
+        samples = [("commands", p["commands"]) if "commands" in p else
+                   (np.array(p["spikes"], dtype=np.int64), int(p["label"]), bool(p["train"]))
+                   for p in sc["plan"]]
+    elif source == "random" and sc.get("rates"):
+        rates, tf = sc["rates"], float(sc.get("train_fraction", 0.75))
+        samples = []
+        for _ in range(n):
+            rate = float(rates[int(rng.integers(len(rates)))])
+            samples.append(((rng.random((cfg.timesteps, cfg.n_inputs)) < rate).astype(np.int64),
+                            int(rng.integers(cfg.n_outputs)), bool(rng.random() < tf)))
+    elif source == "random":
         samples = random_samples(cfg, rng, n, train_fraction=float(sc.get("train_fraction", 0.75)))
     else:
         from golden.data import load_dataset
@@ -210,16 +345,23 @@ async def core_matches_golden(dut):
     check = sc.get("check", "sample")
     t_wall = time.perf_counter()
     predictions = []
-    for k, (spikes, label, train) in enumerate(samples):
-        await tb.command(sample_commands(spikes, label, train)[0])
-        for x in spikes:
-            await tb.command(sample_commands([x], label, train)[1])
-            if check == "step":
-                tb.check_state()
-        got = await tb.command(sample_commands(spikes, label, train)[-1])
-        predictions.append(int(got[1]))
-        if sc.get("errors"):
+    for k, (spikes, label, *rest) in enumerate(samples):
+        if isinstance(spikes, str):                  # ("commands", [...]) between samples
+            for c in label:
+                await tb.command(c)
+            continue
+        train = rest[0]
+        if sc.get("pipeline") and check != "step" and rng.random() < float(sc["pipeline"]):
+            answers = await tb.pipelined(sample_commands(spikes, label, train))
+            predictions.append(int(answers[-1][1]))
+        else:
+            predictions.append(await tb.sample(spikes, label, train, check))
+        errors = sc.get("errors")
+        if errors is True or (errors and rng.random() < float(errors)):
             for c in error_commands(cfg, rng):
+                await tb.command(c)
+        if sc.get("host") and rng.random() < float(sc["host"]):
+            for c in host_commands(cfg, rng, tb.board.model):
                 await tb.command(c)
         if check in ("sample", "step") or k == len(samples) - 1:
             tb.check_state()
@@ -231,9 +373,10 @@ async def core_matches_golden(dut):
     total_cycles = tb.cycles()
     steps = np.array([c for c, _ in tb.step_cycles]) if tb.step_cycles else np.zeros(0)
     bounds = np.array([b for _, b in tb.step_cycles]) if tb.step_cycles else np.zeros(0)
+    n_samples = sum(1 for s in samples if not isinstance(s[0], str))
     result = {
-        "samples": len(samples),
-        "timesteps": cfg.timesteps * len(samples),
+        "samples": n_samples,
+        "timesteps": cfg.timesteps * n_samples,
         "mismatches": len(tb.board.mismatches) + tb.state_mismatches,
         "word_mismatches": len(tb.board.mismatches),
         "state_mismatches": tb.state_mismatches,
@@ -250,6 +393,8 @@ async def core_matches_golden(dut):
         "sim_cycles_per_second": total_cycles / wall if wall > 0 else None,
         "predictions": predictions,
         "report": tb.board.report() + "".join("\n  state " + e for e in tb.state_examples),
+        "coverage": tb.coverage_table(),
+        "mutant_mismatches": {m.quantity: int(m.mismatches) for m in tb.mutants},
     }
     path = os.environ.get("OPZO_RESULT")
     if path:

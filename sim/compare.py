@@ -46,7 +46,8 @@ def _build_dir(cfg, base, multipliers="inferred"):
 
 def compare(cfg, *, samples=4, source="random", seed=0, idle=0.3, stall=0.3, check="sample",
             errors=False, reads=False, simulator=None, build_base=DEFAULT_BUILD,
-            train_fraction=0.75, epoch=0, multipliers="inferred"):
+            train_fraction=0.75, epoch=0, multipliers="inferred", prelude=None, plan=None,
+            rates=None, host=0.0, mutants=(), pipeline=0.0):
     """Run one comparison; returns the result dictionary (raises nothing on mismatch).
 
     A failed cocotb test (a mismatch, an unexpected extra word, a harness assertion) is
@@ -56,7 +57,14 @@ def compare(cfg, *, samples=4, source="random", seed=0, idle=0.3, stall=0.3, che
 
     ``multipliers="ecp5"`` runs the core as an ECP5 build elaborates it (its products in
     ``MULT18X18D`` instances, :mod:`rtl.multiplier`), with the primitive's model
-    ``sim/primitives/MULT18X18D.v``."""
+    ``sim/primitives/MULT18X18D.v``.
+
+    ``prelude`` (commands sent after reset), ``plan`` (explicit samples), ``rates`` (spike
+    probabilities drawn per random sample), ``host`` (probability of a READ and a WRITE
+    between samples), ``pipeline`` (probability that a sample's commands are sent back to back
+    without waiting for each answer) and ``mutants`` (golden models without one clamp, run beside the real
+    one) are passed to the harness (:mod:`sim.cocotb_core`).  The result's ``"coverage"`` is
+    the run's coverage table (:mod:`sim.coverage`)."""
     from rtl.core import Core
     from sim.runner import default_simulator, run_cocotb, write_verilog
 
@@ -65,7 +73,9 @@ def compare(cfg, *, samples=4, source="random", seed=0, idle=0.3, stall=0.3, che
     build.mkdir(parents=True, exist_ok=True)
     result_path = build / f"result-{os.getpid()}.json"
     scenario = {"samples": samples, "source": source, "seed": seed, "idle": idle, "stall": stall,
-                "check": check, "errors": errors, "reads": reads, "train_fraction": train_fraction, "epoch": epoch}
+                "check": check, "errors": errors, "reads": reads, "train_fraction": train_fraction, "epoch": epoch,
+                "prelude": prelude or [], "plan": plan, "rates": rates, "host": host,
+                "mutants": list(mutants), "pipeline": pipeline}
     verilog = build / "top.v"
     design = verilog if verilog.exists() else write_verilog(Core(cfg, multipliers=multipliers), build)
     if multipliers == "ecp5":

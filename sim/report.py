@@ -17,6 +17,11 @@ that produced it.  Parts (``--parts``):
                 the exact BP signal, over training
 ``fpga``        LUT4 / FF / EBR / MULT18 and Fmax from the build summaries
 ``throughput``  cycles per time step and per sample, samples/s on chip against the CPU
+
+The ``rtl`` part also tables the coverage of its runs (:mod:`sim.coverage`: saturations,
+response codes, stalls, zero-d groups, empty-input steps, back-to-back samples, host
+accesses; an event that never happened reads "never") and the coverage of the committed
+soak record (``--soak``, ``results/soak/seed19000.json`` by default).
 """
 
 import argparse
@@ -263,6 +268,34 @@ def _fmt(v, nd=2):
     return "n/a" if v is None else f"{v:.{nd}f}"
 
 
+DEFAULT_SOAK = "results/soak/seed19000.json"
+"""The committed soak record (relative to the working directory)."""
+
+
+def _coverage_of(runs):
+    from sim import coverage
+    table = None
+    for r in runs:
+        if r.get("coverage"):
+            table = r["coverage"] if table is None else coverage.merge(table, r["coverage"])
+    return table
+
+
+def _coverage_rows(table):
+    from sim import coverage
+    return [(kind, event, count if count else "never (0)") for kind, event, count in coverage.rows(table)]
+
+
+def read_soak(path):
+    """The committed soak record (``python -m sim.soak --out``), or None."""
+    path = Path(path)
+    if not path.is_file():
+        return None
+    d = json.loads(path.read_text())
+    return {"command": d["command"], "cycles": d["cycles"], "verified": d["verified"],
+            "coverage": d["coverage"], "artifact": str(path)}
+
+
 def sections(data):
     """(title, intro, [(table header, rows)], [plot keys]) for every part present."""
     out = []
@@ -271,12 +304,22 @@ def sections(data):
                  r["mismatches"], r["state_checks"], _fmt(r["cycles_per_timestep"], 1),
                  _fmt(r["bound_cycles_per_timestep"], 1), _fmt(r["cycles_ratio_to_bound"]),
                  f"{r['sim_cycles_per_second']:.0f}", f"`{r['command']}`") for r in data["rtl"]]
-        out.append(("1. RTL against the golden model",
-                    "Generated Verilog under cocotb/Verilator, random stalls on both streams; every "
-                    "response word and the complete state after every sample compared with "
-                    "golden.core.FixedCore. Mismatches must read 0.",
-                    [(["config", "hidden", "P", "samples", "time steps", "mismatches", "state checks",
-                       "cycles/step", "port bound", "ratio", "sim cycles/s", "command"], rows)], []))
+        tables = [(["config", "hidden", "P", "samples", "time steps", "mismatches", "state checks",
+                    "cycles/step", "port bound", "ratio", "sim cycles/s", "command"], rows)]
+        intro = ("Generated Verilog under cocotb/Verilator, random stalls on both streams; every "
+                 "response word and the complete state after every sample compared with "
+                 "golden.core.FixedCore. Mismatches must read 0.")
+        table = _coverage_of(data["rtl"])
+        if table:
+            tables.append((["coverage of these runs: kind", "event", "count"], _coverage_rows(table)))
+            intro += (" Coverage (sim/coverage.py): how often each event happened in these runs; "
+                      "0 is marked never.")
+        soak = data.get("soak")
+        if soak:
+            tables.append(([f"coverage of the soak `{soak['command']}` ({soak['cycles']:,} cycles, "
+                            f"{soak['verified']} configurations, artifact `{soak['artifact']}`): kind",
+                            "event", "count"], _coverage_rows(soak["coverage"])))
+        out.append(("1. RTL against the golden model", intro, tables, []))
     if "learning" in data:
         L = data["learning"]
         rows = [(r["data"], r["model"], r["method"], ",".join(map(str, r["seeds"])), _fmt(r["mean"]),
@@ -374,7 +417,7 @@ def write(data, out_dir, figures):
 
 
 def build_report(out_dir, *, size="tiny", parts=PARTS, builds="build", workers=None,
-                 build_base=None, command=None):
+                 build_base=None, command=None, soak_path=None):
     """Run the requested parts and write the report; returns the data it tabled."""
     spec = SIZES[size]
     t0 = time.time()
@@ -383,6 +426,9 @@ def build_report(out_dir, *, size="tiny", parts=PARTS, builds="build", workers=N
     build_base = build_base or Path(out_dir) / "sim-build"
     if "rtl" in parts or "throughput" in parts:
         data["rtl"] = part_rtl(spec, build_base)
+        soak = read_soak(soak_path) if soak_path else None
+        if soak:
+            data["soak"] = soak
     if "learning" in parts:
         data["learning"] = part_learning(spec, workers or os.cpu_count() or 1)
     if "inside" in parts:
@@ -404,10 +450,12 @@ def main(argv=None):
     p.add_argument("--parts", nargs="+", choices=PARTS, default=list(PARTS))
     p.add_argument("--builds", default="build", help="folder searched for */summary.json")
     p.add_argument("--workers", type=int, default=None)
+    p.add_argument("--soak", default=DEFAULT_SOAK,
+                   help="soak record whose coverage table the report shows (python -m sim.soak --out)")
     args = p.parse_args(argv)
     cmd = "python -m sim.report " + " ".join(argv if argv is not None else sys.argv[1:])
     data = build_report(args.out, size=args.size, parts=args.parts, builds=args.builds,
-                        workers=args.workers, command=cmd.strip())
+                        workers=args.workers, command=cmd.strip(), soak_path=args.soak)
     print(f"report written to {Path(args.out) / 'index.html'} and {Path(args.out) / 'report.md'} "
           f"({data['seconds']:.0f} s)")
     return 0

@@ -53,7 +53,8 @@ def data_samples(cfg, dataset, n, *, train=True, seed=0, epoch=0, start=0):
 
 
 def error_commands(cfg, rng):
-    """Malformed or out-of-order commands, each answered with an error and changing nothing."""
+    """Malformed or out-of-order commands, each answered with an error and changing nothing
+    (sent between samples: END and STEP without an open sample are out of order)."""
     L = cfg.n_hidden_layers
     bad = [
         [(0x6 + int(rng.integers(10))) << 28],                          # unknown opcode
@@ -66,6 +67,8 @@ def error_commands(cfg, rng):
         command_words(Op.WRITE, mem=Mem.LFSR, row=0, col=0, value=0),
         command_words(Op.WRITE, mem=Mem.PARAM, row=0, col=0, value=31),
         command_words(Op.READ, mem=Mem.TRACE, row=0, col=L + 1),
+        command_words(Op.END),                                          # no sample open
+        command_words(Op.STEP, bits=np.zeros(cfg.n_inputs, dtype=np.int64)),
     ]
     if L < 3:
         bad.append(command_words(Op.READ, mem=Mem.W1 + L, row=0, col=0))  # absent layer

@@ -98,6 +98,8 @@ class StreamDriver:
         Words accepted by the DUT so far.
     stall_cycles : int
         Cycles with ``valid`` high and ``ready`` low (back pressure seen by the driver).
+    idle_cycles : int
+        Cycles the ``idle`` pauses held ``valid`` low before a word.
     """
 
     def __init__(self, dut, prefix, clock, *, idle=None):
@@ -108,6 +110,7 @@ class StreamDriver:
         self._idle = _as_pause(idle)
         self.sent = 0
         self.stall_cycles = 0
+        self.idle_cycles = 0        # cycles the driver held valid low before a word
         self.valid.value = 0
 
     async def send(self, word):
@@ -120,6 +123,7 @@ class StreamDriver:
         """
         while self._idle():
             self.valid.value = 0
+            self.idle_cycles += 1
             await RisingEdge(self.clock)
         self.payload.value = word
         self.valid.value = 1
@@ -166,6 +170,8 @@ class StreamMonitor:
     ----------
     received : int
         Transfers seen so far (queued or already taken by :meth:`recv`).
+    stall_cycles : int
+        Cycles with ``valid`` high and ``ready`` low (the back pressure this monitor applied).
     """
 
     def __init__(self, dut, prefix, clock, *, backpressure=None, period_ns=None):
@@ -178,6 +184,7 @@ class StreamMonitor:
         self._backpressure = _as_pause(backpressure)
         self._queue = Queue()
         self.received = 0
+        self.stall_cycles = 0       # cycles with valid high and ready low (back pressure)
         self._task = cocotb.start_soon(self._run())
 
     async def _run(self):
@@ -192,6 +199,8 @@ class StreamMonitor:
             if ready and valid:
                 self._queue.put_nowait(self.payload.value.to_unsigned())
                 self.received += 1
+            elif valid:
+                self.stall_cycles += 1
             if valid:
                 await RisingEdge(self.clock)
             else:

@@ -87,12 +87,14 @@ def test_one_epoch_of_digits(build_base):
 
 @pytest.mark.slow
 def test_soak_random_configurations(build_base):
-    """Opt-in: at least 1,000,000 simulated cycles over random configurations, random stalls."""
-    total, seed = 0, 1000
+    """Opt-in: at least 1,000,000 simulated cycles over configurations of the corner-reaching
+    generator (sim/soak.py, sim/edge_configs.py), random stalls, spike rates from empty to
+    full, malformed commands and host accesses between samples; prints the coverage table."""
+    from sim import coverage
+    from sim.soak import soak
     target = int(os.environ.get("OPZO_SOAK_CYCLES", "1000000"))
-    while total < target:
-        r = _check(compare(_random_config(seed), samples=300, source="random", seed=seed,
-                           check="sample", errors=True, build_base=build_base))
-        total += r["cycles"]
-        seed += 1
-    print(f"soak: {total} cycles over {seed - 1000} configurations, 0 mismatches")
+    r = soak(int(os.environ.get("OPZO_SOAK_SEED", "1000")), target, build_base=build_base)
+    assert not r["failed"], r["failed"]
+    assert r["cycles"] >= target and r["verified"] > 0
+    print(f"soak: {r['cycles']} cycles over {r['verified']} configurations, 0 mismatches")
+    print(coverage.format_table(r["coverage"]))

@@ -15,6 +15,10 @@ def test_tiny_report_tables_hold_the_runs(tmp_path):
     assert rtl["mismatches"] == 0 and rtl["state_checks"] == 2
     assert f"| {rtl['config']} | {rtl['hidden']} | {rtl['lanes']} | {rtl['samples']} | " in md
     assert f"{rtl['cycles_per_timestep']:.1f}" in md and rtl["command"] in md
+    # its coverage table: this run's counts, and the events it never produced said so
+    steps = rtl["coverage"]["events"]["time steps"]
+    assert steps == rtl["timesteps"] and f"| event | time steps | {steps} |" in md
+    assert "| event | host writes between samples | never (0) |" in md
     # 2. every learning row carries the accuracy its runs produced
     assert len(data["learning"]["table"]) == 14
     for row in data["learning"]["table"]:
