@@ -51,6 +51,8 @@ from .learning_rates import SHIFT_BITS
 from .memories import lane, memory_shapes, read_request
 from .multiplier import MULTIPLIER_KINDS, registered_product
 from .params import check_config, check_int
+from golden.protocol import TOTAL_SHIFT_MAX
+
 from .update_rule import saturate_weight, step_round, step_shift, subtract_step
 from .write_port_mux import write_request
 
@@ -172,7 +174,8 @@ class UpdateEngine(wiring.Component):
         a_op = [data(tb, f"a_{p}") for p in range(P)]
         prod_w = 18 + tb + 1
         sh = [data(shift_bits, f"shift_{s}") for s in range(2)]   # the shift travels with the products
-        rnd = [data(signed(prod_w + 1), f"round_{p}") for p in range(P)]
+        # the rounding half 2^(shift-1) must fit too: the total shift goes up to TOTAL_SHIFT_MAX
+        rnd = [data(signed(max(prod_w, TOTAL_SHIFT_MAX) + 1), f"round_{p}") for p in range(P)]
         step = [data(signed(prod_w + 1), f"step_{p}") for p in range(P)]
         diff = [data(signed(prod_w + 2), f"diff_{p}") for p in range(P)]
         new_word = Signal(P * wb, name="new_word")
