@@ -3,7 +3,7 @@ style of amaranth-soc: a wrong type raises ``TypeError``, a wrong value ``ValueE
 
 from golden.config import CoreConfig
 
-__all__ = ["check_config", "check_int"]
+__all__ = ["check_config", "check_int", "check_requesters"]
 
 
 def check_config(cfg):
@@ -21,3 +21,19 @@ def check_int(name, value, lo, hi=None):
         bound = f"at least {lo}" if hi is None else f"in [{lo}, {hi}]"
         raise ValueError(f"{name} must be {bound}, got {value}")
     return value
+
+
+def check_requesters(requesters):
+    """The requester names of a port multiplexer: a non-empty tuple of unique identifiers,
+    none of them ``port`` (the multiplexer's own member); returns it as a tuple."""
+    if isinstance(requesters, str) or not isinstance(requesters, (tuple, list)):
+        raise TypeError(f"requesters must be a tuple of names, not {requesters!r}")
+    requesters = tuple(requesters)
+    if not requesters:
+        raise ValueError("requesters must name at least one requester")
+    for name in requesters:
+        if not isinstance(name, str) or not name.isidentifier() or name == "port":
+            raise ValueError(f"requester names must be identifiers other than 'port', got {name!r}")
+    if len(set(requesters)) != len(requesters):
+        raise ValueError(f"requester names must be unique, got {requesters!r}")
+    return requesters

@@ -14,7 +14,7 @@ from amaranth.hdl import Module
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from .params import check_int
+from .params import check_int, check_requesters
 
 __all__ = ["ReadPortMux", "read_port_request"]
 
@@ -45,17 +45,7 @@ class ReadPortMux(wiring.Component):
     def __init__(self, *, addr_width, data_width, requesters):
         check_int("addr_width", addr_width, 0)
         check_int("data_width", data_width, 1)
-        if isinstance(requesters, str) or not isinstance(requesters, (tuple, list)):
-            raise TypeError(f"requesters must be a tuple of names, not {requesters!r}")
-        requesters = tuple(requesters)
-        if not requesters:
-            raise ValueError("requesters must name at least one requester")
-        for name in requesters:
-            if not isinstance(name, str) or not name.isidentifier() or name == "port":
-                raise ValueError(f"requester names must be identifiers other than 'port', got {name!r}")
-        if len(set(requesters)) != len(requesters):
-            raise ValueError(f"requester names must be unique, got {requesters!r}")
-        self.requesters = requesters
+        self.requesters = requesters = check_requesters(requesters)
         super().__init__({
             **{name: In(read_port_request(addr_width, data_width)) for name in requesters},
             "port": Out(read_port_request(addr_width, data_width)),

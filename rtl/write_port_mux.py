@@ -14,7 +14,7 @@ from amaranth.hdl import Module
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from .params import check_int
+from .params import check_int, check_requesters
 
 __all__ = ["WritePortMux", "write_request"]
 
@@ -47,17 +47,7 @@ class WritePortMux(wiring.Component):
         check_int("addr_width", addr_width, 0)
         check_int("en_width", en_width, 1)
         check_int("data_width", data_width, 1)
-        if isinstance(requesters, str) or not isinstance(requesters, (tuple, list)):
-            raise TypeError(f"requesters must be a tuple of names, not {requesters!r}")
-        requesters = tuple(requesters)
-        if not requesters:
-            raise ValueError("requesters must name at least one requester")
-        for name in requesters:
-            if not isinstance(name, str) or not name.isidentifier() or name == "port":
-                raise ValueError(f"requester names must be identifiers other than 'port', got {name!r}")
-        if len(set(requesters)) != len(requesters):
-            raise ValueError(f"requester names must be unique, got {requesters!r}")
-        self.requesters = requesters
+        self.requesters = requesters = check_requesters(requesters)
         request = write_request(addr_width, en_width, data_width)
         super().__init__({
             **{name: In(request) for name in requesters},

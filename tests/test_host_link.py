@@ -206,7 +206,12 @@ def test_host_train_cli_sim_matches_golden_train(capsys):
     assert main(["train", "--sim", "--data", "digits", "--epochs", "2", "--limit-train", "30",
                  "--limit-val", "20", "--limit-test", "15", "--test", "--no-progress",
                  "--lr-decay-epochs", "1"]) == 0
-    out = capsys.readouterr().out.splitlines()
+    assert_same_epochs(capsys.readouterr().out.splitlines(), ref)
+
+
+def assert_same_epochs(out, ref):
+    """The host's printed lines ``out`` carry ``tools.train``'s result ``ref``: every epoch's
+    validation and online training accuracy, and the test accuracy."""
     epochs = [ln for ln in out if ln.startswith("epoch")]
     assert len(epochs) == len(ref["history"]) == 2
     for line, h in zip(epochs, ref["history"]):

@@ -8,6 +8,7 @@ from boards.ulx3s.host import main
 from boards.ulx3s.resident_host import ResidentError, store_info, upload
 from golden.config import preset
 from golden.data import load_dataset
+from tests.test_host_link import assert_same_epochs
 
 ARGS = ["--data", "digits", "--epochs", "2", "--limit-train", "30", "--limit-val", "20",
         "--limit-test", "15", "--no-progress", "--lr-decay-epochs", "1"]
@@ -23,12 +24,7 @@ def test_host_train_resident_sim_matches_tools_train(capsys):
     assert main(["train", "--sim", "--resident", "--test", *ARGS]) == 0
     out = capsys.readouterr().out.splitlines()
     assert any(ln.startswith("uploaded 30 training and 20 validation rows") for ln in out)
-    epochs = [ln for ln in out if ln.startswith("epoch")]
-    assert len(epochs) == len(ref["history"]) == 2
-    for line, h in zip(epochs, ref["history"]):
-        assert f"validation {100 * h['val_accuracy']:6.2f} %" in line
-        assert f"train (online) {100 * h['train_accuracy']:6.2f} %" in line
-    assert f"test {100 * ref['test_accuracy']:6.2f} %" in out
+    assert_same_epochs(out, ref)
 
 
 def test_board_without_store_is_refused_with_a_reason():

@@ -25,6 +25,19 @@ def expected_words(cfg, q, labels, train, epoch):
     return words
 
 
+async def write_store(ctx, store, q, y):
+    """Every row's pixels ``q[r]`` and label ``y[r]`` through the store's byte port."""
+    n_inputs = q.shape[1]
+    for r in range(len(q)):
+        for c in range(n_inputs + 1):
+            ctx.set(store.we, 1)
+            ctx.set(store.sample, r)
+            ctx.set(store.col, c)
+            ctx.set(store.wdata, int(y[r] if c == n_inputs else q[r, c]))
+            await ctx.tick()
+    ctx.set(store.we, 0)
+
+
 def test_refuses_bad_parameters():
     with pytest.raises(ValueError, match="n_test"):
         Feeder(preset("digits"), 10, 0)
@@ -61,14 +74,7 @@ def test_words_match_golden_over_runs(n_inputs, timesteps):
     labels_seen = []
 
     async def tb(ctx):
-        for r in range(n_train + n_test):
-            for c in range(n_inputs + 1):
-                ctx.set(store.we, 1)
-                ctx.set(store.sample, r)
-                ctx.set(store.col, c)
-                ctx.set(store.wdata, int(y[r] if c == n_inputs else q[r, c]))
-                await ctx.tick()
-        ctx.set(store.we, 0)
+        await write_store(ctx, store, q, y)
         stall = np.random.default_rng(1)
         for train, count in runs:
             if train == "reseed":

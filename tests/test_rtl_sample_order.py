@@ -12,7 +12,7 @@ from golden.sample_order import SampleOrder as GoldenOrder
 from rtl.dataset_store import DatasetStore
 from rtl.feeder import Feeder
 from rtl.sample_order import SampleOrder
-from tests.test_rtl_feeder import expected_words
+from tests.test_rtl_feeder import expected_words, write_store
 
 
 def test_init():
@@ -91,14 +91,7 @@ def test_feeder_reads_training_rows_in_order():
     got = []
 
     async def tb(ctx):
-        for r in range(n_train + n_test):
-            for c in range(n_inputs + 1):
-                ctx.set(store.we, 1)
-                ctx.set(store.sample, r)
-                ctx.set(store.col, c)
-                ctx.set(store.wdata, int(y[r] if c == n_inputs else q[r, c]))
-                await ctx.tick()
-        ctx.set(store.we, 0)
+        await write_store(ctx, store, q, y)
         ctx.set(order.shuffle, 1)
         ctx.set(order.n, n_train)
         await ctx.tick()
