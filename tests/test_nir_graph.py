@@ -1,4 +1,4 @@
-"""NIR export and import (golden/nir_graph.py, tools/nir_convert.py, host load --nir).
+"""NIR export and import (golden/nir_graph.py, nir_export.py, nir_import.py, tools/nir_convert.py, host load --nir).
 
 One short training run (digits, one epoch, ``tools.train --ckpt``) is shared by the module;
 the round trip, the independent interpreter and the host load all use its checkpoint.
@@ -16,8 +16,9 @@ from golden.core import FixedCore
 from golden.data import load_dataset
 from golden.encoding import TEST, encode
 from golden.float_reference import FloatNetwork
-from golden.nir_graph import (DEFAULT_DT, NirFormatError, NirImportError, from_nir, read_graph,
-                              to_nir)
+from golden.nir_export import to_nir
+from golden.nir_graph import DEFAULT_DT, NirFormatError, NirImportError, read_graph
+from golden.nir_import import from_nir
 from tools import nir_convert
 
 

@@ -20,7 +20,9 @@ import sys
 from golden.checkpoint import (checkpoint_weights, core_checkpoint, load_checkpoint,
                                save_checkpoint)
 from golden.config import PRESETS, parse_overrides, preset
-from golden.nir_graph import DEFAULT_DT, format_report, from_nir, write_nir
+from golden.nir_export import write_nir
+from golden.nir_graph import DEFAULT_DT
+from golden.nir_import import format_report, from_nir
 
 __all__ = ["main", "evaluate"]
 

@@ -164,7 +164,8 @@ def cmd_load_nir(host, cfg, path):
     widths, sizes and leak checked against the bitstream's configuration, feedback matrices
     and baseline zeroed so that on-chip training starts afresh from these weights."""
     from golden.checkpoint import core_checkpoint
-    from golden.nir_graph import NirFormatError, format_report, from_nir
+    from golden.nir_graph import NirFormatError
+    from golden.nir_import import format_report, from_nir
     try:
         result = from_nir(path, cfg)
     except NirFormatError as exc:       # its message names the file already
