@@ -93,7 +93,11 @@ class InputTraceUnit(wiring.Component):
         # the write's address and data are unconditional: the memory's port takes them
         # only with wr_en (one multiplexer, in rtl/core.py)
         tsel = group_select(index[2], words)
-        xs = self.xbits.word_select(tsel, P)
+        # The spike word is picked one stage early into a register: a word_select over all
+        # of ``xbits`` is a words-to-1 multiplexer (98 words for MNIST), too deep to sit in
+        # front of the trace adder in the same cycle.  ``xbits`` holds still for the pass.
+        xs = Signal(P, name="tr_spikes", reset_less=True)
+        m.d.sync += xs.eq(self.xbits.word_select(group_select(index[1], words), P))
         new = [trace_add_spike(cfg, decayed[p], xs[p]) for p in range(P)]
         m.d.comb += [self.wr_addr.eq(index[2]), self.wr_en.eq(valid[2]), self.wr_data.eq(Cat(*new))]
         with m.If(valid[2]):
