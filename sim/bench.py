@@ -54,7 +54,6 @@ mismatched the golden model or a run failed, 2 for bad flags.
 import tools.cpu_bench as golden_bench  # first: it pins BLAS to one thread before NumPy loads
 
 import argparse  # noqa: E402
-import contextlib  # noqa: E402
 import hashlib  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
@@ -66,10 +65,13 @@ from unittest import mock  # noqa: E402
 from golden.config import PRESETS, preset  # noqa: E402
 from rtl.build import DEVICES  # noqa: E402
 
+from .bench_report import markdown, plot  # noqa: E402
+from .bench_rtl import measure_cycles, measure_resident, rtl_build_base  # noqa: E402
+from .link_cost import BITS_PER_BYTE, link_bytes, resident_link_bytes  # noqa: E402
+
 __all__ = ["rtl_build_base", "link_bytes", "measure_cycles", "cpu_rate", "read_fmax", "run", "main"]
 
 DEFAULT_BUILD = Path("build") / "bench"
-BITS_PER_BYTE = 10          # UART 8N1: start bit, 8 data bits, stop bit
 
 
 def _progress(msg):
@@ -84,159 +86,6 @@ def _int_list(text, name):
     if not values or min(values) < 1:
         raise ValueError(f"{name} must be a comma-separated list of positive integers, got {text!r}")
     return values
-
-
-def rtl_build_base(base):
-    """``base / <digest of rtl/*.py and golden/*.py>``.
-
-    sim.compare reuses the Verilog it finds in a configuration's folder, so the folder is tied
-    to the sources the Verilog is generated from (golden/ gives the initial weights).
-    """
-    digest = hashlib.sha1()
-    root = Path(__file__).resolve().parent.parent
-    for package in ("rtl", "golden"):
-        for path in sorted((root / package).glob("*.py")):
-            digest.update(f"{package}/{path.name}".encode() + path.read_bytes())
-    return Path(base) / digest.hexdigest()[:10]
-
-
-@contextlib.contextmanager
-def _output_to(log_path):
-    """Send file descriptors 1 and 2 to ``log_path`` (the simulator runs as child processes)."""
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    sys.stdout.flush(), sys.stderr.flush()
-    saved = [os.dup(1), os.dup(2)]
-    with open(log_path, "ab") as log:
-        os.dup2(log.fileno(), 1), os.dup2(log.fileno(), 2)
-        try:
-            yield
-        finally:
-            sys.stdout.flush(), sys.stderr.flush()
-            os.dup2(saved[0], 1), os.dup2(saved[1], 2)
-            os.close(saved[0]), os.close(saved[1])
-
-
-def measure_cycles(cfg, *, samples, build_base, seed=0, simulator=None, verbose=False):
-    """Cycles per training time step and per sample of ``cfg`` on real data, no stalls.
-
-    ``build_base`` should come from :func:`rtl_build_base`: sim.compare reuses the Verilog it
-    finds in a configuration's folder.
-
-    Returns
-    -------
-    dict
-        ``cycles_per_timestep``, ``bound_cycles_per_timestep``, ``cycles_ratio_to_bound``,
-        ``cycles_per_sample``, ``cycles``, ``samples``, ``simulator``, ``sim_cycles_per_second``.
-
-    Raises
-    ------
-    RuntimeError
-        If the core's answers or state differ from the golden model, or the run failed.
-    """
-    from sim.compare import compare
-
-    base = Path(build_base)
-    log = base / "logs" / f"{cfg.name}-h{'x'.join(map(str, cfg.hidden))}-p{cfg.lanes}.log"
-    try:
-        with contextlib.nullcontext() if verbose else _output_to(log):
-            r = compare(cfg, samples=samples, source=cfg.name, seed=seed, idle=0.0, stall=0.0,
-                        check="end", simulator=simulator, build_base=base)
-    except RuntimeError as exc:
-        raise RuntimeError(f"{exc} (log: {log})") from exc
-    if r["mismatches"] or r.get("error") or not r["cycles_per_timestep"]:
-        raise RuntimeError(f"RTL run of {cfg.name} hidden {list(cfg.hidden)} P = {cfg.lanes} is not "
-                           f"a valid measurement: {r.get('error') or r['report']} (log: {log})")
-    keys = ("cycles_per_timestep", "bound_cycles_per_timestep", "cycles_ratio_to_bound", "cycles",
-            "samples", "simulator", "sim_cycles_per_second")
-    return {"lanes": cfg.lanes, "hidden": list(cfg.hidden), **{k: r[k] for k in keys},
-            "cycles_per_sample": r["cycles"] / r["samples"]}
-
-
-def measure_resident(cfg, *, samples, build_base, seed=0, simulator=None, verbose=False):
-    """Cycles per training sample of the resident system on ``samples`` rows of the
-    configuration's data set (no stalls); raises RuntimeError on any mismatch."""
-    import tempfile
-
-    from rtl.resident_core import ResidentCore
-    from sim.runner import run_cocotb
-
-    base = Path(build_base)
-    folder = base / f"resident-{cfg.name}-h{'x'.join(map(str, cfg.hidden))}-p{cfg.lanes}"
-    log = base / "logs" / f"{folder.name}.log"
-    with tempfile.TemporaryDirectory() as tmp:
-        result = Path(tmp) / "result.json"
-        env = {"OPZO_CONFIG": json.dumps(cfg.to_dict()), "OPZO_RESULT": result,
-               "RESIDENT": json.dumps({"n_train": samples, "n_test": 2, "epochs": 1,
-                                       "stall": 0.0, "seed": seed, "data": cfg.name})}
-        try:
-            with contextlib.nullcontext() if verbose else _output_to(log):
-                run_cocotb(ResidentCore(cfg, samples, 2), Path(__file__).parent / "cocotb_resident.py",
-                           build_dir=folder, simulator=simulator, extra_env=env)
-        except (RuntimeError, AssertionError) as exc:
-            raise RuntimeError(f"resident RTL run failed: {exc} (log: {log})") from exc
-        r = json.loads(result.read_text())
-    if r["mismatches"]:
-        raise RuntimeError(f"resident RTL run mismatched the golden model: {r['examples'][:3]}")
-    e = r["epochs"][0]
-    return {"resident_cycles_per_sample": e["train_cycles_per_sample"],
-            "resident_test_cycles_per_sample": e["test_cycles_per_sample"],
-            "resident_core_wait_cycles": r["core_wait_cycles"], "resident_run_cycles": r["run_cycles"],
-            "resident_samples": samples}
-
-
-def resident_link_bytes(cfg, n_train, n_eval):
-    """UART bytes (both directions) of one resident epoch's commands, and of the upload of
-    ``n_train + n_eval`` rows (checksum commands included)."""
-    import numpy as np
-
-    from boards.ulx3s.protocol import LinkModel, encode_packet, pack_commands, PacketType
-    from golden.protocol import Mem, Op, command_words
-    from golden.resident_model import ResidentModel
-    from golden.resident_protocol import ResOp, header, store_commands
-
-    def cost(cmds):
-        link = LinkModel(cfg, ResidentModel(cfg, n_train, max(n_eval, 1)))
-        sent = answered = 0
-        for pkt, _ in pack_commands(cmds):
-            sent += len(pkt)
-            answered += len(link.feed(pkt))
-        return sent, answered
-
-    epoch = [command_words(Op.WRITE, mem=Mem.PARAM, row=r, col=0, value=v)
-             for r, v in ((0, cfg.hidden_lr_shift), (1, cfg.readout_lr_shift))]
-    epoch += [[header(ResOp.CLEAR)], [header(ResOp.SHUFFLE, n_train)]]
-    # RUN answers after the run: count the bytes only (the model would run the epoch)
-    run_bytes = 2 * (len(encode_packet(PacketType.CMD, [0])) + len(encode_packet(PacketType.RESP, [0])))
-    sent, answered = cost(epoch + [[header(ResOp.COUNTERS)]])
-    rows = np.zeros((n_train + n_eval, cfg.n_inputs), dtype=np.uint8)
-    up = [[header(ResOp.CHECKSUM, flag=True)], *store_commands(rows, [0] * len(rows)),
-          [header(ResOp.CHECKSUM)]]
-    up_sent, up_answered = cost(up)
-    return {"epoch_bytes": sent + answered + run_bytes, "upload_bytes": up_sent + up_answered}
-
-
-def link_bytes(cfg, spikes, label):
-    """UART bytes of one training sample, each way.
-
-    Parameters
-    ----------
-    cfg : golden.config.CoreConfig
-    spikes : array of shape (timesteps, n_inputs)
-        The encoded sample (its content does not change the count; STEP words are fixed-size).
-    label : int
-
-    Returns
-    -------
-    dict
-        ``{"host_to_device": int, "device_to_host": int}``: the host's CMD packet(s) built by
-        :meth:`OpzoHost.sample_commands` and :func:`pack_commands` (as the host driver sends
-        them), and the RESP packets :class:`LinkModel` answers them with.
-    """
-    from boards.ulx3s.driver import OpzoHost
-    from boards.ulx3s.protocol import LinkModel, pack_commands
-
-    sent = b"".join(pkt for pkt, _ in pack_commands(OpzoHost.sample_commands(spikes, label, True)))
-    return {"host_to_device": len(sent), "device_to_host": len(LinkModel(cfg).feed(sent))}
 
 
 def cpu_rate(cfg, samples=300, repeats=3):
@@ -412,79 +261,6 @@ def run(cfg, args):
         "command": "python -m sim.bench " + shlex.join(args.argv),
         "git_revision": git_revision(), "rtl_build": str(base),
     }
-
-
-def _fmt(v, spec=".1f", none="n/a"):
-    return none if v is None else format(v, spec)
-
-
-def markdown(r):
-    """The summary and sweep tables as Markdown."""
-    e2e = r["end_to_end_samples_per_second"]
-    limit = None if e2e is None else ("link" if e2e < r["chip_samples_per_second"] else "chip")
-    rows = [
-        ("cycles per training time step (RTL, no stalls)", _fmt(r["cycles_per_timestep"])),
-        ("memory-port bound per time step", _fmt(r["bound_cycles_per_timestep"])),
-        ("ratio cycles / bound", _fmt(r["cycles_ratio_to_bound"], ".2f")),
-        ("cycles per training sample", _fmt(r["cycles_per_sample"], ".0f")),
-        ("Fmax, MHz", _fmt(r["fmax_mhz"], ".2f", "n/a: " + r["fmax_note"])),
-        ("chip training samples/s at Fmax", _fmt(r["chip_samples_per_second"], ".0f")),
-        ("CPU training samples/s (golden fixed-point, one core)",
-         _fmt(r["cpu_samples_per_second"], ".0f") + f" (load average {r['cpu_load_average']:.1f} "
-         f"on {r['cpu_count']} cores)"),
-        ("speedup chip / CPU", _fmt(r["speedup_vs_cpu"], ".2f")),
-        ("UART bytes per sample, host->device / device->host",
-         f"{r['link_bytes_host_to_device']} / {r['link_bytes_device_to_host']}"),
-        (f"link-bound samples/s at {r['baud']} baud", _fmt(r["link_samples_per_second"], ".0f")),
-        ("end-to-end samples/s = min(chip, link)",
-         _fmt(e2e, ".0f") + (f" ({limit}-bound)" if limit else "")),
-    ]
-    lines = [f"# Core throughput: {r['config']} (hidden {r['hidden']}, P = {r['lanes']}, "
-             f"T = {r['timesteps']})", "", "| quantity | value |", "|---|---|"]
-    lines += [f"| {a} | {b} |" for a, b in rows]
-    if r["fmax_source"]:
-        lines += ["", f"Fmax from `{r['fmax_source']}` ({r['fmax_note']})."]
-    if r["sweep"]:
-        lines += ["", "## Sweep", "",
-                  "| varied | P | hidden | cycles/step | bound/step | ratio | cycles/sample |",
-                  "|---|---|---|---|---|---|---|"]
-        lines += [f"| {s['axis']} | {s['lanes']} | {s['hidden']} | {s['cycles_per_timestep']:.1f} | "
-                  f"{s['bound_cycles_per_timestep']:.1f} | {s['cycles_ratio_to_bound']:.2f} | "
-                  f"{s['cycles_per_sample']:.0f} |" for s in r["sweep"]]
-    if r.get("resident_cycles_per_sample") is not None:
-        lines += ["", "## Resident training (data set on the board)", "", "| quantity | value |",
-                  "|---|---|",
-                  f"| cycles per training sample (RUN of {r['resident_samples']} rows) | "
-                  f"{r['resident_cycles_per_sample']:.0f} |",
-                  f"| resident training samples/s at Fmax | {_fmt(r['resident_samples_per_second'], '.0f')} |",
-                  f"| resident / chip rate | {_fmt(r['resident_ratio_to_chip'], '.3f')} |",
-                  f"| UART bytes per training sample in resident mode | "
-                  f"{r['resident_link_bytes_per_training_sample']:.3f} |",
-                  f"| upload of the data set, once | {r['resident_upload_bytes']} bytes, "
-                  f"{r['resident_upload_seconds_at_baud']:.1f} s at {r['baud']} baud |"]
-    lines += ["", f"{r['samples']} training samples of real data per RTL run ({r['simulator']}); "
-              f"`{r['command']}` at revision {r['git_revision']}."]
-    return "\n".join(lines) + "\n"
-
-
-def plot(r, path):
-    """Cycles per step and the bound against P and against the hidden size (PNG)."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-    for ax, axis, label in zip(axes, ("lanes", "hidden"), ("lanes P", "hidden size")):
-        rows = [s for s in r["sweep"] if s["axis"] == axis]
-        x = [s["lanes"] if axis == "lanes" else s["hidden"][0] for s in rows]
-        ax.plot(x, [s["cycles_per_timestep"] for s in rows], "o-", label="RTL cycles / step")
-        ax.plot(x, [s["bound_cycles_per_timestep"] for s in rows], "s--", label="memory-port bound")
-        ax.set_xscale("log", base=2)
-        ax.set_xlabel(label), ax.set_ylabel("cycles per training time step"), ax.legend()
-        ax.set_title(f"{r['config']}: varying {label}")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
 
 
 def main(argv=None):
