@@ -209,4 +209,8 @@ class Core(wiring.Component):
             w = mm.writer("clear")
             m.d.comb += [w.valid.eq(sequencer.clear), w.addr.eq(sequencer.clear_group),
                          w.en.eq(sequencer.clear_group < n)]
+        # the units and registers the formal checks (sim/formal_core.py) look at; each unit
+        # sets its own ``observed`` when it is elaborated (after this method returns)
+        self.observed = {"sequencer": sequencer, "forward": forward, "feedback": feedback, "host": host,
+                         "class_unit": class_unit, "lfsr": lfsr, "rates": rates, "regs": regs}
         return m

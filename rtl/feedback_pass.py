@@ -257,4 +257,6 @@ class FeedbackPass(wiring.Component):
                             start_mp(gnext, read=False)
                             m.next = f"MP{l}_RUN"
         fsm.state.attrs["fsm_encoding"] = "one-hot"
+        # what the formal checks (sim/formal_core.py) look at; set by each elaboration
+        self.observed = {"fsm": fsm}
         return m

@@ -266,4 +266,8 @@ class HostAccess(wiring.Component):
                     m.d.sync += self.value.eq(lane_value(tb, False))
                 with m.Case(Mem.SPIKE):
                     m.d.sync += self.value.eq(lane_value(1, False))
+        # what the formal checks (sim/formal_core.py) look at: the registers that must hold
+        # at most one high bit (a one-hot code, or 0 when idle)
+        self.observed = {"one_hot": {"acc_stage": stage, "msel": msel, "row_lane": row_lane,
+                                     "row_k_1h": row_k_1h, "host_src": host_src, "base_we": self.base_we}}
         return m

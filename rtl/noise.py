@@ -57,4 +57,6 @@ class LfsrBank(wiring.Component):
                 m.d.sync += s.eq(self.wdata)
             with m.Elif(self.step):
                 m.d.sync += s.eq(Cat(s[1:], fb))
+        # the lanes' states, for the formal checks (sim/formal_core.py); set by each elaboration
+        self.observed = {"states": states}
         return m

@@ -266,4 +266,6 @@ class Sequencer(wiring.Component):
         # one flip-flop per state: yosys does not re-encode a state register that has an
         # initial value by itself, and the binary state's decode sat in front of wide enables
         seq_fsm.state.attrs["fsm_encoding"] = "one-hot"
+        # what the formal checks (sim/formal_core.py) look at; set by each elaboration
+        self.observed = {"fsm": seq_fsm, "nsteps": nsteps}
         return m

@@ -10,6 +10,7 @@ from the initial state (and the counterexample trace when one does not).
 
 import dataclasses
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -107,7 +108,10 @@ def prove(harness, workdir, *, depth, ports=(), name="top", solver="boolector"):
     failed_at = ""
     for line in log.splitlines():
         if "Assert failed in" in line or "failed assertion" in line:
-            failed_at = line.split("in", 1)[-1].strip()
+            # the location follows the phrase ("... failed in <cell>" / "failed assertion
+            # <cell> ..."): split on the whole phrase, not on "in", which also occurs inside
+            # names such as engine_0
+            failed_at = re.split(r"Assert failed in|failed assertion", line, maxsplit=1)[-1].strip()
             break
     trace = workdir / "check" / "engine_0" / "trace.vcd"
     return Proof(verdict == "PASS", depth, seconds, failed_at, trace, log)
