@@ -25,3 +25,13 @@ def test_quick_depth_study_writes_its_record(tmp_path):
     # the fit check: one row per depth, the streaming core counted in block RAMs
     assert [f["depth"] for f in out["fit"]] == [1, 2]
     assert all(f["device"] == "85F" and f["streaming"] > 0 for f in out["fit"])
+
+
+def test_resume_keeps_the_finished_runs_and_names_the_earlier_command(tmp_path):
+    path = tmp_path / "depth.json"
+    assert main(["--quick", "--runs", "float:bp", "--json", str(path)]) == 0
+    first = json.loads(path.read_text())["runs"]
+    assert main(["--quick", "--runs", "float:bp", "--resume", "--json", str(path)]) == 0
+    out = json.loads(path.read_text())
+    assert out["runs"] == first and "--resume" in out["command"]
+    assert out["earlier_commands"] == [f"python -m tools.depth_study --quick --runs float:bp --json {path}"]

@@ -10,7 +10,8 @@ one run after the other, with ``depth`` hidden layers of the preset's width (MNI
 and the hyperparameters chosen on validation for the one-layer network
 (``tools/tuned.py``, tuned on seed 0; the seeds reported here are others).  Each final
 model is evaluated once on the test split.  The JSON is rewritten after every run, so an
-interrupted study keeps what it finished, and ``--resume`` skips the runs already in it.
+interrupted study keeps what it finished, and ``--resume`` skips the runs already in it
+(same budget: a run is fixed by its model, method, depth and seed).
 
 ``--grid-hidden-lr -1,0,1`` adds a small validation grid before the test runs: for every
 method and every depth above one, the hidden learning-rate shift is tried at these offsets
@@ -144,9 +145,12 @@ def run_study(data, *, runs=RUNS, depths=(1, 2, 3), seeds=(1, 2, 3), epochs=4,
     if resume and json_path and os.path.exists(json_path):
         with open(json_path) as f:
             old = json.load(f)
+        if old["budget"] != out["budget"] or old["data"] != data:
+            raise ValueError(f"--resume needs the same data and budget as {json_path}")
         out["grids"], out["runs"] = old.get("grids", []), old.get("runs", [])
-        out["command"] = old.get("command", command)
-        out["resumed_by"] = old.get("resumed_by", []) + [command]
+        # runs are deterministic in (model, method, depth, seed, budget): the record names
+        # the command that completes it, and the earlier ones whose runs it kept
+        out["earlier_commands"] = old.get("earlier_commands", []) + [old["command"]]
 
     def save():
         out["summary"] = summarise(out["runs"])
