@@ -17,6 +17,8 @@ that produced it.  Parts (``--parts``):
                 the exact BP signal, over training
 ``fpga``        LUT4 / FF / EBR / MULT18 and Fmax from the build summaries
 ``throughput``  cycles per time step and per sample, samples/s on chip against the CPU
+``mnist``       the committed MNIST sweeps, ``depth`` the committed depth study
+                (:mod:`sim.report_depth`; read, not re-run)
 
 The ``rtl`` part also tables the coverage of its runs (:mod:`sim.coverage`: saturations,
 response codes, stalls, zero-d groups, empty-input steps, back-to-back samples, host
@@ -38,9 +40,11 @@ from pathlib import Path
 
 import numpy as np
 
+from sim import report_depth
+
 __all__ = ["SIZES", "build_report", "main"]
 
-PARTS = ("rtl", "learning", "inside", "fpga", "throughput")
+PARTS = ("rtl", "learning", "inside", "fpga", "throughput", "mnist", "depth")
 METHOD_RUNS = (("fixed", "opzo"), ("fixed", "readout"), ("float", "opzo"), ("float", "bp"),
                ("float", "dfa"), ("float", "zo"), ("float", "readout"))
 
@@ -254,6 +258,7 @@ def plots(data):
             ax.grid(alpha=0.3)
             ax.legend(fontsize=7)
             out[f"inside_{ds}"] = _png(fig)
+    out.update(report_depth.plots(data, _png))
     return out
 
 
@@ -380,7 +385,7 @@ def sections(data):
         out.append(("5. Throughput", "Training speed of the core against the golden model on "
                     "this machine's CPU, measured in this run.",
                     [(["what", "value", "source"], rows)], []))
-    return out
+    return out + report_depth.sections(data)
 
 
 def write(data, out_dir, figures):
@@ -437,6 +442,10 @@ def build_report(out_dir, *, size="tiny", parts=PARTS, builds="build", workers=N
         data["fpga"] = part_fpga(builds)
     if "throughput" in parts:
         data["throughput"] = part_throughput(data["rtl"], data["fpga"])
+    if "mnist" in parts:
+        data["mnist"] = report_depth.read_mnist()
+    if "depth" in parts:
+        data["depth"] = report_depth.read_depth()
     data["seconds"] = time.time() - t0
     write(data, out_dir, plots(data))
     return data

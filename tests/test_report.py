@@ -34,5 +34,7 @@ def test_tiny_report_tables_hold_the_runs(tmp_path):
     assert "No build summary found" in md
     assert f"{data['throughput']['cpu']['train_samples_per_second']:.0f}" in md
     # plots embedded in the page, written beside the markdown
-    assert len(re.findall(r"data:image/png;base64,", page)) == 6
+    # six plots of these runs, and the depth plot when the committed depth record exists
+    assert len(re.findall(r"data:image/png;base64,", page)) == 6 + bool(data["depth"])
+    assert "## 6. MNIST (committed runs)" in md
     assert (tmp_path / "curves_digits.png").stat().st_size > 1000
