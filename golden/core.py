@@ -14,6 +14,9 @@ in this order (docs/fixed_point.md explains each choice):
    for each ``l``: ``d_l = neuron_factor(g_l, psi_l)``; ``W_l = hidden_update(W_l, d_l, a_{l-1})``;
    ``W_out = readout_update(W_out, e, a_L)``                      learning
 
+With ``antithetic``, step ``2k + 1`` of a sample injects ``z_l = -z_l`` of step ``2k`` and
+the LFSRs hold; ``M`` and the hidden updates use the noise injected on that step.
+
 A sample starts with ``u = s = a = 0`` and ``total = 0``; weights, ``M``, ``b`` and the LFSR
 states persist.  The prediction is the index of the largest ``total`` (lowest index wins
 ties).  Inference runs steps 1-3 without noise and without stepping the LFSRs.
@@ -25,7 +28,7 @@ from .arith import saturate
 from .error import output_error
 from .feedback import baseline_update, feedback_update, init_feedback, top_down_signal
 from .neuron import lif_step, surrogate
-from .noise import LfsrBank
+from .noise import LfsrBank, sample_noise
 from .trace import trace_step
 from .update_rule import hidden_update, neuron_factor, readout_update
 
@@ -88,6 +91,8 @@ class FixedCore:
         self.spikes = [np.zeros(n, dtype=np.int64) for n in cfg.hidden]
         self.traces = [np.zeros(n, dtype=np.int64) for n in cfg.sizes[:-1]]
         self.total = np.zeros(cfg.n_outputs, dtype=np.int64)
+        self.step_index = 0      # time steps of this sample so far (the antithetic phase)
+        self.noise = None        # the noise injected on the last step (None: none was)
 
     def state(self):
         """A deep copy of the complete state, as plain NumPy arrays (for comparisons)."""
@@ -130,7 +135,14 @@ class FixedCore:
         return self._o
 
     def _draw_noise(self):
-        """This step's noise for every layer, in the bank's drawing order."""
+        """This step's noise for every layer, in the bank's drawing order; with
+        ``antithetic``, on an odd step of the sample, the last step's noise negated (the
+        LFSRs do not step)."""
+        if self.cfg.antithetic and self.step_index % 2:
+            if self.noise is None:
+                raise ValueError("an antithetic step needs a noisy training step before it "
+                                 "in the same sample")
+            return [-z for z in self.noise]
         return [self.lfsr.rademacher(n) for n in self.cfg.hidden]
 
     def _step(self, x, label, train, noise=None):
@@ -142,6 +154,8 @@ class FixedCore:
         self.traces[0] = trace_step(cfg, self.traces[0], x)
         prev = x
         z = noise if noisy else [None] * L
+        self.noise = noise if noisy else None
+        self.step_index += 1
         psi = [None] * L
         for l in range(L):
             current = _spike_current(self.weights[l], prev)
@@ -187,19 +201,7 @@ class FixedCore:
         return int(np.argmax(self.total))
 
     def _sample_noise(self, timesteps):
-        cfg = self.cfg
-        groups = [cfg.groups(n) for n in cfg.hidden]
-        per_step = sum(groups)
-        bits = self.lfsr.draw(timesteps * per_step)          # lane x (step, layer, word)
-        z = bits.astype(np.int64) * 2 - 1
-        out = []
-        for t in range(timesteps):
-            layers, pos = [], t * per_step
-            for n, g in zip(cfg.hidden, groups):
-                layers.append(z[:, pos:pos + g].T.reshape(-1)[:n])
-                pos += g
-            out.append(layers)
-        return out
+        return sample_noise(self.cfg, self.lfsr, timesteps)
 
     def evaluate(self, spikes, labels):
         """Accuracy (fraction) and predictions over ``N x T x n_inputs`` spikes."""

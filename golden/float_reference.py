@@ -7,6 +7,7 @@ float64 and with the textbook forms of each method.  Per time step ``t`` of a sa
 2. hidden LIF      ``u_l = lam * (u_l - V_th * s_l) + W_l s_{l-1}``;
                    ``s_l = H(u_l + sigma * z_l - V_th)``, ``z_l`` Rademacher (+/-1)
                    (noise only for the perturbation methods ``opzo`` and ``zo``);
+                   ``antithetic``: step ``2k + 1`` of a sample uses ``-z_l`` of step ``2k``
                    ``a_l = lam * a_l + s_l``
 3. readout         ``o = W_out s_L``; error ``e = dL/do`` (the configuration's ``error_form``: hard-sigmoid by default, as the chip; softmax cross-entropy or MSE)
 4. hidden signal   ``g_l`` by method (below), surrogate ``psi_l = max(0, 1 - |u_l - V_th|)``
@@ -51,7 +52,7 @@ class FloatNetwork:
 
     def __init__(self, sizes, method="opzo", *, seed=0, leak=0.5, threshold=1.0, sigma=0.25,
                  lr_hidden=0.05, lr_readout=0.01, momentum=0.999, baseline_decay=0.01,
-                 error="softmax", init_gain=1.0, feedback_init="zero"):
+                 error="softmax", init_gain=1.0, feedback_init="zero", antithetic=False):
         if method not in METHODS:
             raise ValueError(f"method must be one of {METHODS}, got {method!r}")
         if error not in ERRORS:
@@ -62,6 +63,7 @@ class FloatNetwork:
         self.method = method
         self.leak, self.threshold, self.error = leak, threshold, error
         self.sigma = sigma if method in ("opzo", "zo") else 0.0
+        self.antithetic = bool(antithetic)
         self.lr_hidden, self.lr_readout = lr_hidden, lr_readout
         self.momentum, self.baseline_decay = momentum, baseline_decay
         self.rng = np.random.default_rng(seed)
@@ -93,7 +95,8 @@ class FloatNetwork:
                    lr_readout=2.0 ** -cfg.readout_lr_shift,
                    momentum=1.0 - 2.0 ** -cfg.feedback_decay_shift,
                    baseline_decay=2.0 ** -cfg.baseline_shift, error="hardsigmoid",
-                   init_gain=cfg.init_gain, feedback_init=cfg.feedback_init)
+                   init_gain=cfg.init_gain, feedback_init=cfg.feedback_init,
+                   antithetic=cfg.antithetic)
 
     def set_learning_rates(self, lr_hidden, lr_readout):
         self.lr_hidden, self.lr_readout = lr_hidden, lr_readout
@@ -110,7 +113,8 @@ class FloatNetwork:
         a = [np.zeros(n) for n in self.sizes[:-1]]
         total = np.zeros(self.sizes[-1])
         sigma = self.sigma if train else 0.0
-        for x in spikes:
+        z_prev = None
+        for t, x in enumerate(spikes):
             x = x.astype(np.float64)
             a[0] = lam * a[0] + x
             prev = x
@@ -118,13 +122,17 @@ class FloatNetwork:
             psi = []
             for l in range(L):
                 u[l] = lam * (u[l] - vth * s[l]) + self.weights[l] @ prev
-                zl = self.rng.choice((-1.0, 1.0), size=u[l].shape) if sigma else None
+                if sigma and self.antithetic and t % 2:
+                    zl = -z_prev[l]              # the pair's second step: no new draw
+                else:
+                    zl = self.rng.choice((-1.0, 1.0), size=u[l].shape) if sigma else None
                 noisy = u[l] + sigma * zl if sigma else u[l]
                 s[l] = (noisy >= vth).astype(np.float64)
                 a[l + 1] = lam * a[l + 1] + s[l]
                 psi.append(np.maximum(0.0, 1.0 - np.abs(u[l] - vth) / vth))
                 z.append(zl)
                 prev = s[l]
+            z_prev = z
             o = self.weights[L] @ prev
             total += o
             if not train:

@@ -14,6 +14,11 @@ Drawing order (the same in the RTL): in a training time step, layer by layer
 neuron index is past the layer's end still step (their bit is unused).  No step is taken
 in inference mode.
 
+Antithetic noise (``cfg.antithetic``): a sample's time steps pair up as ``(2k, 2k + 1)``.
+Step ``2k`` draws as above; step ``2k + 1`` injects ``-z`` of step ``2k`` for every neuron
+and takes no LFSR step at all (the bank holds), so a sample of ``T`` steps consumes the
+bits of ``T / 2`` steps.  ``z`` is ``+/-1``, so ``-z`` is exact: the other sign bit.
+
 Seeds: lane ``p`` starts at ``numpy.random.SeedSequence([seed, 2]).generate_state(P)[p]``
 masked to ``W`` bits, with 0 replaced by 1 (the all-zero state is the LFSR's fixed point).
 """
@@ -22,7 +27,7 @@ import numpy as np
 
 from .config import LFSR_TAPS
 
-__all__ = ["lane_seeds", "LfsrBank"]
+__all__ = ["lane_seeds", "LfsrBank", "sample_noise"]
 
 _SMALL_DRAW = 4096     # bits per lane up to which draw() steps Python integers
 
@@ -118,3 +123,38 @@ class LfsrBank:
         groups = -(-n // len(self.states))
         bits = self.draw(groups)             # lane p, word c -> neuron c * P + p
         return (bits.T.reshape(-1)[:n].astype(np.int64) * 2) - 1
+
+
+def sample_noise(cfg, bank, timesteps):
+    """A training sample's noise, drawn from ``bank`` at once (the same bits as step by step).
+
+    Parameters
+    ----------
+    cfg : golden.config.CoreConfig
+        Layer sizes, lanes and ``antithetic``.
+    bank : LfsrBank
+        Stepped in place: ``timesteps`` steps' words, or ``ceil(timesteps / 2)`` with
+        ``antithetic``.
+    timesteps : int
+        Steps of the sample.
+
+    Returns
+    -------
+    list of list of numpy.ndarray
+        ``out[t][l]``: the ``+/-1`` noise of layer ``l`` on step ``t``.
+    """
+    groups = [cfg.groups(n) for n in cfg.hidden]
+    per_step = sum(groups)
+    drawn = -(-timesteps // 2) if cfg.antithetic else timesteps
+    z = bank.draw(drawn * per_step).astype(np.int64) * 2 - 1     # lane x (step, layer, word)
+    out = []
+    for t in range(timesteps):
+        if cfg.antithetic and t % 2:
+            out.append([-zl for zl in out[-1]])      # the pair's second step: the bank holds
+            continue
+        layers, pos = [], (t // 2 if cfg.antithetic else t) * per_step
+        for n, g in zip(cfg.hidden, groups):
+            layers.append(z[:, pos:pos + g].T.reshape(-1)[:n])
+            pos += g
+        out.append(layers)
+    return out

@@ -173,6 +173,7 @@ class Core(wiring.Component):
                      host.spikes.eq(Cat(*regs.spikes)),
                      lfsr.sel.eq(host.lfsr_sel), lfsr.we.eq(host.lfsr_we), lfsr.wdata.eq(host.lfsr_wdata),
                      host.lfsr_rdata.eq(lfsr.rdata), lfsr.step.eq(forward.lfsr_step),
+                     lfsr.anti.eq(sequencer.pair_second), lfsr.held.eq(forward.noise_held),
                      rates.hidden_we.eq(host.hidden_we), rates.readout_we.eq(host.readout_we),
                      rates.wdata.eq(host.rate_data), host.hidden_rate.eq(rates.hidden_rate),
                      host.readout_rate.eq(rates.readout_rate),

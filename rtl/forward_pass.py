@@ -79,6 +79,9 @@ class ForwardPass(wiring.Component):
         Registers: the readout ``o_k`` and the sample's totals.
     lfsr_bits : In(lanes), lfsr_step : Out(1)
         The noise bits of the firing compare; the LFSR step pulse (a register).
+    noise_held : Out(lanes)
+        ``cfg.antithetic`` only: the group's noise signs of the step before (a register
+        loaded in ``ACC``, before ``FIN`` overwrites that word), for the noise bank's ``held``.
     reads : Out(...)
         :func:`rtl.memories.read_request` of ``weights_<l>``, ``readout``, ``membrane_<l>`` and
         ``trace_<l>`` (``l >= 1``).
@@ -103,7 +106,7 @@ class ForwardPass(wiring.Component):
             "spikes": Out(sum(groups[1:L + 1]) * P), "noise": Out(sum(groups[1:L + 1]) * P),
             "trace_nz": Out(sum(groups[1:L + 1]) * P),
             "outputs": Out(signed(cfg.output_bits)).array(nout), "total": Out(signed(total_bits)).array(nout),
-            "lfsr_bits": In(P), "lfsr_step": Out(1),
+            "lfsr_bits": In(P), "lfsr_step": Out(1), "noise_held": Out(P),
             "reads": Out(wiring.Signature({name: Out(read_request(cfg, name)) for name in self.read_names})),
             "writes": Out(wiring.Signature({
                 name: Out(write_request(ceil_log2(shapes[name][1]), 1, shapes[name][0] * P))
@@ -253,6 +256,8 @@ class ForwardPass(wiring.Component):
                 if not out_layer:
                     with m.If(ps.first):
                         m.d.sync += ps.trace_word.eq(a_rd)
+                    if cfg.antithetic:      # registered: no word multiplexer before the fire compare
+                        m.d.sync += self.noise_held.eq(regs.noise[l].word_select(gsel, P))
                 with m.If(self.acc_done):
                     m.next = f"{name}_FIN"
                     m.d.sync += ps.fin_load.eq(~ps.last_grp)    # FIN starts the next group

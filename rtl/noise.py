@@ -3,9 +3,15 @@
 All lanes step together when ``step`` is high; ``bits[p]`` is lane ``p``'s current output
 (bit 0 of its state), which becomes neuron ``c * P + p``'s noise sign (1: ``+sigma``).
 The host can read and overwrite each lane's state.
+
+With ``cfg.antithetic`` the bank is the noise source of both steps of a pair: while
+``anti`` is high (the second step of a pair) ``bits`` is ``~held``, the signs the same word
+got on the step before, negated, and ``step`` is ignored (the LFSRs hold).  ``z`` is
+``+/-1``, so the negation is exact: the other sign bit.  Without it both ports are unused
+and the gateware is the plain bank.
 """
 
-from amaranth.hdl import Array, Cat, Module, Signal, unsigned
+from amaranth.hdl import Array, Cat, Module, Mux, Signal, unsigned
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -28,6 +34,9 @@ class LfsrBank(wiring.Component):
         Read the state of lane ``sel``.
     we, wdata : In(1), In(W)
         Overwrite the state of lane ``sel`` (takes precedence over ``step``).
+    anti, held : In(1), In(P)
+        ``cfg.antithetic`` only: the second step of a pair; the word's signs on the step
+        before (1: ``+sigma``).
     """
 
     def __init__(self, cfg):
@@ -40,6 +49,8 @@ class LfsrBank(wiring.Component):
             "rdata": Out(self.width),
             "we": In(1),
             "wdata": In(self.width),
+            "anti": In(1),
+            "held": In(cfg.lanes),
         })
 
     def elaborate(self, platform):
@@ -47,7 +58,13 @@ class LfsrBank(wiring.Component):
         W = self.width
         seeds = lane_seeds(self.cfg)
         states = [Signal(unsigned(W), init=seeds[p], name=f"lfsr{p}") for p in range(self.cfg.lanes)]
-        m.d.comb += self.bits.eq(Cat(s[0] for s in states))
+        fresh = Cat(s[0] for s in states)
+        step = self.step
+        if self.cfg.antithetic:
+            m.d.comb += self.bits.eq(Mux(self.anti, ~self.held, fresh))
+            step = self.step & ~self.anti          # a pair's second step draws nothing
+        else:
+            m.d.comb += self.bits.eq(fresh)
         m.d.comb += self.rdata.eq(Array(states)[self.sel])
         for p, s in enumerate(states):
             fb = 0
@@ -55,7 +72,7 @@ class LfsrBank(wiring.Component):
                 fb = fb ^ s[t]
             with m.If(self.we & (self.sel == p)):
                 m.d.sync += s.eq(self.wdata)
-            with m.Elif(self.step):
+            with m.Elif(step):
                 m.d.sync += s.eq(Cat(s[1:], fb))
         # the lanes' states, for the formal checks (sim/formal_core.py); set by each elaboration
         self.observed = {"states": states}

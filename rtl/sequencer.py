@@ -51,6 +51,10 @@ class Sequencer(wiring.Component):
         The command's first word (a register; host access reads it).
     train : Out(1), label : Out(range(n_outputs))
         The open sample's flags (registers).
+    pair_second : Out(1)
+        ``cfg.antithetic`` only (else 0): the step ``STEP_CHECK`` started last is step
+        ``2k + 1`` of a training sample, the second of a pair (a register, steady from the
+        forward pass's start to the next ``STEP_CHECK``).
     x : Out(n_inputs)
         The step's input spikes (registers, the STEP command's words).
     total : In(signed(output_bits + timesteps.bit_length())).array(n_outputs)
@@ -87,6 +91,7 @@ class Sequencer(wiring.Component):
             "o_stream": Out(stream.Signature(32)),
             "active": Out(1), "training": Out(1), "error": Out(1),
             "head": Out(32), "train": Out(1), "label": Out(range(nout)), "x": Out(cfg.n_inputs),
+            "pair_second": Out(1),
             "total": In(signed(self.total_bits)).array(nout),
             "clear": Out(1), "clear_group": Out(range(self.clear_words + 1)),
             "step_start": Out(1), "forward_done": In(1), "trace_idle": In(1),
@@ -184,6 +189,8 @@ class Sequencer(wiring.Component):
                     m.next = "RESPOND"
                 with m.Else():
                     m.d.sync += nsteps.eq(nsteps + 1)
+                    if cfg.antithetic:      # nsteps counts the sample's steps before this one
+                        m.d.sync += self.pair_second.eq(self.train & nsteps[0])
                     m.d.comb += self.step_start.eq(1)
                     m.next = "FORWARD"
 

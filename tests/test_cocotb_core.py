@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from golden.config import preset
+from golden.protocol import Op, command_words
 from sim.compare import compare
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -56,6 +57,26 @@ def test_awkward_sizes_errors_and_stalls(build_base):
                  feedback_init="random", hidden_lr_shift=3)
     _check(compare(cfg, samples=5, source="random", check="sample", errors=True, reads=True,
                    idle=0.5, stall=0.5, build_base=build_base))
+
+
+def test_antithetic_two_layers_every_step(build_base):
+    """Antithetic noise (z, then -z, the LFSRs holding) in two layers not a multiple of P,
+    state (the LFSR states among it) checked after every time step; training samples, a
+    training sample the host ends after an odd number of steps (the next one must start a
+    fresh pair) and an inference sample between them."""
+    cfg = preset("digits", n_inputs=21, hidden=(7, 5), n_outputs=3, lanes=4, timesteps=4,
+                 antithetic=True, hidden_lr_shift=3)
+    rng = np.random.default_rng(5)
+
+    def sample(train):
+        spikes = (rng.random((cfg.timesteps, cfg.n_inputs)) < 0.5).astype(int)
+        return {"spikes": spikes.tolist(), "label": int(rng.integers(cfg.n_outputs)), "train": train}
+
+    steps = [command_words(Op.STEP, bits=(rng.random(cfg.n_inputs) < 0.5).astype(int)) for _ in range(3)]
+    cut = [command_words(Op.START, train=True, label=1), *steps, command_words(Op.END)]
+    plan = [sample(True), {"commands": cut}, sample(True), sample(False), sample(True)]
+    r = _check(compare(cfg, plan=plan, source="random", seed=5, check="step", build_base=build_base))
+    assert r["train_timesteps"] == 3 * cfg.timesteps + 3
 
 
 def _random_config(seed):

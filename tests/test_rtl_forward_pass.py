@@ -47,25 +47,30 @@ def test_init_positional():
 
 def _bench(cfg):
     """The unit with the memories (initialised as the core's) and the LFSR bank, as
-    rtl/core.py wires them."""
+    rtl/core.py wires them; the bench drives the bank's ``anti`` (the sequencer's
+    ``pair_second``)."""
     m = Module()
     memories = CoreMemories(m, cfg)
     m.submodules.unit = unit = ForwardPass(cfg=cfg)
     m.submodules.lfsr = lfsr = LfsrBank(cfg)
-    m.d.comb += [unit.lfsr_bits.eq(lfsr.bits), lfsr.step.eq(unit.lfsr_step)]
+    m.d.comb += [unit.lfsr_bits.eq(lfsr.bits), lfsr.step.eq(unit.lfsr_step), lfsr.held.eq(unit.noise_held)]
     for name in unit.read_names:
         wiring.connect(m, getattr(unit.reads, name), memories.by_name[name].reader("forward"))
     for name in unit.write_names:
         wiring.connect(m, getattr(unit.writes, name), memories.by_name[name].writer("forward"))
-    return m, unit, memories
+    return m, unit, memories, lfsr
 
 
-@pytest.mark.parametrize("hidden, lanes, train", [((6, 5), 4, False), ((6, 5), 4, True), ((9,), 1, True),
-                                                  ((20,), 8, True)])
-def test_matches_golden(hidden, lanes, train):
-    cfg = preset("digits", n_inputs=11, hidden=hidden, n_outputs=3, lanes=lanes, timesteps=6)
+@pytest.mark.parametrize("hidden, lanes, train, antithetic",
+                         [((6, 5), 4, False, False), ((6, 5), 4, True, False), ((9,), 1, True, False),
+                          ((20,), 8, True, False), ((6, 5), 4, True, True), ((20,), 8, True, True)])
+def test_matches_golden(hidden, lanes, train, antithetic):
+    # antithetic: the bench raises the bank's ``anti`` on the sample's odd steps, as the
+    # sequencer does; the pass must hand the bank each word's signs of the step before
+    cfg = preset("digits", n_inputs=11, hidden=hidden, n_outputs=3, lanes=lanes, timesteps=6,
+                 antithetic=antithetic)
     P, L = cfg.lanes, cfg.n_hidden_layers
-    m, unit, memories = _bench(cfg)
+    m, unit, memories, lfsr = _bench(cfg)
     gold = FixedCore(cfg)
     rng = np.random.default_rng(sum(hidden) + lanes)
     steps = (rng.random((6, cfg.n_inputs)) < 0.6).astype(np.int64)
@@ -88,7 +93,9 @@ def test_matches_golden(hidden, lanes, train):
                 gold.spikes = [np.zeros(n, dtype=np.int64) for n in hidden]
                 gold.total[:] = 0
                 assert ctx.get(unit.spikes) == 0 and ctx.get(unit.trace_nz) == 0
+                gold.step_index, gold.noise = 0, None
             ctx.set(unit.x, int(sum(int(b) << i for i, b in enumerate(x))))
+            ctx.set(lfsr.anti, int(train and antithetic and gold.step_index % 2))
             ctx.set(unit.start, 1)                       # what the sequencer's STEP_CHECK does
             await ctx.tick()
             ctx.set(unit.start, 0)
@@ -99,6 +106,7 @@ def test_matches_golden(hidden, lanes, train):
                 assert cycles < 1000
             await ctx.tick().repeat(3)                   # FIN's stages 2 and 3, the totals
             z = gold._draw_noise() if train else [None] * L
+            gold.step_index, gold.noise = gold.step_index + 1, z if train else None
             prev = x
             for l in range(L):
                 gold.membranes[l], gold.spikes[l] = lif_step(cfg, gold.membranes[l], gold.spikes[l],

@@ -173,3 +173,46 @@ def test_responses_with_stub_handshakes(seed):
         answer = [w for word in cmd for w in model.feed(word)]
         if host is None and cmd[0] >> 28 != Op.END:
             assert answer == resp, [hex(w) for w in cmd]
+
+
+@pytest.mark.parametrize("antithetic", [False, True])
+def test_pair_second_marks_odd_training_steps(antithetic):
+    # pair_second while each step's forward pass runs: high on the odd steps of a training
+    # sample, counted from its START (a sample ended after an odd number of steps does not
+    # shift the next one's pairs), never in inference, always 0 without the option
+    cfg = preset("digits", **{**SMALL, "timesteps": 4}, antithetic=antithetic)
+    unit = Sequencer(cfg=cfg)
+    x = command_words(Op.STEP, bits=np.ones(cfg.n_inputs, dtype=np.int64))
+    start = [command_words(Op.START, train=train, label=1) for train in (False, True)]
+    end = command_words(Op.END)
+    words = [w for cmd in [start[1], x, x, x, end, start[1], x, x, end, start[0], x, x, end] for w in cmd]
+    want = [0, 1, 0, 0, 1, 0, 0] if antithetic else [0] * 7
+    seen = []
+
+    async def bench(ctx):
+        for sig in (unit.trace_idle, unit.hidden_idle, unit.readout_idle, unit.o_stream.ready):
+            ctx.set(sig, 1)
+        wi, pending = 0, []
+        for cycle in range(2000):
+            for sig, value in [(s, v) for when, s, v in pending if when == cycle]:
+                ctx.set(sig, value)
+            pending = [p for p in pending if p[0] > cycle]
+            ctx.set(unit.i_stream.valid, wi < len(words))
+            ctx.set(unit.i_stream.payload, words[wi] if wi < len(words) else 0)
+            if wi < len(words) and ctx.get(unit.i_stream.ready):
+                wi += 1
+            if ctx.get(unit.forward_done):
+                seen.append(ctx.get(unit.pair_second))
+            if ctx.get(unit.step_start):
+                pending += [(cycle + 3, unit.forward_done, 1), (cycle + 4, unit.forward_done, 0)]
+            if ctx.get(unit.learn_start):
+                pending += [(cycle + 2, unit.learn_done, 1), (cycle + 3, unit.learn_done, 0)]
+            await ctx.tick()
+            if wi == len(words) and not ctx.get(unit.active):
+                break
+
+    sim = Simulator(unit)
+    sim.add_clock(1e-8)
+    sim.add_testbench(bench)
+    sim.run()
+    assert seen == want
