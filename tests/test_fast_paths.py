@@ -44,11 +44,16 @@ def _noise_ref(core):
     return out
 
 
-def _step_ref(core, x, label, train):
-    """The time step of golden/core.py before the fast paths (dense products)."""
+def _step_ref(core, x, label, train, antithetic_of=None):
+    """The time step of golden/core.py before the fast paths (dense products); returns the
+    noise it injected.  ``antithetic_of``: the noise of the step before, injected negated
+    (the odd step of an antithetic pair; the LFSRs hold)."""
     cfg, L = core.cfg, core.cfg.n_hidden_layers
     noisy = train and core.method != "readout"
-    z = _noise_ref(core) if noisy else [None] * L
+    if antithetic_of is not None:
+        z = [-v for v in antithetic_of]
+    else:
+        z = _noise_ref(core) if noisy else [None] * L
     core.traces[0] = trace_step(cfg, core.traces[0], x)
     prev, psi = x, [None] * L
     for l in range(L):
@@ -72,12 +77,15 @@ def _step_ref(core, x, label, train):
             d = neuron_factor(cfg, g[l], psi[l])
             core.weights[l] = _hidden_update_ref(cfg, core.weights[l], d, core.traces[l])
     core.weights[L] = readout_update(cfg, core.weights[L], e, core.traces[L])
+    return z
 
 
 def _run_ref(core, spikes, label=None, train=False):
     core.reset_sample()
-    for x in np.asarray(spikes).astype(np.int64):
-        _step_ref(core, x, label, train)
+    z = None
+    for t, x in enumerate(np.asarray(spikes).astype(np.int64)):
+        pair = core.cfg.antithetic and t % 2 and z is not None and z[0] is not None
+        z = _step_ref(core, x, label, train, antithetic_of=z if pair else None)
     return int(np.argmax(core.total))
 
 

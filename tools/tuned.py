@@ -7,6 +7,10 @@ in ``results/tune/<data>.json``); nothing here was chosen on test accuracy.
 Float methods use the same fields as the chip: every rate is the power of two of its shift.
 The ablations ``m_random_frozen`` and ``m_zero_frozen`` are not searched: they take the
 chip's OPZO fields, so that they differ from it only in ``M`` never being updated.
+``antithetic`` was chosen for the chip's OPZO by ``python -m tools.antithetic``
+(``results/antithetic.json``, validation, seeds 1-3): on for Yin-Yang (its preset carries
+it, since it shapes the gateware), off for digits; the float methods that inject noise
+were tuned without it and keep it off.
 """
 
 __all__ = ["TUNED", "tuned_overrides"]
@@ -24,15 +28,15 @@ TUNED = {
         "float:zo": {"hidden_lr_shift": 16, "noise_shift": 2, "readout_lr_shift": 8},
     },
     "yinyang": {
-        "fixed:m_random_frozen": {"feedback_decay_shift": 10, "hidden_lr_shift": 6, "noise_shift": 1, "readout_lr_shift": 10},
-        "fixed:m_zero_frozen": {"feedback_decay_shift": 10, "hidden_lr_shift": 6, "noise_shift": 1, "readout_lr_shift": 10},
-        "fixed:opzo": {"feedback_decay_shift": 10, "feedback_init": "zero", "hidden_lr_shift": 6, "noise_shift": 1, "readout_lr_shift": 10},
+        "fixed:m_random_frozen": {"feedback_decay_shift": 10, "hidden_lr_shift": 6, "noise_shift": 1, "readout_lr_shift": 10, "antithetic": True},
+        "fixed:m_zero_frozen": {"feedback_decay_shift": 10, "hidden_lr_shift": 6, "noise_shift": 1, "readout_lr_shift": 10, "antithetic": True},
+        "fixed:opzo": {"feedback_decay_shift": 10, "feedback_init": "zero", "hidden_lr_shift": 6, "noise_shift": 1, "readout_lr_shift": 10, "antithetic": True},
         "fixed:readout": {"readout_lr_shift": 8},
         "float:bp": {"hidden_lr_shift": 8, "readout_lr_shift": 8},
         "float:dfa": {"hidden_lr_shift": 4, "readout_lr_shift": 9},
-        "float:opzo": {"feedback_decay_shift": 11, "feedback_init": "zero", "hidden_lr_shift": 6, "noise_shift": 2, "readout_lr_shift": 10},
+        "float:opzo": {"feedback_decay_shift": 11, "feedback_init": "zero", "hidden_lr_shift": 6, "noise_shift": 2, "readout_lr_shift": 10, "antithetic": False},
         "float:readout": {"readout_lr_shift": 10},
-        "float:zo": {"hidden_lr_shift": 16, "noise_shift": 3, "readout_lr_shift": 9},
+        "float:zo": {"hidden_lr_shift": 16, "noise_shift": 3, "readout_lr_shift": 9, "antithetic": False},
     },
     "mnist": {
         "fixed:m_random_frozen": {"feedback_decay_shift": 12, "hidden_lr_shift": 5, "noise_shift": 0, "readout_lr_shift": 8},
