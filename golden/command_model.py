@@ -11,6 +11,7 @@ import numpy as np
 from golden.arith import smax, smin
 from golden.core import FixedCore
 from golden.neuron import surrogate
+from golden.noise import LfsrBank
 from golden.protocol import WORD_MASK, Mem, Op, Status, command_length, lr_shift_range, response
 
 __all__ = ["CoreModel"]
@@ -21,6 +22,7 @@ class CoreModel:
 
     def __init__(self, cfg):
         self.cfg = cfg
+        self.built_cfg = cfg       # the configuration the core was built with (PARAM's reset values)
         self.core = FixedCore(cfg)
         self.active = False
         self.train = False
@@ -33,6 +35,39 @@ class CoreModel:
         # output bit, S & 1, in every word group, since the bank does not step)
         self.surrogates = [np.zeros(n, dtype=np.int64) for n in cfg.hidden]
         self.noise = [np.zeros(n, dtype=np.int64) for n in cfg.hidden]
+
+    def reset(self):
+        """The core's reset (docs/core_architecture.md, "Reset"): what lives in registers
+        returns to its reset value, what lives in memories is kept.
+
+        Registers: no sample open (the next STEP or END is ``ERR_STATE``), a command half
+        received is dropped, the PARAM entries return to the built configuration's shifts,
+        the LFSR states to their seeds, the baselines, spikes, latched noise signs and
+        totals to 0.  Memories keep their words: weights, ``M``, membranes, surrogates and
+        traces.  (A reset in the middle of a time step leaves each memory entry at its value
+        before or after that step's update, which no model of whole commands can predict:
+        the testbench then loads the RTL's memories into the model.)"""
+        cfg = self.cfg = self.built_cfg
+        core = self.core
+        core.cfg = cfg
+        self.active, self.train, self.label, self.steps = False, False, 0, 0
+        self.pending = []
+        core.lfsr = LfsrBank.from_config(cfg)
+        core.baseline = np.zeros(cfg.n_outputs, dtype=np.int64)
+        core.spikes = [np.zeros(n, dtype=np.int64) for n in cfg.hidden]
+        core.total = np.zeros(cfg.n_outputs, dtype=np.int64)
+        self.noise = [np.zeros(n, dtype=np.int64) for n in cfg.hidden]
+
+    def load_memories(self, state):
+        """Set what the core keeps in memories (``weights``, ``feedback``, ``membranes``,
+        ``surrogates``, ``traces`` of a :meth:`state` dictionary, e.g. read from the RTL);
+        the registers are left alone."""
+        core = self.core
+        core.weights = [np.array(w, dtype=np.int64) for w in state["weights"]]
+        core.feedback = [np.array(f, dtype=np.int64) for f in state["feedback"]]
+        core.membranes = [np.array(u, dtype=np.int64) for u in state["membranes"]]
+        core.traces = [np.array(a, dtype=np.int64) for a in state["traces"]]
+        self.surrogates = [np.array(s, dtype=np.int64) for s in state["surrogates"]]
 
     def state(self):
         """The complete state of the core behind the protocol: :meth:`FixedCore.state` plus

@@ -328,3 +328,137 @@ async def resident_over_the_link(dut):
     assert core.counters["train_seen"] == n_train and core.counters["test_seen"] == n_test
     dut._log.info(f"resident link: {len(host.rx)} bytes, all equal to the model's; "
                   f"counters {core.counters}")
+
+
+async def press_button(host, cycles=4):
+    """The board's reset (``button``: the whole linked core, link and UART included),
+    mirrored in the model (:meth:`LinkModel.reset`)."""
+    host.dut.button.value = 1
+    await ClockCycles(host.dut.clk, cycles)
+    host.dut.button.value = 0
+    await ClockCycles(host.dut.clk, 2)
+    host.model.reset()
+
+
+async def send_bits(host, bits):
+    for bit in bits:
+        host.dut.uart_rx.value = bit
+        await Timer(host.bit_ns, unit="ns")
+
+
+@cocotb.test()
+async def resets_mid_packet_and_mid_response(dut):
+    """The reset button pressed in the middle of a host packet (between bytes, in the middle
+    of a byte, with the rest of the packet still arriving after it) and in the middle of the
+    device's answer.  Nothing of a cut packet reaches the core; a cut answer is a prefix of
+    the model's; every later packet is answered byte for byte like the link model (which
+    takes the same reset); the registers are back at their reset values and the complete
+    state, read through READ commands, equals the model's.  Must run first in its
+    simulation (the model starts from the initial state)."""
+    cfg = load_config()
+    host = UartHost(dut, cfg)
+    await host.reset()
+    rnd = random.Random(int(os.environ.get("SEED", "0")))
+    rng = np.random.default_rng(int(os.environ.get("SEED", "0")))
+    model = host.model.core
+
+    async def move_registers():
+        # PARAM, an LFSR state and (by training) the baselines away from their reset values
+        await exchange(host, [command_words(Op.WRITE, mem=Mem.PARAM, row=0, col=0,
+                                            value=cfg.hidden_lr_shift + 1),
+                              command_words(Op.WRITE, mem=Mem.LFSR, row=0, col=0, value=0x1234),
+                              command_words(Op.WRITE, mem=Mem.BASELINE, row=0, col=0, value=3)], True)
+        for spikes, label, _ in random_samples(cfg, rng, 1):
+            await exchange(host, sample_commands(spikes, label, True), True)
+        assert model.cfg.hidden_lr_shift != cfg.hidden_lr_shift and model.core.baseline.any()
+
+    def cut_packet():
+        """A CMD packet that would change weights, M, a baseline and PARAM, and the entries
+        it writes."""
+        entries = [(Mem.W1, rnd.randrange(cfg.hidden[0]), rnd.randrange(cfg.n_inputs)),
+                   (Mem.W_OUT, rnd.randrange(cfg.n_outputs), rnd.randrange(cfg.hidden[-1])),
+                   (Mem.M1, rnd.randrange(cfg.hidden[0]), rnd.randrange(cfg.n_outputs)),
+                   (Mem.BASELINE, rnd.randrange(cfg.n_outputs), 0), (Mem.PARAM, 1, 0)]
+        cmds = [command_words(Op.WRITE, mem=mem, row=r, col=c,
+                              value=(cfg.readout_lr_shift + 1) if mem == Mem.PARAM else
+                              rnd.choice([-5, -3, 3, 5]) + (model.read(mem, r, c) if mem != Mem.BASELINE else 0))
+                for mem, r, c in entries]
+        cmds.append(command_words(Op.START, train=True, label=0))
+        return encode_packet(PacketType.CMD, [w for c in cmds for w in c]), entries
+
+    async def after_reset():
+        """The device answers, with the registers at their reset values and the cut
+        packet's entries untouched (the READ answers are compared with the model's)."""
+        reads = [command_words(Op.READ, mem=Mem.PARAM, row=r, col=0) for r in (0, 1)]
+        reads += [command_words(Op.READ, mem=Mem.LFSR, row=0, col=0),
+                  command_words(Op.READ, mem=Mem.BASELINE, row=0, col=0), command_words(Op.END)]
+        await host.send(encode_packet(PacketType.PING))
+        for pkt, _ in pack_commands(reads + [command_words(Op.READ, mem=m, row=r, col=c)
+                                             for m, r, c in entries]):
+            await host.send(pkt)
+        await host.settle()
+
+    cases = []
+    # 1. cut between bytes: after the header, inside the payload, before the last CRC byte
+    for cut in (3, None, -1):
+        await move_registers()
+        pkt, entries = cut_packet()
+        n = len(pkt) + cut if cut and cut < 0 else cut or rnd.randrange(4, len(pkt) - 2)
+        await host.send(pkt[:n])
+        await ClockCycles(dut.clk, 3 * host.div)
+        await press_button(host)
+        await after_reset()
+        cases.append(f"cut after {n} of {len(pkt)} bytes")
+    # 2. cut in the middle of a byte: start bit and four data bits, then the line idles
+    await move_registers()
+    pkt, entries = cut_packet()
+    n = rnd.randrange(4, len(pkt) - 2)
+    await host.send(pkt[:n])
+    await send_bits(host, [0] + [(pkt[n] >> k) & 1 for k in range(4)])
+    dut.button.value = 1
+    await send_bits(host, [1] * 12)                      # the host gives up: the line idles
+    dut.button.value = 0
+    await ClockCycles(dut.clk, 2)
+    host.model.reset()
+    await after_reset()
+    cases.append(f"cut inside byte {n} of {len(pkt)}")
+    # 3. the rest of the packet keeps arriving after the reset: the link hunts through it
+    #    (the model is fed the same bytes), a pause closes anything it opened
+    await move_registers()
+    pkt, entries = cut_packet()
+    n = rnd.randrange(4, len(pkt) - 2)
+    await host.send(pkt[:n])
+    await press_button(host)
+    await host.send(pkt[n:])
+    await host.pause()
+    await after_reset()
+    cases.append(f"reset after {n} of {len(pkt)} bytes, the rest sent after it")
+    # 4. the reset in the middle of the device's answers (a PONG, then a READ's RESP): the
+    #    bytes received are a prefix of the model's, the line is idle after the reset
+    for request in (encode_packet(PacketType.PING),
+                    encode_packet(PacketType.CMD, command_words(Op.READ, mem=Mem.W_OUT, row=0, col=0))):
+        await move_registers()
+        start = len(host.rx)
+        await host.send(request)
+        answer = bytes(host.expected[start:])
+        cut = rnd.randrange(2, len(answer) - 2)
+        while len(host.rx) < start + cut:
+            await ClockCycles(dut.clk, host.div)
+        await ClockCycles(dut.clk, rnd.randrange(10 * host.div))   # anywhere in the next byte
+        host._task.cancel()                               # a cut byte is no byte
+        await press_button(host)
+        got = bytes(host.rx[start:])
+        assert got == answer[:len(got)] and len(got) < len(answer), (got.hex(), answer.hex())
+        del host.expected[start + len(got):]
+        await ClockCycles(dut.clk, 24 * host.div)
+        assert int(dut.uart_tx.value) == 1, "uart_tx not idle after the reset"
+        host._task = cocotb.start_soon(host._receive())
+        entries = []
+        await after_reset()
+        cases.append(f"answer cut after {len(got)} of {len(answer)} bytes")
+    # normal operation afterwards: training bit-exact, the complete state equal to the model's
+    for spikes, label, train in random_samples(cfg, rng, 2, train_fraction=1.0):
+        await exchange(host, sample_commands(spikes, label, train), True)
+    values = await read_state(host, cfg)
+    assert len(values) == len(state_reads(cfg))
+    dut._log.info("resets: " + "; ".join(cases) + f"; {len(host.rx)} bytes, all equal to the model's")

@@ -232,6 +232,17 @@ class LinkModel:
     def _error(self, code):
         return encode_packet(PacketType.ERROR, [error_word(code, self.ptype, self.plen)])
 
+    def reset(self):
+        """The board's reset (docs/core_architecture.md, "Reset"): the link hunts for
+        ``SYNC`` again, a packet half received is dropped without an answer (none of its
+        words reaches the core), an answer half sent is abandoned, and the core model takes
+        its own reset (:meth:`golden.command_model.CoreModel.reset`).  Only for the bare
+        core: the resident system's reset is not modelled."""
+        self.state = self.HUNT
+        self.ptype = self.plen = 0
+        self.body.clear()
+        self.core.reset()
+
     def timeout(self):
         if self.state == self.HUNT:
             return b""
