@@ -47,6 +47,7 @@ TUNED = {
         "float:dfa": {"hidden_lr_shift": 5, "readout_lr_shift": 8},
         "float:opzo": {"feedback_decay_shift": 11, "feedback_init": "zero", "hidden_lr_shift": 7, "noise_shift": 2, "readout_lr_shift": 9},
         "float:readout": {"readout_lr_shift": 7},
+        "float:zo": {"hidden_lr_shift": 16, "noise_shift": 3, "readout_lr_shift": 9},
     },
 }
 
