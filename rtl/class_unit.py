@@ -115,12 +115,20 @@ class ClassUnit(wiring.Component):
             with m.If(self.job_group == groups - 1):
                 m.d.sync += self.readout_active.eq(0)
 
-        # stages A and B
-        m.d.sync += [cls_o.eq(outputs[cls_idx]),
-                     cls_bias.eq(negated_step_bias(cfg, outputs[cls_idx])),
+        # stages A and B.  Stage A takes o_0 straight from the readout (in STEP_END), and
+        # o_1 .. o_{nout-1} from a ring of copies made in that cycle and turned once per
+        # class, so that no nout-way multiplexer sits before the bias's carry chain
+        ring = [Signal(signed(ob), name=f"cls_ring_{k}", reset_less=True) for k in range(nout - 1)]
+        on_ring = Signal(name="cls_on_ring")               # stage A takes ring[0] (cls_idx != 0)
+        o_pick = Mux(on_ring, ring[0], outputs[0]) if ring else outputs[0]
+        m.d.sync += [cls_o.eq(o_pick), cls_bias.eq(negated_step_bias(cfg, o_pick)),
                      cls_lab.eq(self.label == cls_idx)]
+        m.d.sync += [ring[k].eq(Mux(self.start, outputs[k + 1], ring[k + 1] if k + 2 < nout else ring[k]))
+                     for k in range(nout - 1)]
         with m.If(cls_idx != 0):
             m.d.sync += cls_idx.eq(Mux(cls_idx == nout - 1, 0, cls_idx + 1))
+            with m.If(cls_idx == nout - 1):
+                m.d.sync += on_ring.eq(0)
         m.d.sync += cls_1h.eq(cls_1h << 1)
         with m.If(cls_1h[nout - 1]):
             m.d.sync += [cls_on.eq(0), self.readout_active.eq(1), self.job_group.eq(0)]
@@ -139,7 +147,7 @@ class ClassUnit(wiring.Component):
             with m.If(self.base_we[k]):
                 m.d.sync += b[k].eq(self.base_data)
         with m.If(self.start):
-            m.d.sync += [cls_idx.eq(1 % nout), cls_1h.eq(1), cls_on.eq(1)]
+            m.d.sync += [cls_idx.eq(1 % nout), cls_1h.eq(1), cls_on.eq(1), on_ring.eq(nout > 1)]
         # what the formal checks (sim/formal_core.py) look at; set by each elaboration
         self.observed = {"one_hot": {"cls_1h": cls_1h}}
         return m

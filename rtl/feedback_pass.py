@@ -119,7 +119,11 @@ class FeedbackPass(wiring.Component):
 
         gacc = [Signal(signed(gaccw), name=f"gacc_{p}") for p in range(P)]
         d = self.job_factor
-        d_any = Signal(name="d_any")      # some d of the group is nonzero (registered with d)
+        # "some d of the group is nonzero": per four lanes, "all zero" is registered with d,
+        # and the hand-over combines the few bits (a registered d_any would put the
+        # products' zero tests and an AND over every lane into one cycle)
+        d_zero = Signal(-(-P // 4), name="d_zero")
+        d_any = ~d_zero.all()
         psi_word = Signal(P * psi_bits, name="psi_word", reset_less=True)
         # stage 2 (the M word read, registered): valid, class, word, the class's steps
         word_valid = Signal(name="word_valid")
@@ -235,14 +239,19 @@ class FeedbackPass(wiring.Component):
                     m.next = f"MP{l}_D2"
                 with m.State(f"MP{l}_D2"):      # ... then rounded and saturated into d
                     m.d.sync += [d[p].eq(factor_from_product(cfg, products[p])) for p in range(P)]
-                    m.d.sync += d_any.eq(~Cat(*(factor_is_zero(cfg, v) for v in products)).all())
+                    m.d.sync += [d_zero[i].eq(Cat(*(factor_is_zero(cfg, v) for v in products[4 * i:4 * i + 4])).all())
+                                 for i in range(len(d_zero))]
                     m.next = f"WP{l}_JOB"
                 # weight pass of word group c over the inputs with a nonzero trace: handed
                 # to the engine (skipped when d = 0), then on to the next group's M pass,
                 # which this state also starts
                 with m.State(f"WP{l}_JOB"):
-                    # the next group's surrogate word, whether or not it starts now
+                    # the next group's surrogate word and pass registers, whether or not it
+                    # starts now (nothing here uses them; MP_START sets them again for the
+                    # next layer), so that the engine's ``ready`` reaches only the group
+                    # counter and the state
                     m.d.comb += [surrogate.en.eq(1), surrogate.addr.eq(gnext), self.job_layer.eq(l)]
+                    start_mp(gnext, read=False)
                     with m.If(self.job_ready | ~d_any):
                         m.d.comb += self.job_go.eq(d_any)
                         with m.If(last_grp):
@@ -254,7 +263,6 @@ class FeedbackPass(wiring.Component):
                                 m.next = f"MP{l + 1}_START"
                         with m.Else():
                             m.d.sync += group.eq(gnext)
-                            start_mp(gnext, read=False)
                             m.next = f"MP{l}_RUN"
         fsm.state.attrs["fsm_encoding"] = "one-hot"
         # what the formal checks (sim/formal_core.py) look at; set by each elaboration

@@ -239,11 +239,14 @@ class ForwardPass(wiring.Component):
             # the membrane's word 0 ahead all the while
             with m.State(f"{name}_START"):
                 m.d.sync += ps.settled.eq(1)
+                # the scan loads in every START cycle (nothing takes from it here), so that
+                # its load enable, which reaches every queue register, is the state bit
+                # alone; the load in the cycle that leaves START is the one ACC walks
+                m.d.comb += ps.fwd_scan.load.eq(1)
                 if not out_layer:
                     self.membrane[l].read(m, 0)            # the membrane word read ahead: group 0
                 with m.If(ps.settled & ps.fwd_scan.primed):
                     m.d.sync += ps.settled.eq(0)
-                    m.d.comb += ps.fwd_scan.load.eq(1)
                     start_group(ps.group)
                     m.next = f"{name}_ACC"
             with m.State(f"{name}_ACC"):

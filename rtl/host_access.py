@@ -16,7 +16,7 @@ lane of the write data and enables only its own lane (the block RAMs' byte enabl
 is read, patched and written back.  The semantics are :class:`golden.command_model.CoreModel`'s.
 """
 
-from amaranth.hdl import Cat, Module, Mux, Signal, signed
+from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
@@ -31,6 +31,13 @@ from .params import check_config
 from .write_port_mux import write_request
 
 __all__ = ["HostAccess", "one_hot_pick"]
+
+
+def _widen(v, bits):
+    """``v`` extended to ``bits`` bits by its shape (sign-extended if signed), as an
+    unsigned value: a wire, no logic."""
+    pad = bits - len(v)
+    return Cat(v, v[-1].replicate(pad) if v.shape().signed else Const(0, pad))
 
 
 def one_hot_pick(pairs):
@@ -117,7 +124,12 @@ class HostAccess(wiring.Component):
         class_bits = address_bits(nout)
         lp = (P - 1).bit_length()
         m = Module()
-        op, mem_sel, is_write = self.head[28:32], self.head[24:28], self.head[28:32] == Op.WRITE
+        op, mem_sel = self.head[28:32], self.head[24:28]
+        # "the command is a WRITE", registered: the head holds still from a cycle before the
+        # access starts, so the register is right from stage 0 on, and the write enables and
+        # the answer's selects below start at registers
+        is_write = Signal(name="is_write")
+        m.d.sync += is_write.eq(op == Op.WRITE)
         addr_row = Signal(16, name="addr_row")
         addr_col = Signal(16, name="addr_col")
         data_word = Signal(32, name="data_word")
@@ -175,11 +187,12 @@ class HostAccess(wiring.Component):
                      row_k_1h.eq(Cat(*(addr_row == k for k in range(nout))))]
         m.d.sync += [self.lfsr_we.eq(0), self.hidden_we.eq(0), self.readout_we.eq(0), self.base_we.eq(0)]
         with m.If(stage[1] & ~fail):
-            m.d.sync += [self.lfsr_we.eq(is_write & (mem_sel == Mem.LFSR)),
-                         self.hidden_we.eq(is_write & (mem_sel == Mem.PARAM) & (addr_row == 0)),
-                         self.readout_we.eq(is_write & (mem_sel == Mem.PARAM) & (addr_row == 1))]
-            m.d.sync += [self.base_we[k].eq(is_write & (mem_sel == Mem.BASELINE) & (addr_row == k))
-                         for k in range(nout)]
+            # the row's decodes are registers by stage 1; a PARAM access that passed its
+            # checks has row 0 or 1
+            m.d.sync += [self.lfsr_we.eq(is_write & msel[Mem.LFSR]),
+                         self.hidden_we.eq(is_write & msel[Mem.PARAM] & row_is0),
+                         self.readout_we.eq(is_write & msel[Mem.PARAM] & ~row_is0)]
+            m.d.sync += [self.base_we[k].eq(is_write & msel[Mem.BASELINE] & row_k_1h[k]) for k in range(nout)]
         m.d.comb += [self.lfsr_sel.eq(row_lfsr), self.lfsr_wdata.eq(data_word), self.rate_data.eq(data_word),
                      self.base_data.eq(data_word)]
         # the values of register entries, picked by the row (for a read's answer)
@@ -233,39 +246,37 @@ class HostAccess(wiring.Component):
                    + [((mem_sel == Mem.SPIKE) & (addr_col == l), spike_word(l)) for l in range(L)]
                    + [((mem_sel == Mem.TRACE) & (addr_col == l), getattr(self.reads, f"trace_{l}").data)
                       for l in range(L + 1)])
+        # each source's lanes are extended to ``lw`` bits as their entries read (signed, or
+        # unsigned for traces and spikes), so that stage 4 picks a lane with no multiplexer
+        # over the memory kinds behind it
+        lw = max(wb, fbb, mb, tb) + 1
+        lane_kind = ([(wb, True)] * L + [(fbb, True)] * L + [(wb, True)] + [(mb, True)] * L + [(1, False)] * L
+                     + [(tb, False)] * (L + 1))     # (bits, signed) of each source's entries
+
+        def extended(word, kind):
+            bits, signed_ = kind
+            lanes = [word[p * bits:(p + 1) * bits] for p in range(P)]
+            return Cat(*(_widen(v.as_signed() if signed_ else v, lw) for v in lanes))
         host_src = Signal(len(sources), name="host_src")
-        acc_word = Signal(P * max(wb, fbb, mb, tb), name="acc_word", reset_less=True)
+        acc_word = Signal(P * lw, name="acc_word", reset_less=True)
         m.d.sync += host_src.eq(Cat(*(cond for cond, _ in sources)))
-        m.d.sync += acc_word.eq(one_hot_pick((host_src[i], word) for i, (_, word) in enumerate(sources)))
+        m.d.sync += acc_word.eq(one_hot_pick((host_src[i], extended(word, lane_kind[i]))
+                                             for i, (_, word) in enumerate(sources)))
 
         # ---- the answer: stage 2 a register entry's value; stage 4 the lane of the memory
-        # word (no lane multiplexer hangs on a BRAM output)
+        # word (no lane multiplexer hangs on a BRAM output, and none over the memory kinds:
+        # the lanes are extended already).  The selects are registers (``msel``, ``row_lane``,
+        # ``mem_word``).
+        mem_word = Signal(name="mem_word")          # the access reads a memory word (not a register entry)
+        m.d.sync += mem_word.eq(Cat(*(msel[k] for k in (*(Mem.W1 + l for l in range(L)), *(Mem.M1 + l for l in range(L)),
+                                                        Mem.W_OUT, Mem.MEMBRANE, Mem.TRACE, Mem.SPIKE))).any())
         with m.If(stage[2]):
-            value = Signal(signed(33))
-            with m.Switch(mem_sel):
-                with m.Case(Mem.BASELINE):
-                    m.d.comb += value.eq(host_base)
-                with m.Case(Mem.LFSR):
-                    m.d.comb += value.eq(host_lfsr)
-                with m.Case(Mem.PARAM):
-                    m.d.comb += value.eq(host_param)
-            m.d.sync += self.value.eq(value[:32])
-
-        def lane_value(bits, signed_=True):
-            v = one_hot_pick((row_lane[p], acc_word[p * bits:(p + 1) * bits]) for p in range(P))
-            return v.as_signed() if signed_ else v
-        with m.If(stage[4]):
-            with m.Switch(mem_sel):
-                with m.Case(*(Mem.W1 + l for l in range(L)), Mem.W_OUT):
-                    m.d.sync += self.value.eq(lane_value(wb))
-                with m.Case(*(Mem.M1 + l for l in range(L))):
-                    m.d.sync += self.value.eq(lane_value(fbb))
-                with m.Case(Mem.MEMBRANE):
-                    m.d.sync += self.value.eq(lane_value(mb))
-                with m.Case(Mem.TRACE):
-                    m.d.sync += self.value.eq(lane_value(tb, False))
-                with m.Case(Mem.SPIKE):
-                    m.d.sync += self.value.eq(lane_value(1, False))
+            m.d.sync += self.value.eq(one_hot_pick([(msel[Mem.BASELINE], _widen(host_base, 32)),
+                                                    (msel[Mem.LFSR], _widen(host_lfsr, 32)),
+                                                    (msel[Mem.PARAM], _widen(host_param, 32))]))
+        with m.If(stage[4] & mem_word):
+            lane = one_hot_pick((row_lane[p], acc_word[p * lw:(p + 1) * lw]) for p in range(P))
+            m.d.sync += self.value.eq(_widen(lane.as_signed(), 32))
         # what the formal checks (sim/formal_core.py) look at: the registers that must hold
         # at most one high bit (a one-hot code, or 0 when idle)
         self.observed = {"one_hot": {"acc_stage": stage, "msel": msel, "row_lane": row_lane,

@@ -56,6 +56,9 @@ READERS = {
 }
 
 
+LUT_RAM_WORDS = 16     # an ECP5 LUT RAM's depth (TRELLIS_DPR16X4): an asynchronous read
+
+
 def memory_shapes(cfg):
     """Every memory's ``(lane_bits, depth)`` by name (the names of ``CoreMemories.by_name``),
     so that a unit can size its requests from the configuration alone."""
@@ -104,10 +107,17 @@ class LaneMemory:
     writers, readers : tuple of str
         The write and read ports' requesters, highest priority first (:data:`WRITERS`,
         :data:`READERS`); without readers, :meth:`read` drives the read port.
+    registered_addr : bool
+        Register the read address and read asynchronously from the register (a LUT RAM's
+        own read): the data still arrives the cycle after the request, but the requesters'
+        address multiplexer ends at a flip-flop instead of running on into the LUT RAM's
+        read address.  A read of a word written in the same cycle then returns the new
+        word (a synchronous port returns the old): only for memories where no used read
+        meets a write to its word in one cycle.
     """
 
     def __init__(self, m, name, lane_bits, lanes, depth, init=None, no_rw_check=False,
-                 lane_writes=False, writers=(), readers=()):
+                 lane_writes=False, writers=(), readers=(), registered_addr=False):
         self.lane_bits, self.lanes, self.depth = lane_bits, lanes, depth
         # no_rw_check (the block RAMs): no read whose data is used hits the word written in
         # the same cycle (each pass visits an address once; the host reads, then writes),
@@ -119,7 +129,9 @@ class LaneMemory:
         m.submodules[name] = mem
         self.memory = mem                  # for testbenches: ``ctx.get(memory.data[i])``
         self.no_rw_check = no_rw_check
-        self.rd = mem.read_port()
+        if registered_addr and not readers:
+            raise ValueError(f"{name}: registered_addr needs readers (the address register follows their multiplexer)")
+        self.rd = mem.read_port(domain="comb" if registered_addr else "sync")
         # lane_writes: one write enable per lane (the block RAMs' byte enables), so that the
         # host writes one entry without reading, patching and writing back its whole word;
         # the pipelines write every lane (``all_lanes``)
@@ -136,7 +148,13 @@ class LaneMemory:
         if readers:
             mux = ReadPortMux(addr_width=len(self.rd.addr), data_width=len(self.rd.data), requesters=readers)
             m.submodules[f"{name}_readers"] = self.readers = mux
-            m.d.comb += [self.rd.addr.eq(mux.port.addr), self.live.eq(mux.port.en), mux.port.data.eq(self.rd.data)]
+            if registered_addr:
+                read_addr = Signal.like(self.rd.addr, name=f"{name}_read_addr")
+                m.d.sync += read_addr.eq(mux.port.addr)
+                m.d.comb += self.rd.addr.eq(read_addr)
+            else:
+                m.d.comb += self.rd.addr.eq(mux.port.addr)
+            m.d.comb += [self.live.eq(mux.port.en), mux.port.data.eq(self.rd.data)]
 
     def writer(self, name):
         """The write port's requester ``name`` (drive its ``valid``; ``addr``, ``en``, ``data``
@@ -190,8 +208,12 @@ class CoreMemories:
                                     no_rw_check=True, lane_writes=True, writers=WRITERS["feedback"],
                                     readers=READERS["feedback"])
                          for l in range(L)]
+        # the membranes' words are never read in the cycle they are written (a group's word
+        # is read ahead before its FIN and written after it; the host reads outside passes),
+        # so a LUT-RAM membrane reads from a registered address (LUT_RAM_WORDS)
         self.membrane = [LaneMemory(m, f"membrane_{l}", cfg.membrane_bits, P, groups[l + 1],
-                                    writers=WRITERS["membrane"], readers=READERS["membrane"])
+                                    writers=WRITERS["membrane"], readers=READERS["membrane"],
+                                    registered_addr=groups[l + 1] <= LUT_RAM_WORDS)
                          for l in range(L)]
         self.surrogate = [LaneMemory(m, f"surrogate_{l}", cfg.surrogate_frac_bits + 1, P, groups[l + 1],
                                      writers=WRITERS["surrogate"], readers=READERS["surrogate"])

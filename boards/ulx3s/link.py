@@ -121,7 +121,7 @@ class PacketLink(wiring.Component):
         ptype = Signal(8)
         plen = Signal(8)
         crc = Signal(16)
-        crc_rx = Signal(8)
+        crc_lo_ok = Signal()        # the CRC's first (low) byte matched: the check split over two bytes
         nbyte = Signal(2)
         shreg = Signal(24)
         words_left = Signal(8)
@@ -205,13 +205,13 @@ class PacketLink(wiring.Component):
                     error(LinkError.TIMEOUT)
             with m.State("CRC0"):
                 with m.If(got):
-                    m.d.sync += crc_rx.eq(byte)
+                    m.d.sync += crc_lo_ok.eq(byte == crc[:8])
                     m.next = "CRC1"
                 with m.If(timed_out):
                     error(LinkError.TIMEOUT)
             with m.State("CRC1"):
                 with m.If(got):
-                    with m.If(Cat(crc_rx, byte) != crc):
+                    with m.If(~crc_lo_ok | (byte != crc[8:])):
                         error(LinkError.BAD_CRC)
                     with m.Elif(ptype == PacketType.CMD):
                         with m.If((plen == 0) | (cmd_left != 0)):
