@@ -129,9 +129,13 @@ class BitScan:
         for k, mask in enumerate(padded):
             p = f"{name}_prime{k}"
             prev = Signal(nc * C, name=f"{p}_prev")
-            same = Signal(name=f"{p}_same")          # mask now == mask one cycle earlier
+            # chunk c of the mask now == chunk c one cycle earlier, registered per chunk (a
+            # C-bit compare each), so that no compare as wide as the mask ends at a register
+            same_c = Signal(nc, name=f"{p}_same")
+            same = same_c.all()
             hist = Signal(2, name=f"{p}_hist")
-            m.d.sync += [prev.eq(mask), same.eq(prev == mask), hist.eq(Cat(same, hist[0]))]
+            m.d.sync += [prev.eq(mask), hist.eq(Cat(same, hist[0]))]
+            m.d.sync += [same_c[c].eq(chunk_of(prev, c) == chunk_of(mask, c)) for c in range(nc)]
             # the snapshot reads the mask over four cycles: it is the mask's own once the mask
             # has been the same for them (same: the last two; hist: the two pairs before).  A
             # change at the last clock edge is not seen yet: see ``primed``.

@@ -239,20 +239,27 @@ class ForwardPass(wiring.Component):
             # the membrane's word 0 ahead all the while
             with m.State(f"{name}_START"):
                 m.d.sync += ps.settled.eq(1)
-                # the scan loads in every START cycle (nothing takes from it here), so that
-                # its load enable, which reaches every queue register, is the state bit
-                # alone; the load in the cycle that leaves START is the one ACC walks
+                # the scan loads and the group starts in every START cycle (nothing takes
+                # from the scan or uses the group's registers here), so that their enables,
+                # which reach every queue register and the words of the group, are the
+                # state bit alone; the load in the cycle that leaves START is the one ACC
+                # walks, and ``primed`` reaches only the state
                 m.d.comb += ps.fwd_scan.load.eq(1)
                 if not out_layer:
                     self.membrane[l].read(m, 0)            # the membrane word read ahead: group 0
+                start_group(ps.group)
                 with m.If(ps.settled & ps.fwd_scan.primed):
                     m.d.sync += ps.settled.eq(0)
-                    start_group(ps.group)
                     m.next = f"{name}_ACC"
             with m.State(f"{name}_ACC"):
                 with m.If(ps.cand_v):
                     m.d.comb += weights.req.en.eq(1)
                     m.d.comb += ps.fwd_scan.take.eq(1)
+                if not out_layer:
+                    # the next group's membrane word, read ahead in every ACC cycle for FIN's
+                    # start of that group (nothing else reads the membrane in a pass; after a
+                    # layer's last group the word read is not used)
+                    self.membrane[l].read(m, ps.gnext)
                 m.d.sync += [ps.data_valid.eq(ps.cand_v), ps.first.eq(0), ps.second.eq(ps.first),
                              ps.last_grp.eq(ps.group == groups[l + 1] - 1)]
                 m.d.sync += [ps.acc[p].eq(ps.acc_next[p]) for p in range(P)]
@@ -266,9 +273,6 @@ class ForwardPass(wiring.Component):
                     m.d.sync += ps.fin_load.eq(~ps.last_grp)    # FIN starts the next group
                     if not out_layer:
                         m.d.sync += self.lfsr_step.eq(self.train)   # high in FIN, the layer's noise draw
-                    if not out_layer:           # read ahead for FIN's start of the next group
-                        with m.If(ps.group != groups[l + 1] - 1):
-                            self.membrane[l].read(m, ps.gnext)
             # FIN also starts the layer's next group (the scan mask is the same for every
             # group of a layer); a layer's first group needs START, because its mask, the
             # previous layer's spikes, is only complete after that layer's last FIN.

@@ -40,6 +40,16 @@ def _widen(v, bits):
     return Cat(v, v[-1].replicate(pad) if v.shape().signed else Const(0, pad))
 
 
+def _in_range(v, lo, hi):
+    """``lo <= v <= hi`` for a signed ``v`` and ``0 <= lo``: a zero test of the high bits and
+    compares of the few low ones, instead of two compares as wide as ``v``."""
+    if hi < lo:
+        return Const(0, 1)
+    k = max(1, hi.bit_length())
+    low = v.as_unsigned()[:k]
+    return (v.as_unsigned()[k:] == 0) & (low >= lo) & (low <= hi)
+
+
 def one_hot_pick(pairs):
     """The word whose select is high, of ``(select, word)`` pairs with at most one select
     high (0 when none is): an AND-OR, with no priority chain behind it."""
@@ -148,20 +158,41 @@ class HostAccess(wiring.Component):
         (hlo, hhi), (rlo, rhi) = lr_shift_range(cfg, 0), lr_shift_range(cfg, 1)
         lfsr_ok = ((data_word != 0) & ((data_word >> cfg.lfsr_bits) == 0)
                    if cfg.lfsr_bits < 32 else data_word != 0)
+        # the address's compares with the sizes, registered as the address word is taken
+        # (so that stage 0 only combines them with the memory select)
+        compares = {}
+
+        def addr_cmp(field, op_, n):
+            key = (field, op_, n)
+            if key not in compares:
+                v = self.word[16:32] if field == "row" else self.word[:16]
+                compares[key] = r = Signal(name=f"{field}_{op_}_{n}")
+                with m.If(self.load_addr):
+                    m.d.sync += r.eq(v < n if op_ == "lt" else v == n)
+            return compares[key]
+
+        def row_lt(n):
+            return addr_cmp("row", "lt", n)
+
+        def col_lt(n):
+            return addr_cmp("col", "lt", n)
+
+        def col_eq(n):
+            return addr_cmp("col", "eq", n)
         checks = []                       # (memory, entry exists, writable, value fits)
         for l in range(L):
-            checks.append((Mem.W1 + l, (addr_row < sizes[l + 1]) & (addr_col < sizes[l]), True, fits_signed(wval, wb)))
-            checks.append((Mem.M1 + l, (addr_row < sizes[l + 1]) & (addr_col < nout), True, fits_signed(wval, fbb)))
+            checks.append((Mem.W1 + l, row_lt(sizes[l + 1]) & col_lt(sizes[l]), True, fits_signed(wval, wb)))
+            checks.append((Mem.M1 + l, row_lt(sizes[l + 1]) & col_lt(nout), True, fits_signed(wval, fbb)))
         checks += [
-            (Mem.W_OUT, (addr_row < nout) & (addr_col < sizes[L]), True, fits_signed(wval, wb)),
-            (Mem.BASELINE, (addr_row < nout) & (addr_col == 0), True, fits_signed(wval, ob)),
-            (Mem.LFSR, (addr_row < P) & (addr_col == 0), True, lfsr_ok),
-            (Mem.PARAM, (addr_row < 2) & (addr_col == 0), True,
-             Mux(addr_row == 0, (wval >= hlo) & (wval <= hhi), (wval >= rlo) & (wval <= rhi))),
+            (Mem.W_OUT, row_lt(nout) & col_lt(sizes[L]), True, fits_signed(wval, wb)),
+            (Mem.BASELINE, row_lt(nout) & col_eq(0), True, fits_signed(wval, ob)),
+            (Mem.LFSR, row_lt(P) & col_eq(0), True, lfsr_ok),
+            (Mem.PARAM, row_lt(2) & col_eq(0), True,
+             Mux(addr_row == 0, _in_range(wval, hlo, hhi), _in_range(wval, rlo, rhi))),
         ]
-        hidden_entry = Cat(*((addr_col == l) & (addr_row < sizes[l + 1]) for l in range(L))).any()
+        hidden_entry = Cat(*(col_eq(l) & row_lt(sizes[l + 1]) for l in range(L))).any()
         checks += [(Mem.MEMBRANE, hidden_entry, False, 0), (Mem.SPIKE, hidden_entry, False, 0),
-                   (Mem.TRACE, Cat(*((addr_col == l) & (addr_row < sizes[l]) for l in range(L + 1))).any(),
+                   (Mem.TRACE, Cat(*(col_eq(l) & row_lt(sizes[l]) for l in range(L + 1))).any(),
                     False, 0)]
         acc_valid = Cat(*(msel[k] & ok for k, ok, _, _ in checks)).any()
         acc_writable = Cat(*(msel[k] for k, _, w, _ in checks if w)).any()
@@ -170,7 +201,7 @@ class HostAccess(wiring.Component):
         acc_ok = Signal(name="acc_ok")                 # the access is valid (and writable)
         val_ok_r = Signal(name="val_ok_r")             # the value fits the entry
         with m.If(stage[0]):
-            m.d.sync += [acc_ok.eq(acc_valid & ((op != Op.WRITE) | acc_writable)), val_ok_r.eq(val_ok)]
+            m.d.sync += [acc_ok.eq(acc_valid & (~is_write | acc_writable)), val_ok_r.eq(val_ok)]
         fail = ~acc_ok | (is_write & ~val_ok_r)
         m.d.sync += stage.eq(Cat(self.start, stage[0], stage[1] & ~fail, stage[2], stage[3]))
         m.d.comb += [self.done.eq((stage[1] & fail) | stage[4]),
@@ -237,7 +268,11 @@ class HostAccess(wiring.Component):
         spike_vec = [self.spikes[sum(self.spike_bits[:l]):sum(self.spike_bits[:l + 1])] for l in range(L)]
 
         def spike_word(l):
-            return spike_vec[l].word_select(group_select(row_word, groups[l + 1]), P)
+            # registered on its own first, like a BRAM word: the row's word multiplexer and
+            # the source pick are then two cycles (the spikes hold still through an access)
+            r = Signal(P, name=f"host_spikes_{l}", reset_less=True)
+            m.d.sync += r.eq(spike_vec[l].word_select(group_select(row_word, groups[l + 1]), P))
+            return r
         sources = ([(mem_sel == Mem.W1 + l, bram_word(f"weights_{l}")) for l in range(L)]
                    + [(mem_sel == Mem.M1 + l, bram_word(f"feedback_{l}")) for l in range(L)]
                    + [(mem_sel == Mem.W_OUT, bram_word("readout"))]

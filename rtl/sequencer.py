@@ -123,9 +123,18 @@ class Sequencer(wiring.Component):
         arg_count = Signal(range(nout + 1), name="arg_count")   # the argmax's class counter
         clear_group = self.clear_group
 
+        # the response word's selects as registers that follow resp_idx: the header
+        # (resp_idx 0), END's prediction (1) and the total picked (resp_idx - 2)
+        resp_hdr = Signal(name="resp_hdr")
+        resp_pred = Signal(name="resp_pred")
+        resp_tot = Signal(class_bits, name="resp_tot")
+        resp_end = Signal(name="resp_end")      # the command is END (the head holds still)
+        m.d.sync += resp_end.eq(self.head[28:32] == Op.END)
+
         def respond(status, count=0):
             """Statements that set up a response of ``count`` words after the header."""
-            return [resp_status.eq(status), resp_count.eq(count), resp_idx.eq(0)]
+            return [resp_status.eq(status), resp_count.eq(count), resp_idx.eq(0),
+                    resp_hdr.eq(1), resp_pred.eq(0), resp_tot.eq(-2 % (1 << class_bits))]
 
         # STEP_CHECK is at least 2 cycles after a change of nsteps
         m.d.sync += steps_full.eq(nsteps == cfg.timesteps)
@@ -137,6 +146,9 @@ class Sequencer(wiring.Component):
             # ---------------------------------------------------------------- commands
             with m.State("IDLE"):
                 m.d.comb += i_stream.ready.eq(1)
+                # END's argmax set-up in every IDLE cycle (only ARGMAX uses these), so that
+                # the command word's decode reaches only the state and the response
+                m.d.sync += [arg_count.eq(1), pred.eq(0), best.eq(total[0]), arg_v.eq(0)]
                 with m.If(i_stream.valid):
                     word = i_stream.payload
                     m.d.sync += [self.head.eq(word), rx_count.eq(0)]
@@ -157,7 +169,6 @@ class Sequencer(wiring.Component):
                             m.next = "RX_SPIKES"
                         with m.Case(Op.END):
                             with m.If(self.active):
-                                m.d.sync += [arg_count.eq(1), pred.eq(0), best.eq(total[0]), arg_v.eq(0)]
                                 m.next = "ARGMAX"
                             with m.Else():
                                 m.d.sync += respond(Status.ERR_STATE)
@@ -230,17 +241,18 @@ class Sequencer(wiring.Component):
 
             with m.State("RESPOND"):
                 hdr = Cat(resp_count, resp_status, op)
-                tot_idx = (resp_idx - 2)[:class_bits]
+                tot_idx = resp_tot
                 data = Signal(signed(33))          # sign-extends the totals
-                with m.If(op == Op.END):
-                    m.d.comb += data.eq(Mux(resp_idx == 1, pred, total[tot_idx]))
+                with m.If(resp_end):
+                    m.d.comb += data.eq(Mux(resp_pred, pred, total[tot_idx] if nout > 1 else total[0]))
                 with m.Else():
                     m.d.comb += data.eq(self.host_value)
                 m.d.comb += [o_stream.valid.eq(1),
-                             o_stream.payload.eq(Mux(resp_idx == 0, hdr, data[:32])),
-                             self.error.eq((resp_idx == 0) & (resp_status != Status.OK) & o_stream.ready)]
+                             o_stream.payload.eq(Mux(resp_hdr, hdr, data[:32])),
+                             self.error.eq(resp_hdr & (resp_status != Status.OK) & o_stream.ready)]
                 with m.If(o_stream.ready):
-                    m.d.sync += resp_idx.eq(resp_idx + 1)
+                    m.d.sync += [resp_idx.eq(resp_idx + 1), resp_hdr.eq(0), resp_pred.eq(resp_hdr),
+                                 resp_tot.eq(resp_tot + 1)]
                     with m.If(resp_idx == resp_count):
                         m.next = "IDLE"
 
@@ -266,9 +278,11 @@ class Sequencer(wiring.Component):
                     m.next = "DRAIN"
 
             # the step ends when the engines have written their last weights
+            # (the response is set up in every DRAIN cycle, so that the engines' idle bits
+            # reach only the state)
             with m.State("DRAIN"):
+                m.d.sync += respond(Status.OK)
                 with m.If(learning_done):
-                    m.d.sync += respond(Status.OK)
                     m.next = "RESPOND"
         # one flip-flop per state: yosys does not re-encode a state register that has an
         # initial value by itself, and the binary state's decode sat in front of wide enables

@@ -20,9 +20,10 @@ issue  weight word ``(c << col_bits) | i`` and trace word ``i // P`` addressed
 1      read data: the weight word and the trace lane ``a_i`` (the multiplier operand) registered
 2      products ``factor_p * a_i`` registered (MULT18X18D, :mod:`rtl.multiplier`)
 3      ``product + (2**shift >> 1)`` registered (the rounding half)
-4      ``step = that >> shift`` registered (barrel shifter)
-5      ``W - step`` registered (exact)
-6      ``W = sat_w(W - step)`` written back
+4      ``that >> (shift & ~3)`` registered (the shifter's coarse half)
+5      ``step = that >> (shift & 3)`` registered (its fine half)
+6      ``W - step`` registered (exact)
+7      ``W = sat_w(W - step)`` written back
 ====== ==================================================================================
 
 The stages after 2 cost no cycles but the last job's drain: a new job only waits for the
@@ -39,7 +40,7 @@ pass never visits one address twice and two jobs never share a group, so a write
 never race a read.
 """
 
-from amaranth.hdl import Array, Cat, Module, Signal, signed
+from amaranth.hdl import Array, Cat, Const, Module, Signal, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
@@ -99,7 +100,7 @@ class UpdateEngine(wiring.Component):
         The ``engine`` write request of each served layer's weight memory.
     """
 
-    STAGES = 5                       # registered stages between the read data and the write
+    STAGES = 6                       # registered stages between the read data and the write
 
     def __init__(self, *, cfg, layers, shift_bits=SHIFT_BITS, multipliers="inferred"):
         check_config(cfg)
@@ -173,9 +174,10 @@ class UpdateEngine(wiring.Component):
         pg = [data(range(max_groups + 1), f"group_{s}") for s in range(S)]
         a_op = [data(tb, f"a_{p}") for p in range(P)]
         prod_w = 18 + tb + 1
-        sh = [data(shift_bits, f"shift_{s}") for s in range(2)]   # the shift travels with the products
+        sh = [data(shift_bits, f"shift_{s}") for s in range(3)]   # the shift travels with the products
         # the rounding half 2^(shift-1) must fit too: the total shift goes up to TOTAL_SHIFT_MAX
         rnd = [data(signed(max(prod_w, TOTAL_SHIFT_MAX) + 1), f"round_{p}") for p in range(P)]
+        coarse = [data(signed(prod_w + 1), f"coarse_{p}") for p in range(P)]
         step = [data(signed(prod_w + 1), f"step_{p}") for p in range(P)]
         diff = [data(signed(prod_w + 2), f"diff_{p}") for p in range(P)]
         new_word = Signal(P * wb, name="new_word")
@@ -205,8 +207,12 @@ class UpdateEngine(wiring.Component):
                 for p in range(P)]
         m.d.sync += sh[0].eq(shift)
         m.d.sync += [rnd[p].eq(step_round(prod[p], sh[0])) for p in range(P)] + [sh[1].eq(sh[0])]
-        m.d.sync += [step[p].eq(step_shift(rnd[p], sh[1])) for p in range(P)]
-        m.d.sync += [diff[p].eq(subtract_step(lane(pw_[3], wb, p), step[p])) for p in range(P)]
+        # the barrel shifter in two stages (at most two 4:1 multiplexer levels each):
+        # (x >> (s & ~3)) >> (s & 3) == x >> s
+        fine = min(2, shift_bits)
+        m.d.sync += [coarse[p].eq(step_shift(rnd[p], Cat(Const(0, fine), sh[1][fine:]))) for p in range(P)] + [sh[2].eq(sh[1])]
+        m.d.sync += [step[p].eq(step_shift(coarse[p], sh[2][:fine])) for p in range(P)]
+        m.d.sync += [diff[p].eq(subtract_step(lane(pw_[S - 2], wb, p), step[p])) for p in range(P)]
         for p in range(P):
             m.d.comb += lane(new_word, wb, p, signed_=False).eq(saturate_weight(cfg, diff[p]))
 

@@ -97,7 +97,7 @@ MUTATIONS = (
      "m.d.comb += [out.valid.eq(1), out.payload.eq(t_crc[:8])]",
      "m.d.comb += [out.valid.eq(1), out.payload.eq(t_crc[:8] ^ got)]"),
     ("buffer_order", "a marker is committed even when the buffer is full",
-     "with m.If(committed < depth):", "with m.If(committed <= depth):"),
+     "with m.If(mark_room):", "with m.If(mark_room | comm_eq):"),
     ("committed_only", "the forwarder reads up to the write pointer, not the commit point",
      "m.d.sync += [ent_ok.eq((rd_ptr != commit_ptr) & ~advance)",
      "m.d.sync += [ent_ok.eq((rd_ptr != wr_ptr) & ~advance)"),

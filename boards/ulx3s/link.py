@@ -145,10 +145,21 @@ class PacketLink(wiring.Component):
             if self.resident:
                 with m.Case(ResOp.STORE):
                     m.d.comb += extra.eq(resident_command_length(ResOp.STORE << 28, cfg.n_inputs) - 1)
-        used = Signal(abits + 1)
-        m.d.comb += used.eq(wr_ptr - rd_ptr)
-        committed = Signal(abits + 1)
-        m.d.comb += committed.eq(commit_ptr - rd_ptr)
+        # Room in the buffer, from registered compares: a PAYLOAD write never follows a
+        # change of wr_ptr in the cycle before (writes are four bytes apart, and a packet's
+        # first write six bytes after HUNT's), nor does MARK follow a change of commit_ptr,
+        # so the fill one cycle earlier, less the forwarder's advance in that cycle
+        # (``advanced``), is the fill now: no subtract and compare before the enables.
+        advance = Signal()
+        advanced = Signal()
+        used_lt, used_eq = Signal(), Signal()           # last cycle: wr_ptr - rd_ptr < / == depth - 1
+        comm_lt, comm_eq = Signal(), Signal()           # last cycle: commit_ptr - rd_ptr < / == depth
+        used, committed = wr_ptr - rd_ptr, commit_ptr - rd_ptr
+        m.d.sync += [advanced.eq(advance), used_lt.eq(used[:abits + 1] < depth - 1),
+                     used_eq.eq(used[:abits + 1] == depth - 1), comm_lt.eq(committed[:abits + 1] < depth),
+                     comm_eq.eq(committed[:abits + 1] == depth)]
+        room = used_lt | (advanced & used_eq)           # wr_ptr - rd_ptr < depth - 1, now
+        mark_room = comm_lt | (advanced & comm_eq)      # commit_ptr - rd_ptr < depth, now
 
         timed_out = Signal()
         idle_full = Signal()        # registered idle == timeout_cycles (no wide compare here)
@@ -189,7 +200,7 @@ class PacketLink(wiring.Component):
                                  shreg.eq(Cat(shreg[8:], byte))]
                     with m.If(nbyte == 3):
                         m.d.sync += words_left.eq(words_left - 1)
-                        with m.If(used < depth - 1):
+                        with m.If(room):
                             m.d.comb += [wr.addr.eq(wr_ptr[:abits]), wr.en.eq(1),
                                          wr.data.eq(Cat(word, cmd_left == 0, Const(0, 1)))]
                             m.d.sync += wr_ptr.eq(wr_ptr + 1)
@@ -233,7 +244,7 @@ class PacketLink(wiring.Component):
                     error(LinkError.TIMEOUT)
             with m.State("MARK"):
                 # roll back the packet's words and commit one marker (dropped if no room)
-                with m.If(committed < depth):
+                with m.If(mark_room):
                     m.d.comb += [wr.addr.eq(commit_ptr[:abits]), wr.en.eq(1),
                                  wr.data.eq(Cat(mark_word, mark_pong, Const(1, 1)))]
                     m.d.sync += [commit_ptr.eq(commit_ptr + 1), wr_ptr.eq(commit_ptr + 1)]
@@ -254,7 +265,6 @@ class PacketLink(wiring.Component):
         # (ent_word, ent_v) before any decision: no logic hangs on the block RAM's output.
         # One entry per three cycles, far above the UART's pace.
         ent_ok = Signal()
-        advance = Signal()
         ent_word = Signal(34)
         ent_v = Signal()
         m.d.comb += [rd.addr.eq(rd_ptr[:abits]), rd.en.eq(1)]
