@@ -138,6 +138,8 @@ class LaneMemory:
         self.wr = mem.write_port(granularity=lane_bits if lane_writes else None)
         self.all_lanes = (1 << lanes) - 1 if lane_writes else 1
         self.live = Signal(name=f"{name}_read_live")   # a read whose data is used is out
+        self.registered_addr = registered_addr
+        self.read_addr = self.rd.addr       # the address a read asks for (before any address register)
         if writers:
             mux = WritePortMux(addr_width=len(self.wr.addr), en_width=len(self.wr.en),
                                data_width=len(self.wr.data), requesters=writers)
@@ -152,6 +154,7 @@ class LaneMemory:
                 read_addr = Signal.like(self.rd.addr, name=f"{name}_read_addr")
                 m.d.sync += read_addr.eq(mux.port.addr)
                 m.d.comb += self.rd.addr.eq(read_addr)
+                self.read_addr = mux.port.addr
             else:
                 m.d.comb += self.rd.addr.eq(mux.port.addr)
             m.d.comb += [self.live.eq(mux.port.en), mux.port.data.eq(self.rd.data)]
@@ -218,8 +221,11 @@ class CoreMemories:
         self.surrogate = [LaneMemory(m, f"surrogate_{l}", cfg.surrogate_frac_bits + 1, P, groups[l + 1],
                                      writers=WRITERS["surrogate"], readers=READERS["surrogate"])
                           for l in range(L)]
+        # the traces likewise: a group's trace word is read before its FIN and written two
+        # cycles after it, the engines read them after the forward pass, the input trace
+        # unit reads a word before it writes it (tests/test_rtl_core.py watches the premise)
         self.trace = [LaneMemory(m, f"trace_{l}", cfg.trace_bits, P, groups[l], writers=WRITERS[kind],
-                                 readers=READERS[kind])
+                                 readers=READERS[kind], registered_addr=groups[l] <= LUT_RAM_WORDS)
                       for l, kind in enumerate(["trace_0"] + ["trace"] * L)]
         self.by_name = {**{f"weights_{l}": self.weights[l] for l in range(L)}, "readout": self.readout,
                         **{f"feedback_{l}": self.feedback[l] for l in range(L)},

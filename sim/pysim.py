@@ -16,9 +16,10 @@ def run_commands(dut, commands, scoreboard, *, seed=0, idle=0.0, backpressure=0.
     """Send ``commands`` to ``dut``, checking every response word with ``scoreboard``.
 
     With a list as ``collisions``, every clock edge at which one of the core's
-    ``no_rw_check`` memories (``dut.memories``) is written at the address that a live read
-    (one whose data is used) reads is appended to it as ``(memory name, address, cycle)``:
-    the core promises that this never happens (rtl/build.py:mark_no_rw_check).
+    ``no_rw_check`` or ``registered_addr`` memories (``dut.memories``) is written at the
+    address that a live read (one whose data is used) asks for is appended to it as
+    ``(memory name, address, cycle)``: the core promises that this never happens
+    (rtl/build.py:mark_no_rw_check, rtl.memories.LaneMemory).
 
     After the last expected word the output is watched ``quiet_cycles`` more cycles: every
     word sent then is checked as an unexpected extra word.
@@ -58,8 +59,8 @@ def run_commands(dut, commands, scoreboard, *, seed=0, idle=0.0, backpressure=0.
         ctx.set(dut.o_stream.ready, 0)
 
     async def watch(ctx):
-        mems = [(name, mem) for name, mem in dut.memories.items() if mem.no_rw_check]
-        sigs = [s for _, mem in mems for s in (mem.live, mem.rd.addr, mem.wr.en, mem.wr.addr)]
+        mems = [(name, mem) for name, mem in dut.memories.items() if mem.no_rw_check or mem.registered_addr]
+        sigs = [s for _, mem in mems for s in (mem.live, mem.read_addr, mem.wr.en, mem.wr.addr)]
         cycle = 0
         async for _, _, *vals in ctx.tick().sample(*sigs):
             for k, (name, _) in enumerate(mems):

@@ -81,7 +81,8 @@ def test_bit_exact_with_golden(name):
 def test_no_memory_is_read_and_written_at_one_address_in_one_cycle(name):
     """The premise of ``no_rw_check`` (rtl/build.py): in training, inference, host reads
     of every memory and host writes, with stalls on both streams, no block RAM is written
-    at the word a live read reads."""
+    at the word a live read reads; nor is a memory that reads from a registered address
+    (rtl.memories.LaneMemory: a read of a word written in its cycle returns the new word)."""
     cfg = _cfg(name)
     rng = np.random.default_rng(5)
     cmds = []
@@ -97,8 +98,12 @@ def test_no_memory_is_read_and_written_at_one_address_in_one_cycle(name):
     board = Scoreboard(cfg)
     run_commands(core, cmds, board, seed=5, idle=0.2, backpressure=0.2, collisions=collisions)
     assert not board.mismatches, board.report()
-    watched = {name for name, mem in core.memories.items() if mem.no_rw_check}
-    assert watched == {"readout", *(f"{k}_{l}" for k in ("weights", "feedback") for l in range(cfg.n_hidden_layers))}
+    blocks = {name for name, mem in core.memories.items() if mem.no_rw_check}
+    assert blocks == {"readout", *(f"{k}_{l}" for k in ("weights", "feedback") for l in range(cfg.n_hidden_layers))}
+    # and the memories that read from a registered address (LUT RAMs: the membranes, traces)
+    registered = {name for name, mem in core.memories.items() if mem.registered_addr}
+    assert registered == {*(f"membrane_{l}" for l in range(cfg.n_hidden_layers)),
+                          *(f"trace_{l}" for l in range(cfg.n_hidden_layers + 1))}
     assert collisions == []
 
 
