@@ -28,7 +28,7 @@ from .feedback import feedback_apply, feedback_decay, top_down_signal
 from .memories import group_select, lane, memory_shapes, read_request, valid_lanes
 from .multiplier import MULTIPLIER_KINDS, registered_product
 from .params import check_config
-from .update_rule import factor_from_product, factor_is_zero
+from .update_rule import factor_is_zero, factor_round, factor_saturate
 from .write_port_mux import write_request
 
 __all__ = ["FeedbackPass"]
@@ -64,7 +64,8 @@ class FeedbackPass(wiring.Component):
     job_ready : In(1), job_go : Out(1)
         The hidden engine takes a job; one is handed over (combinational, in ``WP<l>_JOB``).
     job_layer : Out(range(max(L, 2))), job_group : Out(...), job_factor : Out(signed(signal_bits)).array(lanes)
-        The job: its layer (``l`` in ``WP<l>_JOB``, else 0), word group and ``d`` (registers).
+        The job: its layer (``l`` in ``WP<l>_JOB``, else 0), word group (a register) and ``d``
+        (the saturation of a register, the rounded product).
     """
 
     def __init__(self, *, cfg, multipliers="inferred"):
@@ -118,6 +119,9 @@ class FeedbackPass(wiring.Component):
         noise = [self.noise[sum(self.noise_bits[:l]):sum(self.noise_bits[:l + 1])] for l in range(L)]
 
         gacc = [Signal(signed(gaccw), name=f"gacc_{p}") for p in range(P)]
+        # d = sat_sig(round_shift(g psi)): the rounded product is registered in MP_D2 and
+        # saturated on the way out (job_factor), into the engine's factor register, so that
+        # the rounding's carry chain and the saturation are in two cycles
         d = self.job_factor
         # "some d of the group is nonzero": per four lanes, "all zero" is registered with d,
         # and the hand-over combines the few bits (a registered d_any would put the
@@ -161,6 +165,9 @@ class FeedbackPass(wiring.Component):
         # the g psi operands
         products = [registered_product(m, mul_a[p], mul_b[p], name=f"product_{p}", kind=self.multipliers)
                     for p in range(P)]
+        d_round = [Signal(signed(len(factor_round(cfg, v))), name=f"d_round_{p}", reset_less=True)
+                   for p, v in enumerate(products)]
+        m.d.comb += [d[p].eq(factor_saturate(cfg, d_round[p])) for p in range(P)]
         m_rd = Array([getattr(self.reads, f"feedback_{l}").data for l in range(L)] + [Const(0, P * fbb)])[lsel]
         m.d.sync += [product_valid.eq(word_valid), product_first.eq(word_first)]
         m.d.sync += [update_valid.eq(word_valid), update_class.eq(word_class), update_m.eq(word_m)]
@@ -237,8 +244,8 @@ class FeedbackPass(wiring.Component):
                 # multiplier drives one set of flip-flops) ...
                 with m.State(f"MP{l}_D"):
                     m.next = f"MP{l}_D2"
-                with m.State(f"MP{l}_D2"):      # ... then rounded and saturated into d
-                    m.d.sync += [d[p].eq(factor_from_product(cfg, products[p])) for p in range(P)]
+                with m.State(f"MP{l}_D2"):      # ... then rounded (d saturates that register)
+                    m.d.sync += [d_round[p].eq(factor_round(cfg, products[p])) for p in range(P)]
                     m.d.sync += [d_zero[i].eq(Cat(*(factor_is_zero(cfg, v) for v in products[4 * i:4 * i + 4])).all())
                                  for i in range(len(d_zero))]
                     m.next = f"WP{l}_JOB"

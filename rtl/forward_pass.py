@@ -21,7 +21,7 @@ and between registers there is at most one carry chain:
   trace writes.
 """
 
-from amaranth.hdl import Cat, Const, Module, Mux, signed
+from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
@@ -30,7 +30,7 @@ from golden.lanes import address_bits
 
 from .arith import saturate
 from .memories import NetworkRegisters, group_select, lane, memory_shapes, read_request
-from .neuron import fire, reset_leak_decay, soft_reset, surrogate_distance, surrogate_from_distance
+from .neuron import fire, fire_level, reset_leak_decay, soft_reset, surrogate_distance, surrogate_from_distance
 from .params import check_config
 from .pass_control import PassControl
 from .trace import trace_add_spike, trace_decay
@@ -176,8 +176,15 @@ class ForwardPass(wiring.Component):
         cycles, or the next layer's START and first ACC cycle) only read the next group's
         words, so no cycle is added."""
         cfg, ps, P, mb, tb = self.cfg, self.passes, self.cfg.lanes, self.cfg.membrane_bits, self.cfg.trace_bits
+        # the firing levels V_th - noise, registered in every cycle: the sample's train flag
+        # and the noise bits hold still from ACC's second cycle to the end of FIN (the LFSRs
+        # step after FIN; the antithetic bank's held signs load in ACC), so FIN compares with
+        # registers next to the accumulators instead of signals from the sequencer and the
+        # noise bank through a multiplexer
+        level = [Signal(signed(mb + 1), name=f"fire_level_{p}", reset_less=True) for p in range(P)]
+        m.d.sync += [level[p].eq(fire_level(cfg, self.train, self.lfsr_bits[p])) for p in range(P)]
         for p in range(P):
-            u, sp = fire(cfg, ps.acc[p], self.train, self.lfsr_bits[p])
+            u, sp = fire(cfg, ps.acc[p], level[p])
             m.d.comb += [ps.fin_u[p * mb:(p + 1) * mb].eq(u), ps.fin_s[p].eq(sp & self.passes.gv_word[p])]
         m.d.sync += [ps.fin_v[1].eq(ps.fin_v[0]), ps.fin_l[1].eq(ps.fin_l[0]),
                      ps.fin_g[1].eq(ps.fin_g[0]), ps.fin_s_r[1].eq(ps.fin_s_r[0])]

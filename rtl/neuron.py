@@ -10,7 +10,7 @@ from golden.arith import smax, smin
 
 from .arith import decay, saturate
 
-__all__ = ["reset_leak", "soft_reset", "reset_leak_decay", "fire", "check_fire_range", "surrogate",
+__all__ = ["reset_leak", "soft_reset", "reset_leak_decay", "fire_level", "fire", "check_fire_range", "surrogate",
            "surrogate_distance", "surrogate_from_distance"]
 
 
@@ -29,18 +29,23 @@ def reset_leak_decay(cfg, reset):
     return decay(reset, cfg.leak_shift)
 
 
-def fire(cfg, acc, noise_on, z_positive):
-    """``(u, s)`` from the exact accumulator: ``u = sat(acc)``, ``s = u + noise >= V_th``.
+def fire_level(cfg, noise_on, z_positive):
+    """``V_th - noise``: the level :func:`fire` compares the accumulator with (``noise`` is
+    ``+sigma`` for a positive noise sign, ``-sigma`` for a negative one, 0 without noise)."""
+    sigma = cfg.sigma
+    return Mux(noise_on, Mux(z_positive, cfg.threshold - sigma, cfg.threshold + sigma), cfg.threshold)
+
+
+def fire(cfg, acc, level):
+    """``(u, s)`` from the exact accumulator: ``u = sat(acc)``, ``s = u + noise >= V_th``,
+    with ``level = fire_level(...)`` (the core registers it before the compare).
 
     The spike compares ``acc`` itself with ``V_th - noise`` (one carry chain, not three in
     a row).  That is the same bit: saturation is monotone and ``V_th - noise`` lies strictly
     inside the membrane range (:func:`check_fire_range`), so ``sat(acc) >= c`` exactly when
     ``acc >= c``.
     """
-    u = saturate(acc, cfg.membrane_bits)
-    sigma = cfg.sigma
-    level = Mux(noise_on, Mux(z_positive, cfg.threshold - sigma, cfg.threshold + sigma), cfg.threshold)
-    return u, acc >= level
+    return saturate(acc, cfg.membrane_bits), acc >= level
 
 
 def check_fire_range(cfg):

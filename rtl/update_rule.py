@@ -9,7 +9,7 @@ and ``saturate_weight``.  Their composition is ``round_shift_var`` and ``saturat
 
 from .arith import fits_signed, round_half, round_shift, saturate
 
-__all__ = ["neuron_factor", "factor_from_product", "factor_is_zero", "step_round", "step_shift", "subtract_step",
+__all__ = ["neuron_factor", "factor_from_product", "factor_round", "factor_saturate", "factor_is_zero", "step_round", "step_shift", "subtract_step",
            "saturate_weight"]
 
 
@@ -20,7 +20,18 @@ def neuron_factor(cfg, g, psi):
 
 def factor_from_product(cfg, product):
     """``d`` from the product ``g * psi`` (the core multiplies in a registered stage)."""
-    return saturate(round_shift(product, cfg.surrogate_frac_bits), cfg.signal_bits)
+    return factor_saturate(cfg, factor_round(cfg, product))
+
+
+def factor_round(cfg, product):
+    """``round_shift(g * psi, surrogate_frac_bits)``: :func:`factor_from_product`'s first half
+    (the feedback pass registers it)."""
+    return round_shift(product, cfg.surrogate_frac_bits)
+
+
+def factor_saturate(cfg, rounded):
+    """``sat_sig`` of :func:`factor_round`'s value: :func:`factor_from_product`'s second half."""
+    return saturate(rounded, cfg.signal_bits)
 
 
 def factor_is_zero(cfg, product):
