@@ -8,7 +8,8 @@ from amaranth.hdl import Cat, Const, Mux, unsigned
 
 from golden.arith import smax, smin
 
-__all__ = ["fits_signed", "saturate", "saturate_unsigned", "decay", "round_shift", "round_half", "round_shift_var"]
+__all__ = ["fits_signed", "saturate", "saturate_unsigned", "decay", "round_shift", "round_half", "round_shift_var",
+           "one_hot_pick"]
 
 
 def fits_signed(x, bits):
@@ -61,3 +62,12 @@ def round_half(x, r, max_shift=31):
 def round_shift_var(x, r, max_shift=31):
     """``(x + (2**r >> 1)) >> r`` for a run-time shift amount ``r`` (a Value, 0..max_shift)."""
     return round_half(x, r, max_shift) >> r
+
+
+def one_hot_pick(pairs):
+    """The word whose select is high, of ``(select, word)`` pairs with at most one select
+    high (0 when none is): an AND-OR, with no priority chain and no select decode behind it."""
+    picked = 0
+    for select, word in pairs:
+        picked = picked | Mux(select, word, 0)
+    return picked

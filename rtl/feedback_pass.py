@@ -28,6 +28,7 @@ from .feedback import feedback_apply, feedback_decay, top_down_signal
 from .memories import group_select, lane, memory_shapes, read_request, valid_lanes
 from .multiplier import MULTIPLIER_KINDS, registered_product
 from .params import check_config
+from .arith import one_hot_pick
 from .update_rule import factor_is_zero, factor_round, factor_saturate
 from .write_port_mux import write_request
 
@@ -109,6 +110,7 @@ class FeedbackPass(wiring.Component):
         gnext = Signal.like(group, name="gnext")          # registered ``group + 1``
         m.d.sync += gnext.eq(group + 1)
         class_count = Signal(range(nout + 1), name="class_count")
+        class_1h = Signal(nout, name="class_1h")         # one-hot class_count (0 once it is nout)
         data_valid = Signal(name="data_valid")            # data stage valid
         data_class = Signal(range(nout), name="data_class")
         first = Signal(name="first")                      # data stage: first cycle of a group
@@ -210,7 +212,7 @@ class FeedbackPass(wiring.Component):
                     if read:
                         m.d.comb += [surrogate.en.eq(1), surrogate.addr.eq(g)]
                     gs = group_select(g, groups[l + 1])
-                    m.d.sync += [class_count.eq(0), data_valid.eq(0), word_valid.eq(0), first.eq(1), lsel.eq(l),
+                    m.d.sync += [class_count.eq(0), class_1h.eq(1), data_valid.eq(0), word_valid.eq(0), first.eq(1), lsel.eq(l),
                                  gv_word.eq(valid_lanes(cfg.sizes[l + 1], groups[l + 1], P).word_select(gs, P)),
                                  z_word.eq(noise[l].word_select(gs, P))]
                 with m.State(f"MP{l}_START"):      # a layer's first group
@@ -221,12 +223,15 @@ class FeedbackPass(wiring.Component):
                         m.d.sync += psi_word.eq(surrogate.data)
                     with m.If(class_count < nout):
                         m.d.comb += [feedback.en.eq(1), feedback.addr.eq((group << class_bits) | class_count)]
-                        m.d.sync += [class_count.eq(class_count + 1), data_class.eq(class_count)]
+                        m.d.sync += [class_count.eq(class_count + 1), class_1h.eq(class_1h << 1),
+                                     data_class.eq(class_count)]
                     # class class_count's values, for the data stage (data_class) next cycle;
-                    # in the first M pass the class unit has registered class k just then
-                    kpick = class_count[:class_bits] if nout > 1 else 0
-                    m.d.sync += [pick_e.eq(Array(self.error)[kpick]), pick_step.eq(Array(self.step)[kpick]),
-                                 pick_nstep.eq(Array(self.nstep)[kpick])]
+                    # in the first M pass the class unit has registered class k just then.
+                    # Picked by the one-hot class (an AND-OR, no decode of the count)
+                    def pick(values):
+                        return one_hot_pick((class_1h[k], values[k]) for k in range(nout))
+                    m.d.sync += [pick_e.eq(pick(self.error)), pick_step.eq(pick(self.step)),
+                                 pick_nstep.eq(pick(self.nstep))]
                     m.d.sync += [data_valid.eq(class_count < nout), first.eq(0),
                                  last_grp.eq(group == groups[l + 1] - 1)]
                     m.d.sync += [word_valid.eq(data_valid), word_class.eq(data_class), word_m.eq(m_rd),

@@ -24,13 +24,13 @@ from amaranth.utils import ceil_log2
 from golden.lanes import address_bits
 from golden.protocol import Mem, Op, Status, lr_shift_range
 
-from .arith import fits_signed
+from .arith import fits_signed, one_hot_pick
 from .learning_rates import RATE_BITS
 from .memories import group_select, memory_shapes, read_request
 from .params import check_config
 from .write_port_mux import write_request
 
-__all__ = ["HostAccess", "one_hot_pick"]
+__all__ = ["HostAccess"]
 
 
 def _widen(v, bits):
@@ -48,15 +48,6 @@ def _in_range(v, lo, hi):
     k = max(1, hi.bit_length())
     low = v.as_unsigned()[:k]
     return (v.as_unsigned()[k:] == 0) & (low >= lo) & (low <= hi)
-
-
-def one_hot_pick(pairs):
-    """The word whose select is high, of ``(select, word)`` pairs with at most one select
-    high (0 when none is): an AND-OR, with no priority chain behind it."""
-    picked = 0
-    for select, word in pairs:
-        picked = picked | Mux(select, word, 0)
-    return picked
 
 
 class HostAccess(wiring.Component):
