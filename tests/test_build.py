@@ -157,8 +157,8 @@ def test_seeds_summary_line():
 
 def test_build_default_config(tmp_path):
     """The README's build command (default configuration, 85F, 50 MHz): it places, routes,
-    meets 50 MHz (64.3 MHz measured with router2, the 85F's default, before the DSP output
-    registers; 102.2 at a 100 MHz target with --router router1, results/fpga/) and says so.  About eight minutes: the one bitstream
+    meets 50 MHz (router2, the 85F's default; at a 100 MHz target with --router router1 the
+    four seeds 0-3 give 104.9 to 109.5 MHz, results/fpga/) and says so.  About eight minutes: the one bitstream
     CI builds."""
     out = tmp_path / "b"
     proc = subprocess.run([sys.executable, "-m", "rtl.build", "--board", "ulx3s", "--out", str(out)],
