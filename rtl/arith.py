@@ -9,7 +9,7 @@ from amaranth.hdl import Cat, Const, Mux, unsigned
 from golden.arith import smax, smin
 
 __all__ = ["fits_signed", "saturate", "saturate_unsigned", "decay", "round_shift", "round_half", "round_shift_var",
-           "one_hot_pick"]
+           "one_hot_pick", "widen", "in_small_range"]
 
 
 def fits_signed(x, bits):
@@ -71,3 +71,20 @@ def one_hot_pick(pairs):
     for select, word in pairs:
         picked = picked | Mux(select, word, 0)
     return picked
+
+
+def widen(v, bits):
+    """``v`` extended to ``bits`` bits by its shape (sign-extended if signed), as an
+    unsigned value: a wire, no logic."""
+    pad = bits - len(v)
+    return Cat(v, v[-1].replicate(pad) if v.shape().signed else Const(0, pad))
+
+
+def in_small_range(v, lo, hi):
+    """``lo <= v <= hi`` for constants ``0 <= lo``: a zero test of ``v``'s high bits and
+    compares of the few low ones, instead of two compares as wide as ``v``."""
+    if hi < lo:
+        return Const(0, 1)
+    k = max(1, hi.bit_length())
+    low = v.as_unsigned()[:k]
+    return (v.as_unsigned()[k:] == 0) & (low >= lo) & (low <= hi)

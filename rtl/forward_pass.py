@@ -29,7 +29,7 @@ from amaranth.utils import ceil_log2
 from golden.lanes import address_bits
 
 from .arith import saturate
-from .memories import NetworkRegisters, group_select, lane, memory_shapes, read_request
+from .memories import NetworkRegisters, PassMemory, group_select, lane, memory_shapes, read_request
 from .neuron import fire, fire_level, reset_leak_decay, soft_reset, surrogate_distance, surrogate_from_distance
 from .params import check_config
 from .pass_control import PassControl
@@ -37,17 +37,6 @@ from .trace import trace_add_spike, trace_decay
 from .write_port_mux import write_request
 
 __all__ = ["ForwardPass"]
-
-
-class _Memory:
-    """A memory as the pass sees it: its read request (``data``, ``read``) and write request."""
-
-    def __init__(self, reads, writes, name):
-        self.req, self.wr = getattr(reads, name, None), getattr(writes, name, None)
-        self.data = self.req.data if self.req is not None else None
-
-    def read(self, m, addr):
-        m.d.comb += [self.req.en.eq(1), self.req.addr.eq(addr)]
 
 
 class ForwardPass(wiring.Component):
@@ -118,7 +107,7 @@ class ForwardPass(wiring.Component):
         m = Module()
         self.regs = regs = NetworkRegisters(cfg)
         self.passes = PassControl(m, cfg, regs)
-        mem = {name: _Memory(self.reads, self.writes, name) for name in (*self.read_names, *self.write_names)}
+        mem = {name: PassMemory(self.reads, self.writes, name) for name in (*self.read_names, *self.write_names)}
         self.weights = [mem[f"weights_{l}"] for l in range(L)] + [mem["readout"]]
         self.membrane = [mem[f"membrane_{l}"] for l in range(L)]
         self.surrogate = [mem[f"surrogate_{l}"] for l in range(L)]
@@ -176,11 +165,9 @@ class ForwardPass(wiring.Component):
         cycles, or the next layer's START and first ACC cycle) only read the next group's
         words, so no cycle is added."""
         cfg, ps, P, mb, tb = self.cfg, self.passes, self.cfg.lanes, self.cfg.membrane_bits, self.cfg.trace_bits
-        # the firing levels V_th - noise, registered in every cycle: the sample's train flag
-        # and the noise bits hold still from ACC's second cycle to the end of FIN (the LFSRs
-        # step after FIN; the antithetic bank's held signs load in ACC), so FIN compares with
-        # registers next to the accumulators instead of signals from the sequencer and the
-        # noise bank through a multiplexer
+        # the firing levels V_th - noise, registered in every cycle beside the accumulators:
+        # the train flag and noise bits hold still from ACC's second cycle to the end of FIN
+        # (the LFSRs step after FIN; the antithetic bank's held signs load in ACC)
         level = [Signal(signed(mb + 1), name=f"fire_level_{p}", reset_less=True) for p in range(P)]
         m.d.sync += [level[p].eq(fire_level(cfg, self.train, self.lfsr_bits[p])) for p in range(P)]
         for p in range(P):
@@ -246,11 +233,9 @@ class ForwardPass(wiring.Component):
             # the membrane's word 0 ahead all the while
             with m.State(f"{name}_START"):
                 m.d.sync += ps.settled.eq(1)
-                # the scan loads and the group starts in every START cycle (nothing takes
-                # from the scan or uses the group's registers here), so that their enables,
-                # which reach every queue register and the words of the group, are the
-                # state bit alone; the load in the cycle that leaves START is the one ACC
-                # walks, and ``primed`` reaches only the state
+                # the scan loads and the group starts in every START cycle (harmless here), so
+                # their wide enables are the state bit alone and ``primed`` reaches only the
+                # state; the load in the cycle that leaves START is the one ACC walks
                 m.d.comb += ps.fwd_scan.load.eq(1)
                 if not out_layer:
                     self.membrane[l].read(m, 0)            # the membrane word read ahead: group 0

@@ -16,7 +16,7 @@ lane of the write data and enables only its own lane (the block RAMs' byte enabl
 is read, patched and written back.  The semantics are :class:`golden.command_model.CoreModel`'s.
 """
 
-from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed
+from amaranth.hdl import Cat, Module, Mux, Signal, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
@@ -24,30 +24,13 @@ from amaranth.utils import ceil_log2
 from golden.lanes import address_bits
 from golden.protocol import Mem, Op, Status, lr_shift_range
 
-from .arith import fits_signed, one_hot_pick
+from .arith import fits_signed, in_small_range, one_hot_pick, widen
 from .learning_rates import RATE_BITS
 from .memories import group_select, memory_shapes, read_request
 from .params import check_config
 from .write_port_mux import write_request
 
 __all__ = ["HostAccess"]
-
-
-def _widen(v, bits):
-    """``v`` extended to ``bits`` bits by its shape (sign-extended if signed), as an
-    unsigned value: a wire, no logic."""
-    pad = bits - len(v)
-    return Cat(v, v[-1].replicate(pad) if v.shape().signed else Const(0, pad))
-
-
-def _in_range(v, lo, hi):
-    """``lo <= v <= hi`` for a signed ``v`` and ``0 <= lo``: a zero test of the high bits and
-    compares of the few low ones, instead of two compares as wide as ``v``."""
-    if hi < lo:
-        return Const(0, 1)
-    k = max(1, hi.bit_length())
-    low = v.as_unsigned()[:k]
-    return (v.as_unsigned()[k:] == 0) & (low >= lo) & (low <= hi)
 
 
 class HostAccess(wiring.Component):
@@ -179,7 +162,7 @@ class HostAccess(wiring.Component):
             (Mem.BASELINE, row_lt(nout) & col_eq(0), True, fits_signed(wval, ob)),
             (Mem.LFSR, row_lt(P) & col_eq(0), True, lfsr_ok),
             (Mem.PARAM, row_lt(2) & col_eq(0), True,
-             Mux(addr_row == 0, _in_range(wval, hlo, hhi), _in_range(wval, rlo, rhi))),
+             Mux(addr_row == 0, in_small_range(wval, hlo, hhi), in_small_range(wval, rlo, rhi))),
         ]
         hidden_entry = Cat(*(col_eq(l) & row_lt(sizes[l + 1]) for l in range(L))).any()
         checks += [(Mem.MEMBRANE, hidden_entry, False, 0), (Mem.SPIKE, hidden_entry, False, 0),
@@ -282,7 +265,7 @@ class HostAccess(wiring.Component):
         def extended(word, kind):
             bits, signed_ = kind
             lanes = [word[p * bits:(p + 1) * bits] for p in range(P)]
-            return Cat(*(_widen(v.as_signed() if signed_ else v, lw) for v in lanes))
+            return Cat(*(widen(v.as_signed() if signed_ else v, lw) for v in lanes))
         host_src = Signal(len(sources), name="host_src")
         acc_word = Signal(P * lw, name="acc_word", reset_less=True)
         m.d.sync += host_src.eq(Cat(*(cond for cond, _ in sources)))
@@ -297,12 +280,12 @@ class HostAccess(wiring.Component):
         m.d.sync += mem_word.eq(Cat(*(msel[k] for k in (*(Mem.W1 + l for l in range(L)), *(Mem.M1 + l for l in range(L)),
                                                         Mem.W_OUT, Mem.MEMBRANE, Mem.TRACE, Mem.SPIKE))).any())
         with m.If(stage[2]):
-            m.d.sync += self.value.eq(one_hot_pick([(msel[Mem.BASELINE], _widen(host_base, 32)),
-                                                    (msel[Mem.LFSR], _widen(host_lfsr, 32)),
-                                                    (msel[Mem.PARAM], _widen(host_param, 32))]))
+            m.d.sync += self.value.eq(one_hot_pick([(msel[Mem.BASELINE], widen(host_base, 32)),
+                                                    (msel[Mem.LFSR], widen(host_lfsr, 32)),
+                                                    (msel[Mem.PARAM], widen(host_param, 32))]))
         with m.If(stage[4] & mem_word):
             lane = one_hot_pick((row_lane[p], acc_word[p * lw:(p + 1) * lw]) for p in range(P))
-            m.d.sync += self.value.eq(_widen(lane.as_signed(), 32))
+            m.d.sync += self.value.eq(widen(lane.as_signed(), 32))
         # what the formal checks (sim/formal_core.py) look at: the registers that must hold
         # at most one high bit (a one-hot code, or 0 when idle)
         self.observed = {"one_hot": {"acc_stage": stage, "msel": msel, "row_lane": row_lane,

@@ -29,7 +29,7 @@ from golden.lanes import address_bits, pack_matrix
 from .read_port_mux import ReadPortMux, read_port_request
 from .write_port_mux import WritePortMux
 
-__all__ = ["LaneMemory", "CoreMemories", "NetworkRegisters", "READERS", "WRITERS", "group_select", "lane",
+__all__ = ["LaneMemory", "PassMemory", "CoreMemories", "NetworkRegisters", "READERS", "WRITERS", "group_select", "lane",
            "memory_shapes", "read_request", "valid_lanes"]
 
 WRITERS = {
@@ -174,6 +174,18 @@ class LaneMemory:
         without ``readers``."""
         assert self.readers is None
         m.d.comb += [self.rd.addr.eq(addr), self.live.eq(1)]
+
+
+class PassMemory:
+    """A memory as a pass sees it: its read request (``data``, ``read``) and write request
+    (``wr``), either of them ``None`` when the pass has none."""
+
+    def __init__(self, reads, writes, name):
+        self.req, self.wr = getattr(reads, name, None), getattr(writes, name, None)
+        self.data = self.req.data if self.req is not None else None
+
+    def read(self, m, addr):
+        m.d.comb += [self.req.en.eq(1), self.req.addr.eq(addr)]
 
 
 class CoreMemories:

@@ -51,3 +51,10 @@ def test_build_finds_the_ulx3s_through_its_entry_point():
     assert board.devices == ("12F", "25F", "45F", "85F")
     with pytest.raises(ValueError, match="board must be"):
         find_board("no-such-board")
+
+
+def test_every_gateware_module_stays_under_300_lines():
+    """One idea per module: a unit of the core that outgrows 300 lines is two units."""
+    long = {str(p.relative_to(ROOT)): n for p in sorted((ROOT / "rtl").glob("*.py"))
+            if (n := len(p.read_text().splitlines())) >= 300}
+    assert not long, f"split these gateware modules (lines): {long}"
