@@ -176,8 +176,8 @@ def _rejected_no_effect(m, cfg, dut, obs, head_take, error_header):
 # state register directly, as a hand-written state machine could.
 MUTATIONS = (
     ("rsp_stable", "the response header changes with the command stream's valid", "rtl.sequencer",
-     "o_stream.payload.eq(Mux(resp_idx == 0, hdr, data[:32]))",
-     "o_stream.payload.eq(Mux(resp_idx == 0, hdr ^ i_stream.valid, data[:32]))"),
+     "o_stream.payload.eq(Mux(resp_hdr, hdr, data[:32]))",
+     "o_stream.payload.eq(Mux(resp_hdr, hdr ^ i_stream.valid, data[:32]))"),
     ("answered_once", "an answer runs one word past the count its header announces", "rtl.sequencer",
      "with m.If(resp_idx == resp_count):", "with m.If(resp_idx == resp_count + 1):"),
     ("answered_once", "the sequencer misses the end of a WRITE or of a failing READ (never answered)",
