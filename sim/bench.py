@@ -285,8 +285,8 @@ def main(argv=None):
         help="run rtl.build for this configuration first and take its Fmax (5 to 10 minutes)")
     add("--device", choices=DEVICES, default="85F",
         help="ECP5 size of the default summary and of --build (default 85F)")
-    add("--freq", type=float, default=50.0, metavar="MHZ",
-        help="clock target of --build in MHz (default 50)")
+    add("--freq", type=float, default=None, metavar="MHZ",
+        help="clock target of --build in MHz (default: rtl.build's for the device)")
     add("--baud", type=int, default=None,
         help="UART baud rate of the link bound (default the bitstream's, 1000000)")
     add("--sweep-lanes", default="4,8,16", metavar="P,P,...",
