@@ -3,8 +3,9 @@ feedback step ``(o_k - b_k) >> s``, its negation and the new baseline ``b_k``, o
 cycle, and the hand-over of the readout update's jobs.
 
 The twin of the error and baseline lines of :meth:`golden.core.FixedCore._step`
-(``golden/error.py``, ``golden/feedback.py``).  Stage A picks ``o_k`` (a counter resting at
-class 0, so class 0 is picked in ``STEP_END`` itself) and registers it with
+(``golden/error.py``, ``golden/feedback.py``).  Stage A takes ``o_0`` from the readout in
+``STEP_END`` itself and ``o_1 ..`` from a ring of copies made then and turned once per
+class (a counter resting at class 0 tracks k), and registers ``o_k`` with
 ``2**s - 1 - o_k`` and "k is the label"; stage B (a one-hot cursor) makes ``e_k``, the step,
 its negation as ``(b_k + 2**s - 1 - o_k) >> s`` (one addition) and the new ``b_k``.  The
 baselines are a ring that turns once per class: stage B always reads ``b[0]`` and its
