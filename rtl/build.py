@@ -5,6 +5,7 @@ Example::
     python -m rtl.build --board ulx3s                      # 85F, config digits, 100 MHz
     python -m rtl.build --board ulx3s --device 25F --freq 40 --out build/small
     python -m rtl.build --board ulx3s --freq 100 --seeds 0-3   # four placements, keep the best
+    python -m rtl.build --board ulx3s --lanes 32                # 32 neurons per cycle (85F)
     python -m rtl.build --board ulx3s --resident digits       # with the data set store on board
 
 Stages (one progress line each): elaborate (Amaranth -> RTLIL, LPF and scripts), yosys
@@ -26,7 +27,7 @@ log) and ``summary.json``::
 
     {"board", "device", "config", "target_mhz", "pll_mhz", "fmax_mhz", "timing_met",
      "placed", "utilization": {"LUT4": {"used", "available"}, "FF": ..., "EBR": ...,
-     "MULT18": ...}, "nextpnr": {"router", "seed"}, "seeds": [{"seed", "fmax_mhz",
+     "MULT18": ...}, "nextpnr": {"router", "seed"}, "lanes", "seeds": [{"seed", "fmax_mhz",
      "timing_met", "placed"}, ...] (with --seeds), "seconds": {"elaborate", "yosys",
      "nextpnr", "ecppack", "total"}, "bitstream" (relative to the folder), "pass"}
 
@@ -132,9 +133,11 @@ def _nextpnr_for_seed(argv, out, seed, env):
 
 def build(board="ulx3s", device="85F", config="digits", freq_mhz=None, out=None, *,
           quiet=False, cfg=None, baud=None, seed=None, seeds=None, jobs=None, abc9=True,
-          router=None, resident=None):
+          router=None, resident=None, lanes=None):
     """Run the whole flow; returns the summary dictionary (also written to summary.json).
 
+    ``lanes`` overrides the preset's lane count P (neurons per memory word, one arithmetic
+    lane each: cycles per time step fall about as 1/P, lanes cost LUTs and multipliers).
     ``seeds`` (a list) places and routes once per nextpnr seed, ``jobs`` at a time (default:
     the machine's cores, at most 2), and keeps the best placement; ``seed`` is one seed.
     Raises :class:`ToolMissing` when a YoWASP tool is not installed.
@@ -147,13 +150,14 @@ def build(board="ulx3s", device="85F", config="digits", freq_mhz=None, out=None,
         raise ValueError(f"router must be one of {ROUTERS}, got {router!r}")
     if seed is not None and seeds is not None:
         raise ValueError("give seed or seeds, not both")
-    tools = find_tools()
     if device not in board_obj.devices:
         raise ValueError(f"device must be one of {board_obj.devices} for board {board}, got {device!r}")
-    cfg = cfg or preset(config)
+    cfg = cfg or preset(config, **({"lanes": lanes} if lanes is not None else {}))
+    tools = find_tools()
     rows = resident_rows(resident) if resident else None
     check_fit(board_obj, device, cfg, rows)
-    suffix = f"-resident-{resident}" if resident else ""
+    suffix = f"-p{cfg.lanes}" if cfg.lanes != PRESETS[config].lanes else ""
+    suffix += f"-resident-{resident}" if resident else ""
     out = Path(out or f"build/{board}-{device}-{config}{suffix}").resolve()
     out.mkdir(parents=True, exist_ok=True)
     for stale in ("report.json", "top.bit", "summary.json", "top.json", "top.config", "top.tim"):
@@ -161,7 +165,7 @@ def build(board="ulx3s", device="85F", config="digits", freq_mhz=None, out=None,
     seconds = {}
 
     t0 = time.perf_counter()
-    _progress(f"[1/4] elaborate: {board} {device}, config {config}, {freq_mhz:g} MHz -> {out}", quiet)
+    _progress(f"[1/4] elaborate: {board} {device}, config {config}, P = {cfg.lanes}, {freq_mhz:g} MHz -> {out}", quiet)
     platform = board_obj.platform(device)
     top = board_obj.top(cfg, freq_hz=freq_mhz * 1e6, baud=baud,
                         **({"resident": rows} if rows else {}))
@@ -234,6 +238,7 @@ def build(board="ulx3s", device="85F", config="digits", freq_mhz=None, out=None,
     # relative to the build folder (summary.json sits beside it): no machine path in a summary
     s["bitstream"] = "top.bit" if (out / "top.bit").is_file() else None
     s["nextpnr"] = {"router": router, "seed": seed}
+    s["lanes"] = cfg.lanes
     if rows:
         s["resident"] = {"data": resident, "n_train": rows[0], "n_test": rows[1]}
     if per_seed:
@@ -259,6 +264,9 @@ def main(argv=None):
                    help="core clock target in MHz; the PLL makes the closest reachable "
                         "frequency and timing is checked against it (default 100 on the 85F, "
                         "50 on the others and with --resident)")
+    p.add_argument("--lanes", type=int, default=None, metavar="P",
+                   help="lane count P, a power of two up to 32 (default: the preset's, 8); the "
+                        "build folder gets a -p<P> suffix")
     p.add_argument("--baud", type=int, default=None,
                    help="UART baud rate of the host link (default 1000000)")
     p.add_argument("--seed", type=int, default=None, help="nextpnr placement seed")
@@ -282,7 +290,7 @@ def main(argv=None):
         seeds = parse_seeds(args.seeds) if args.seeds is not None else None
         s = build(args.board, args.device, args.config, args.freq, args.out, quiet=args.quiet,
                   baud=args.baud, seed=args.seed, seeds=seeds, jobs=args.jobs, router=args.router,
-                  resident=args.resident)
+                  resident=args.resident, lanes=args.lanes)
     except ToolMissing as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

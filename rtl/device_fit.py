@@ -1,11 +1,18 @@
-"""Will a design fit the device?  Block-RAM estimates checked before synthesis, and the data
-set store's rows for a resident build (``python -m rtl.build --resident DATA``)."""
+"""Will a design fit the device?  Block-RAM and multiplier counts checked before synthesis,
+and the data set store's rows for a resident build (``python -m rtl.build --resident DATA``)."""
 
 from golden.config import ebr_estimate
 
 from .dataset_store import ebr_estimate as store_ebr
 
-__all__ = ["resident_rows", "check_fit"]
+__all__ = ["resident_rows", "mult18_count", "check_fit"]
+
+
+def mult18_count(cfg):
+    """MULT18X18D multipliers of the core: one per lane in each of the feedback pass
+    (``M e`` and ``g psi`` share it) and the two update engines (hidden, readout), so ``3 P``
+    whatever the layer sizes (the 85F builds report 24 at P = 8 and 96 at P = 32)."""
+    return 3 * cfg.lanes
 
 
 def resident_rows(data):
@@ -17,8 +24,13 @@ def resident_rows(data):
 
 
 def check_fit(board_obj, device, cfg, resident=None):
-    """Refuse, before synthesis, a design whose block RAMs exceed the device's (estimates of
-    :func:`golden.config.ebr_estimate` plus one, and of the store)."""
+    """Refuse, before synthesis, a design whose multipliers (:func:`mult18_count`) or block
+    RAMs exceed the device's (estimates of :func:`golden.config.ebr_estimate` plus one, and of
+    the store).  Returns the block RAMs needed (None when the board does not say)."""
+    mults = getattr(board_obj, "mult18", {}).get(device)
+    if mults is not None and mult18_count(cfg) > mults:
+        raise ValueError(f"the design does not fit the {device}: lanes = {cfg.lanes} needs "
+                         f"{mult18_count(cfg)} multipliers (3 per lane), the device has {mults}")
     available = getattr(board_obj, "ebr", {}).get(device)
     if available is None:
         return None

@@ -20,7 +20,8 @@ Stages (one progress line each on stderr, then a summary on stdout):
    input words + forward-pass words + the slowest memory's learning words.
 2. **Fmax.**  From a ULX3S build summary: ``--summary PATH``, or ``--build`` (runs
    :func:`rtl.build.build`), or ``build/ulx3s-<device>-<config>/summary.json`` when the
-   configuration is an unmodified preset.  Without one, Fmax and every chip rate are null.
+   configuration is an unmodified preset (``...-<config>-p<P>/`` at another ``--lanes``, as
+   ``rtl.build --lanes`` names it); a summary built at another P is refused.  Without one, Fmax and every chip rate are null.
    Chip rate = ``fmax_hz / cycles_per_sample``.
 3. **Link.**  The bytes one training sample costs on the UART, from the real packet encoding
    (:mod:`boards.ulx3s.protocol`): the host's CMD packet(s) holding START, the STEP commands
@@ -130,8 +131,11 @@ def read_fmax(path):
 
 def _fmax(cfg, args):
     """Fmax in MHz (or None), where it came from, and a note for the reader."""
-    is_preset = cfg.with_(seed=PRESETS[cfg.name].seed) == PRESETS[cfg.name]
-    default = Path("build") / f"ulx3s-{args.device}-{cfg.name}" / "summary.json"
+    base = PRESETS[cfg.name]
+    # a preset at another lane count is built by rtl.build --lanes into <folder>-p<P>
+    is_preset = cfg.with_(seed=base.seed, lanes=base.lanes) == base
+    lanes = "" if cfg.lanes == base.lanes else f"-p{cfg.lanes}"
+    default = Path("build") / f"ulx3s-{args.device}-{cfg.name}{lanes}" / "summary.json"
     if args.build:
         from rtl.build import build
         digest = hashlib.sha1(json.dumps(cfg.to_dict()).encode()).hexdigest()[:8]
@@ -145,6 +149,9 @@ def _fmax(cfg, args):
     if not path.is_file():
         return None, None, f"no Fmax: {path} does not exist (run with --build, or give --summary)"
     fmax, summary = read_fmax(path)
+    if summary.get("lanes", base.lanes) != cfg.lanes:     # summaries before --lanes: the preset's P
+        return None, None, (f"no Fmax: {path} is a build with P = {summary.get('lanes', base.lanes)}, "
+                            f"this benchmark runs P = {cfg.lanes}")
     note = _timing_note(summary)
     # A summary does not record the sources it was built from; its age is the next best hint.
     root = Path(__file__).resolve().parent.parent

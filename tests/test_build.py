@@ -66,7 +66,7 @@ def test_cli_help():
     out = subprocess.run([sys.executable, "-m", "rtl.build", "--help"], capture_output=True,
                          text=True, check=True).stdout
     for word in ("--device", "--config", "--freq", "--out", "12F", "85F", "summary.json",
-                 "ecppack", "--router", "router1", "--seeds", "--jobs"):
+                 "ecppack", "--router", "router1", "--seeds", "--jobs", "--lanes"):
         assert word in out
 
 
@@ -165,7 +165,7 @@ def test_build_default_config(tmp_path):
                           capture_output=True, text=True)
     s = json.loads((out / "summary.json").read_text())
     _check_summary(s, out, "85F", "digits")
-    assert s["target_mhz"] == 100.0 and s["nextpnr"]["router"] == "router1"
+    assert s["target_mhz"] == 100.0 and s["nextpnr"]["router"] == "router1" and s["lanes"] == 8
     assert s["timing_met"] == (s["fmax_mhz"] >= 100.0)
     assert s["timing_met"] and s["pass"], s
     assert proc.returncode == 0, proc.stdout + proc.stderr

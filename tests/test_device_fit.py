@@ -29,3 +29,21 @@ def test_build_refuses_mnist_on_the_25F_before_synthesis(capsys, tmp_path):
     err = capsys.readouterr().err
     assert "does not fit the 25F" in err and "the device has 56" in err
     assert not (tmp_path / "b" / "top.il").exists()
+
+
+def test_lanes_the_multipliers_cannot_serve_are_refused():
+    board = find_board("ulx3s")
+    assert check_fit(board, "85F", preset("digits", lanes=32), None) == 46 + 1
+    assert check_fit(board, "25F", preset("digits", lanes=8), None) == 17
+    with pytest.raises(ValueError, match=r"does not fit the 25F: lanes = 16 needs 48 multipliers "
+                                         r"\(3 per lane\), the device has 28"):
+        check_fit(board, "25F", preset("digits", lanes=16), None)
+
+
+def test_build_refuses_a_bad_lane_count_before_synthesis(capsys, tmp_path):
+    assert main(["--board", "ulx3s", "--lanes", "12", "--out", str(tmp_path / "b"), "--quiet"]) == 1
+    assert "lanes must be a power of two" in capsys.readouterr().err
+    assert main(["--board", "ulx3s", "--device", "25F", "--lanes", "16",
+                 "--out", str(tmp_path / "b"), "--quiet"]) == 1
+    assert "lanes = 16 needs 48 multipliers" in capsys.readouterr().err
+    assert not (tmp_path / "b" / "top.il").exists()

@@ -267,6 +267,31 @@ def test_host_refuses_a_bitstream_of_other_gateware():
         _check_device(host, small_cfg())
 
 
+def test_host_lanes_flag_trains_as_golden_train_at_that_lane_count(capsys):
+    """``--lanes 32`` (a bitstream of ``rtl.build --lanes 32``): the lane count moves the noise
+    streams (one LFSR per lane), so the host must train the P = 32 golden model."""
+    from boards.ulx3s.host import main
+    from tools.train import train
+
+    ref = train("digits", "opzo", "fixed", epochs=2, limit_train=30, limit_val=20, limit_test=15,
+                test=True, progress=False, lr_decay_epochs=(1,), overrides={"lanes": 32})
+    p8 = train("digits", "opzo", "fixed", epochs=2, limit_train=30, limit_val=20, limit_test=15,
+               test=True, progress=False, lr_decay_epochs=(1,))
+    assert ref["history"] != p8["history"]
+    assert main(["train", "--sim", "--lanes", "32", "--data", "digits", "--epochs", "2",
+                 "--limit-train", "30", "--limit-val", "20", "--limit-test", "15", "--test",
+                 "--no-progress", "--lr-decay-epochs", "1"]) == 0
+    assert_same_epochs(capsys.readouterr().out.splitlines(), ref)
+
+
+def test_host_refuses_a_bitstream_of_another_lane_count():
+    from boards.ulx3s.host import LinkFailure, OpzoHost, SimTransport, _check_device
+
+    host = OpzoHost(SimTransport(small_cfg()))
+    with pytest.raises(LinkFailure, match="'lanes': 4"):
+        _check_device(host, small_cfg().with_(lanes=4))
+
+
 def test_host_train_seed_5_on_seed_0_board_matches_golden_train(capsys):
     """``host train --seed 5`` against a simulated seed-0 bitstream trains from seed 5's
     state: the same per-epoch accuracies as tools.train with seed 5; with --keep-state it

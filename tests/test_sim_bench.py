@@ -54,7 +54,7 @@ def tiny(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("bench")
     summary = tmp / "summary.json"
     summary.write_text(json.dumps({"fmax_mhz": FMAX_MHZ, "timing_met": True, "device": "85F",
-                                   "config": "digits", "pll_mhz": FMAX_MHZ}))
+                                   "config": "digits", "pll_mhz": FMAX_MHZ, "lanes": 2}))
     # Sweep points equal to the main configuration reuse its measurement (no extra build).
     rc = main(TINY + ["--summary", str(summary), "--baud", str(BAUD), "--sweep-lanes", "2",
                       "--sweep-hidden", "8", "--build-dir", str(tmp / "build"),
@@ -135,6 +135,20 @@ def test_without_summary_the_chip_rates_are_null(tiny, capsys):
         assert q[key] is None, key
     assert q["link_samples_per_second"] > 0 and q["baud"] == 1_000_000
     assert "n/a: no Fmax" in out and "unmodified preset" in out
+
+
+def test_a_build_at_another_lane_count_gives_no_fmax(tiny, capsys):
+    """The Fmax of a P = 8 build is not that of a P = 2 core: the summary is refused."""
+    r, tmp = tiny
+    other = tmp / "p8.json"
+    other.write_text(json.dumps({"fmax_mhz": FMAX_MHZ, "timing_met": True, "device": "85F",
+                                 "config": "digits", "pll_mhz": FMAX_MHZ, "lanes": 8}))
+    capsys.readouterr()
+    assert main(TINY + ["--no-sweep", "--summary", str(other), "--build-dir", str(tmp / "build"),
+                        "--json", str(tmp / "p8bench.json")]) == 0
+    q = json.loads((tmp / "p8bench.json").read_text())
+    assert q["fmax_mhz"] is None and q["chip_samples_per_second"] is None
+    assert "P = 8" in capsys.readouterr().out
 
 
 def test_link_bytes_match_the_packet_format():

@@ -29,6 +29,8 @@ class ULX3SBoard:
 
     # DP16KD block RAMs per ECP5 size (Lattice ECP5 family data sheet)
     ebr = {"12F": 56, "25F": 56, "45F": 108, "85F": 208}
+    # MULT18X18D multipliers per ECP5 size (same data sheet)
+    mult18 = {"12F": 28, "25F": 28, "45F": 72, "85F": 156}
 
     def top(self, cfg, *, freq_hz, baud=None, resident=None):
         """The board's top level around the core (PLL, host link, LEDs, reset);

@@ -9,6 +9,7 @@ Examples::
     python -m boards.ulx3s.host dump  --port /dev/ttyUSB0 --out ckpt.npz
     python -m boards.ulx3s.host load  --port /dev/ttyUSB0 --ckpt ckpt.npz
     python -m boards.ulx3s.host train --port /dev/ttyUSB0 --data digits --resident --epochs 5
+    python -m boards.ulx3s.host train --port /dev/ttyUSB0 --data digits --lanes 32  # rtl.build --lanes 32
 
 ``--sim`` replaces the serial port by :class:`SimTransport` (the link model in front of the
 golden model), which runs everything without a board.  Samples are encoded exactly as
@@ -40,6 +41,8 @@ __all__ = ["Transport", "SerialTransport", "SimTransport", "OpzoHost", "LinkFail
 def _config(args):
     from golden.config import preset
     extra = {"encoding": "lfsr_rate"} if args.resident else {}
+    if args.lanes is not None:
+        extra["lanes"] = args.lanes
     return preset(args.config or args.data, seed=args.seed, **extra)
 
 
@@ -65,7 +68,8 @@ def _check_device(host, cfg):
         raise LinkFailure(f"the bitstream was built from another configuration than {cfg.name!r} "
                           f"(gateware fingerprint 0x{info['gateware_fingerprint']:08x}, expected "
                           f"0x{gateware_fingerprint(cfg):08x}: a width, shift or size differs); "
-                          f"build it with python -m rtl.build --config {cfg.name}")
+                          f"build it with python -m rtl.build --config {cfg.name} "
+                          f"--lanes {cfg.lanes}")
     return info
 
 
@@ -200,6 +204,8 @@ def main(argv=None):
     p.add_argument("--data", choices=DATASETS, default="digits")
     p.add_argument("--config", choices=sorted(PRESETS), default=None,
                    help="the bitstream's configuration preset (default: named like --data)")
+    p.add_argument("--lanes", type=int, default=None, metavar="P",
+                   help="the bitstream's lane count (rtl.build --lanes; default the preset's)")
     p.add_argument("--seed", type=int, default=0,
                    help="encoding/order seed, and for train the configuration seed whose initial "
                         "state training starts from (written to the board when the bitstream's "
