@@ -33,6 +33,9 @@ Stages (one progress line each on stderr, then a summary on stdout):
    on the same configuration.
 5. **Sweep.**  Cycles per step and bound for each ``--sweep-lanes`` P (at the configuration's
    hidden sizes) and each ``--sweep-hidden`` size (every hidden layer, at the configuration's P).
+   With ``--sweep-summaries`` (``rtl.build`` summaries, matched to the points by their
+   ``lanes``), each lane point also gets its build's Fmax, timing, LUT4/FF/EBR/MULT18 and the
+   chip rate at that Fmax: cycles, clock and cost against P in one table.
 6. **Resident** (``--resident``).  The resident system (:mod:`rtl.resident_core`: store,
    order, feeder, core, counter) under cocotb/Verilator (:mod:`sim.cocotb_resident`, every
    answer and the core state checked against golden/resident_model.py): the data set's
@@ -167,6 +170,21 @@ def _timing_note(summary):
             f"{summary.get('config', '?')}; target {summary.get('pll_mhz', '?')} MHz {met}")
 
 
+def _lane_summaries(text, preset_lanes):
+    """``{P: (path, summary)}`` from comma-separated ``rtl.build`` summaries (a summary without
+    a ``lanes`` field is of the preset's P); two summaries of one P are refused."""
+    found = {}
+    for path in filter(None, (t.strip() for t in text.split(","))):
+        if not Path(path).is_file():
+            raise ValueError(f"sweep-summaries: {path} does not exist")
+        _, summary = read_fmax(path)
+        lanes = summary.get("lanes", preset_lanes)
+        if lanes in found:
+            raise ValueError(f"sweep-summaries: {found[lanes][0]} and {path} are both P = {lanes}")
+        found[lanes] = (path, summary)
+    return found
+
+
 def _sweep_configs(cfg, lanes, hidden):
     """``[(axis, config)]``: P varied at the configuration's hidden sizes, then hidden sizes
     (all layers) varied at its P."""
@@ -226,6 +244,15 @@ def run(cfg, args):
         sweep.append({"axis": axis, **{key: row[key] for key in (
             "lanes", "hidden", "cycles_per_timestep", "bound_cycles_per_timestep",
             "cycles_ratio_to_bound", "cycles_per_sample")}})
+        built = args.sweep_summaries.get(point.lanes) if axis == "lanes" else None
+        if built:
+            path, summary = built
+            fmax_p = summary.get("fmax_mhz")
+            sweep[-1]["build"] = {
+                "summary": path, "fmax_mhz": fmax_p, "timing_met": summary.get("timing_met"),
+                "target_mhz": summary.get("target_mhz"),
+                "utilization": {k: u["used"] for k, u in summary.get("utilization", {}).items()},
+                "chip_samples_per_second": fmax_p * 1e6 / row["cycles_per_sample"] if fmax_p else None}
     resident = {}
     if args.resident:
         ds = load_dataset(cfg.name)
@@ -300,6 +327,9 @@ def main(argv=None):
         help="lane counts of the sweep, at the configuration's hidden sizes (default 4,8,16)")
     add("--sweep-hidden", default="32,64,128", metavar="N,N,...",
         help="hidden sizes of the sweep (every layer), at the configuration's P (default 32,64,128)")
+    add("--sweep-summaries", default="", metavar="PATH,PATH,...",
+        help="rtl.build summary.json files of builds at the swept lane counts (matched by "
+             "their lanes): Fmax and resources beside the lane sweep")
     add("--no-sweep", dest="sweep", action="store_false",
         help="skip the sweep (each sweep point is one more Verilator build)")
     add("--simulator", choices=("verilator", "icarus"),
@@ -323,6 +353,7 @@ def main(argv=None):
             raise ValueError(f"baud must be >= 1, got {args.baud}")
         args.sweep_lanes = _int_list(args.sweep_lanes, "sweep-lanes")
         args.sweep_hidden = _int_list(args.sweep_hidden, "sweep-hidden")
+        args.sweep_summaries = _lane_summaries(args.sweep_summaries, PRESETS[args.config].lanes)
         overrides = parse_overrides(args.set)
         if args.hidden:
             overrides["hidden"] = tuple(_int_list(args.hidden, "hidden"))

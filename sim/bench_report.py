@@ -40,6 +40,18 @@ def markdown(r):
         lines += [f"| {s['axis']} | {s['lanes']} | {s['hidden']} | {s['cycles_per_timestep']:.1f} | "
                   f"{s['bound_cycles_per_timestep']:.1f} | {s['cycles_ratio_to_bound']:.2f} | "
                   f"{s['cycles_per_sample']:.0f} |" for s in r["sweep"]]
+        built = [s for s in r["sweep"] if s.get("build")]
+        if built:
+            lines += ["", "## Lanes on the device", "",
+                      "| P | cycles/sample | Fmax, MHz (target) | LUT4 | FF | EBR | MULT18 | "
+                      "chip samples/s | build |", "|---|---|---|---|---|---|---|---|---|"]
+            for s in built:
+                b, u = s["build"], s["build"]["utilization"]
+                met = "" if b["timing_met"] else ", NOT met"
+                lines.append(f"| {s['lanes']} | {s['cycles_per_sample']:.0f} | "
+                             f"{_fmt(b['fmax_mhz'], '.2f')} ({_fmt(b['target_mhz'], 'g')}{met}) | "
+                             + " | ".join(str(u.get(k, "n/a")) for k in ("LUT4", "FF", "EBR", "MULT18"))
+                             + f" | {_fmt(b['chip_samples_per_second'], '.0f')} | `{b['summary']}` |")
     if r.get("resident_cycles_per_sample") is not None:
         lines += ["", "## Resident training (data set on the board)", "", "| quantity | value |",
                   "|---|---|",

@@ -55,8 +55,15 @@ def tiny(tmp_path_factory):
     summary = tmp / "summary.json"
     summary.write_text(json.dumps({"fmax_mhz": FMAX_MHZ, "timing_met": True, "device": "85F",
                                    "config": "digits", "pll_mhz": FMAX_MHZ, "lanes": 2}))
+    # the lane sweep's build: another Fmax and resources than the main run's summary
+    built = tmp / "p2.json"
+    built.write_text(json.dumps({"fmax_mhz": 2 * FMAX_MHZ, "timing_met": False, "target_mhz": 100,
+                                 "device": "85F", "config": "digits", "lanes": 2,
+                                 "utilization": {k: {"used": n, "available": 99_999} for k, n in
+                                                 (("LUT4", 1234), ("FF", 567), ("EBR", 8), ("MULT18", 6))}}))
     # Sweep points equal to the main configuration reuse its measurement (no extra build).
     rc = main(TINY + ["--summary", str(summary), "--baud", str(BAUD), "--sweep-lanes", "2",
+                      "--sweep-summaries", str(built),
                       "--sweep-hidden", "8", "--build-dir", str(tmp / "build"),
                       "--json", str(tmp / "bench.json"), "--out", str(tmp / "out")])
     assert rc == 0
@@ -115,6 +122,13 @@ def test_sweep_table_plot_and_provenance(tiny):
     assert "| quantity | value |" in md and "## Sweep" in md
     assert f"| lanes | 2 | [8] | {r['cycles_per_timestep']:.1f} |" in md
     assert (tmp / "out" / "bench.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # the lane point carries its build's clock and cost; the hidden point has none
+    b = r["sweep"][0]["build"]
+    assert b["fmax_mhz"] == 2 * FMAX_MHZ and not b["timing_met"] and "build" not in r["sweep"][1]
+    assert b["utilization"] == {"LUT4": 1234, "FF": 567, "EBR": 8, "MULT18": 6}
+    assert b["chip_samples_per_second"] == pytest.approx(2 * r["chip_samples_per_second"], rel=1e-12)
+    assert (f"| 2 | {r['cycles_per_sample']:.0f} | {2 * FMAX_MHZ:.2f} (100, NOT met) | 1234 | 567 | "
+            f"8 | 6 | {b['chip_samples_per_second']:.0f} |") in md
     assert r["command"].startswith("python -m sim.bench --config digits") and "--summary" in r["command"]
     assert r["git_revision"] and r["git_revision"] != "unknown"
 
@@ -163,7 +177,7 @@ def test_link_bytes_match_the_packet_format():
     (["--samples", "0"], "samples"), (["--cpu-samples", "-1"], "cpu_samples"),
     (["--baud", "0"], "baud"), (["--sweep-lanes", "4,x"], "sweep-lanes"),
     (["--sweep-hidden", ""], "sweep-hidden"), (["--set", "n_inputs=16"], "n_inputs"),
-    (["--set", "bogus=1"], "FIELD"),
+    (["--set", "bogus=1"], "FIELD"), (["--sweep-summaries", "/nonexistent.json"], "sweep-summaries"),
 ])
 def test_bad_flags_name_the_parameter(flags, name, capsys):
     with pytest.raises(SystemExit) as exc:
