@@ -5,7 +5,7 @@ Example::
     python -m rtl.build --board ulx3s                      # 85F, config digits, 100 MHz
     python -m rtl.build --board ulx3s --device 25F --freq 40 --out build/small
     python -m rtl.build --board ulx3s --freq 100 --seeds 0-3   # four placements, keep the best
-    python -m rtl.build --board ulx3s --lanes 32                # 32 neurons per cycle (85F)
+    python -m rtl.build --board ulx3s --lanes max               # as many lanes as the device has multipliers for (32 on the 85F)
     python -m rtl.build --board ulx3s --resident digits       # with the data set store on board
 
 Stages (one progress line each): elaborate (Amaranth -> RTLIL, LPF and scripts), yosys
@@ -50,7 +50,7 @@ from pathlib import Path
 from golden.config import PRESETS, preset
 
 from .build_summary import RESOURCES, best_seed, format_summary, summarize
-from .device_fit import check_fit, resident_rows
+from .device_fit import check_fit, max_lanes, resident_rows
 from .toolchain import TOOLS, ToolMissing, find_tools, mark_no_rw_check, stage_commands, tail
 
 __all__ = ["DEVICES", "board_names", "find_board", "build", "summarize", "format_summary",
@@ -137,7 +137,9 @@ def build(board="ulx3s", device="85F", config="digits", freq_mhz=None, out=None,
     """Run the whole flow; returns the summary dictionary (also written to summary.json).
 
     ``lanes`` overrides the preset's lane count P (neurons per memory word, one arithmetic
-    lane each: cycles per time step fall about as 1/P, lanes cost LUTs and multipliers).
+    lane each: cycles per time step fall about as 1/P, lanes cost LUTs and multipliers);
+    ``"max"`` takes the largest P the device's multipliers and block RAMs allow
+    (:func:`rtl.device_fit.max_lanes`).
     ``seeds`` (a list) places and routes once per nextpnr seed, ``jobs`` at a time (default:
     the machine's cores, at most 2), and keeps the best placement; ``seed`` is one seed.
     Raises :class:`ToolMissing` when a YoWASP tool is not installed.
@@ -152,9 +154,11 @@ def build(board="ulx3s", device="85F", config="digits", freq_mhz=None, out=None,
         raise ValueError("give seed or seeds, not both")
     if device not in board_obj.devices:
         raise ValueError(f"device must be one of {board_obj.devices} for board {board}, got {device!r}")
+    rows = resident_rows(resident) if resident else None
+    if lanes == "max":
+        lanes = max_lanes(board_obj, device, cfg or preset(config), rows)
     cfg = cfg or preset(config, **({"lanes": lanes} if lanes is not None else {}))
     tools = find_tools()
-    rows = resident_rows(resident) if resident else None
     check_fit(board_obj, device, cfg, rows)
     suffix = f"-p{cfg.lanes}" if cfg.lanes != PRESETS[config].lanes else ""
     suffix += f"-resident-{resident}" if resident else ""
@@ -250,6 +254,15 @@ def build(board="ulx3s", device="85F", config="digits", freq_mhz=None, out=None,
     return s
 
 
+def _lanes_arg(text):
+    if text == "max":
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"lanes must be an integer or 'max', got {text!r}") from None
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m rtl.build", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -264,9 +277,10 @@ def main(argv=None):
                    help="core clock target in MHz; the PLL makes the closest reachable "
                         "frequency and timing is checked against it (default 100 on the 85F, "
                         "50 on the others and with --resident)")
-    p.add_argument("--lanes", type=int, default=None, metavar="P",
-                   help="lane count P, a power of two up to 32 (default: the preset's, 8); the "
-                        "build folder gets a -p<P> suffix")
+    p.add_argument("--lanes", type=_lanes_arg, default=None, metavar="P",
+                   help="lane count P, a power of two up to 32, or 'max': the largest the "
+                        "device's multipliers and block RAMs allow (32 on the 85F, 8 on the "
+                        "25F); default the preset's, 8; the build folder gets a -p<P> suffix")
     p.add_argument("--baud", type=int, default=None,
                    help="UART baud rate of the host link (default 1000000)")
     p.add_argument("--seed", type=int, default=None, help="nextpnr placement seed")

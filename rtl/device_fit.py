@@ -5,7 +5,7 @@ from golden.config import ebr_estimate
 
 from .dataset_store import ebr_estimate as store_ebr
 
-__all__ = ["resident_rows", "mult18_count", "check_fit"]
+__all__ = ["resident_rows", "mult18_count", "check_fit", "max_lanes"]
 
 
 def mult18_count(cfg):
@@ -44,3 +44,20 @@ def check_fit(board_obj, device, cfg, resident=None):
         raise ValueError(f"the design does not fit the {device}: it needs about {need} block RAMs "
                          f"({parts}), the device has {available}")
     return need
+
+
+def max_lanes(board_obj, device, cfg, resident=None):
+    """The largest lane count P (a power of two, at most 32) at which ``cfg`` fits ``device``
+    by :func:`check_fit`: its multipliers (3 per lane) and block RAMs.  On the ULX3S the
+    multipliers decide: 8 on the 12F/25F (28), 16 on the 45F (72), 32 on the 85F (156).
+    Logic cells are not estimated: the build's report says how many P takes."""
+    best = None
+    for p in (1, 2, 4, 8, 16, 32):
+        try:
+            check_fit(board_obj, device, cfg.with_(lanes=p), resident)
+        except ValueError:
+            break
+        best = p
+    if best is None:
+        check_fit(board_obj, device, cfg.with_(lanes=1), resident)     # raises, naming why
+    return best

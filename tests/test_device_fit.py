@@ -4,7 +4,7 @@ import pytest
 
 from golden.config import preset
 from rtl.build import find_board, main
-from rtl.device_fit import check_fit, resident_rows
+from rtl.device_fit import check_fit, max_lanes, resident_rows
 
 
 def test_resident_rows_are_the_training_split_and_the_larger_evaluation_split():
@@ -47,3 +47,24 @@ def test_build_refuses_a_bad_lane_count_before_synthesis(capsys, tmp_path):
                  "--out", str(tmp_path / "b"), "--quiet"]) == 1
     assert "lanes = 16 needs 48 multipliers" in capsys.readouterr().err
     assert not (tmp_path / "b" / "top.il").exists()
+
+
+@pytest.mark.parametrize("device, lanes", [("12F", 8), ("25F", 8), ("45F", 16), ("85F", 32)])
+def test_max_lanes_is_what_the_multipliers_allow(device, lanes):
+    board = find_board("ulx3s")
+    assert max_lanes(board, device, preset("digits")) == lanes
+    check_fit(board, device, preset("digits", lanes=lanes))
+    if lanes < 32:
+        with pytest.raises(ValueError, match="multipliers"):
+            check_fit(board, device, preset("digits", lanes=2 * lanes))
+
+
+def test_max_lanes_of_a_design_that_never_fits_names_the_block_rams():
+    with pytest.raises(ValueError, match="does not fit the 25F: it needs about .* block RAMs"):
+        max_lanes(find_board("ulx3s"), "25F", preset("mnist"))
+
+
+def test_build_lanes_flag_takes_integers_or_max(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--lanes", "many"])
+    assert exc.value.code == 2 and "lanes must be an integer or 'max'" in capsys.readouterr().err
