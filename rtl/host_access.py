@@ -69,7 +69,7 @@ class HostAccess(wiring.Component):
         (Out(signed(output_bits))) write one.
     lfsr_sel, lfsr_we, lfsr_wdata, lfsr_rdata
         The LFSR bank's host port (:class:`rtl.noise.LfsrBank`: ``sel``, ``we``, ``wdata``,
-        ``rdata``); ``lfsr_sel`` and ``lfsr_we`` are one-hot over the lanes (registers).
+        ``rdata``).
     hidden_we, readout_we, rate_data, hidden_rate, readout_rate
         The PARAM registers' port (:class:`rtl.learning_rates.LearningRates`: ``hidden_we``,
         ``readout_we``, ``wdata``, ``hidden_rate``, ``readout_rate``).
@@ -94,7 +94,7 @@ class HostAccess(wiring.Component):
             "spikes": In(sum(self.spike_bits)),
             "baseline": In(signed(cfg.output_bits)).array(nout),
             "base_we": Out(nout), "base_data": Out(signed(cfg.output_bits)),
-            "lfsr_sel": Out(P), "lfsr_we": Out(P),
+            "lfsr_sel": Out(range(P)) if P > 1 else Out(1), "lfsr_we": Out(1),
             "lfsr_wdata": Out(cfg.lfsr_bits), "lfsr_rdata": In(cfg.lfsr_bits),
             "hidden_we": Out(1), "readout_we": Out(1), "rate_data": Out(RATE_BITS),
             "hidden_rate": In(RATE_BITS), "readout_rate": In(RATE_BITS),
@@ -185,20 +185,20 @@ class HostAccess(wiring.Component):
         # ---- register entries: write pulses registered in stage 1 (high exactly in stage 2,
         # so no decode sits before the enables); register copies of the row for the LFSR
         # bank and the baseline pick, so that ``addr_row`` fans out less
-        row_lfsr_1h = Signal(P, name="row_lfsr_1h")   # one-hot: each bit picks one LFSR lane
+        row_lfsr = Signal.like(self.lfsr_sel, name="row_lfsr")
         row_is0 = Signal(name="row_is0")
         row_k_1h = Signal(nout, name="row_k_1h")       # one-hot: each bit picks one baseline
-        m.d.sync += [row_lfsr_1h.eq(Cat(*(addr_row == p for p in range(P)))), row_is0.eq(addr_row == 0),
+        m.d.sync += [row_lfsr.eq(addr_row), row_is0.eq(addr_row == 0),
                      row_k_1h.eq(Cat(*(addr_row == k for k in range(nout))))]
         m.d.sync += [self.lfsr_we.eq(0), self.hidden_we.eq(0), self.readout_we.eq(0), self.base_we.eq(0)]
         with m.If(stage[1] & ~fail):
             # the row's decodes are registers by stage 1; a PARAM access that passed its
             # checks has row 0 or 1
-            m.d.sync += [self.lfsr_we.eq(Mux(is_write & msel[Mem.LFSR], row_lfsr_1h, 0)),
+            m.d.sync += [self.lfsr_we.eq(is_write & msel[Mem.LFSR]),
                          self.hidden_we.eq(is_write & msel[Mem.PARAM] & row_is0),
                          self.readout_we.eq(is_write & msel[Mem.PARAM] & ~row_is0)]
             m.d.sync += [self.base_we[k].eq(is_write & msel[Mem.BASELINE] & row_k_1h[k]) for k in range(nout)]
-        m.d.comb += [self.lfsr_sel.eq(row_lfsr_1h), self.lfsr_wdata.eq(data_word), self.rate_data.eq(data_word),
+        m.d.comb += [self.lfsr_sel.eq(row_lfsr), self.lfsr_wdata.eq(data_word), self.rate_data.eq(data_word),
                      self.base_data.eq(data_word)]
         # the values of register entries, picked by the row (for a read's answer)
         host_base = Signal(signed(ob), name="host_base")

@@ -11,14 +11,12 @@ got on the step before, negated, and ``step`` is ignored (the LFSRs hold).  ``z`
 and the gateware is the plain bank.
 """
 
-from amaranth.hdl import Cat, Module, Mux, Signal, unsigned
+from amaranth.hdl import Array, Cat, Module, Mux, Signal, unsigned
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from golden.config import LFSR_TAPS
 from golden.noise import lane_seeds
-
-from .arith import one_hot_pick
 
 __all__ = ["LfsrBank"]
 
@@ -32,14 +30,10 @@ class LfsrBank(wiring.Component):
         Advance every lane by one step.
     bits : Out(P)
         Current output bit of each lane.
-    sel, rdata : In(P), Out(W)
-        Read the state of the lane whose bit of ``sel`` is high (one-hot; 0 when none is):
-        an AND-OR over the lanes, no select decode (32 lanes of a binary-select multiplexer
-        were the 85F's slowest path at P = 32).
-    we, wdata : In(P), In(W)
-        Overwrite the state of each lane whose bit of ``we`` is high (takes precedence over
-        ``step``): each lane's enable is one bit, so no decode sits before the state
-        registers' enables.
+    sel, rdata : In(range(P)), Out(W)
+        Read the state of lane ``sel``.
+    we, wdata : In(1), In(W)
+        Overwrite the state of lane ``sel`` (takes precedence over ``step``).
     anti, held : In(1), In(P)
         ``cfg.antithetic`` only: the second step of a pair; the word's signs on the step
         before (1: ``+sigma``).
@@ -51,9 +45,9 @@ class LfsrBank(wiring.Component):
         super().__init__({
             "step": In(1),
             "bits": Out(cfg.lanes),
-            "sel": In(cfg.lanes),
+            "sel": In(range(cfg.lanes)) if cfg.lanes > 1 else In(1),
             "rdata": Out(self.width),
-            "we": In(cfg.lanes),
+            "we": In(1),
             "wdata": In(self.width),
             "anti": In(1),
             "held": In(cfg.lanes),
@@ -71,12 +65,12 @@ class LfsrBank(wiring.Component):
             step = self.step & ~self.anti          # a pair's second step draws nothing
         else:
             m.d.comb += self.bits.eq(fresh)
-        m.d.comb += self.rdata.eq(one_hot_pick((self.sel[p], s) for p, s in enumerate(states)))
+        m.d.comb += self.rdata.eq(Array(states)[self.sel])
         for p, s in enumerate(states):
             fb = 0
             for t in LFSR_TAPS[W]:
                 fb = fb ^ s[t]
-            with m.If(self.we[p]):
+            with m.If(self.we & (self.sel == p)):
                 m.d.sync += s.eq(self.wdata)
             with m.Elif(step):
                 m.d.sync += s.eq(Cat(s[1:], fb))
