@@ -49,7 +49,7 @@ from pathlib import Path
 from golden.config import PRESETS, preset
 
 from .board_registry import BOARD_ENTRY_POINTS, board_names, find_board, parse_seeds
-from .build_summary import RESOURCES, best_seed, format_summary, summarize
+from .build_summary import RESOURCES, best_seed, format_summary, lanes_suffix, summarize
 from .device_fit import check_fit, max_lanes, resident_rows
 from .toolchain import TOOLS, ToolMissing, find_tools, mark_no_rw_check, stage_commands, tail
 
@@ -125,8 +125,7 @@ def build(board="ulx3s", device="85F", config="digits", freq_mhz=None, out=None,
     cfg = cfg or preset(config, **({"lanes": lanes} if lanes is not None else {}))
     tools = find_tools()
     check_fit(board_obj, device, cfg, rows)
-    suffix = f"-p{cfg.lanes}" if cfg.lanes != PRESETS[config].lanes else ""
-    suffix += f"-resident-{resident}" if resident else ""
+    suffix = lanes_suffix(cfg, PRESETS[config].lanes) + (f"-resident-{resident}" if resident else "")
     out = Path(out or f"build/{board}-{device}-{config}{suffix}").resolve()
     out.mkdir(parents=True, exist_ok=True)
     for stale in ("report.json", "top.bit", "summary.json", "top.json", "top.config", "top.tim"):

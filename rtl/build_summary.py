@@ -1,7 +1,7 @@
 """The summary of a build: resources and timing from nextpnr's ``report.json``, the table
 the build command prints, and the choice of the best placement among nextpnr seeds."""
 
-__all__ = ["RESOURCES", "summarize", "format_summary", "best_seed"]
+__all__ = ["RESOURCES", "summarize", "format_summary", "best_seed", "lanes_suffix", "summary_lanes"]
 
 # nextpnr's utilization keys -> names in the summary
 RESOURCES = {"TRELLIS_COMB": "LUT4", "TRELLIS_FF": "FF", "DP16KD": "EBR", "MULT18X18D": "MULT18"}
@@ -52,3 +52,15 @@ def best_seed(results):
     if not placed:
         return None
     return max(placed, key=lambda r: (bool(r[1]["timing_met"]), r[1]["fmax_mhz"]))[0]
+
+
+def lanes_suffix(cfg, preset_lanes):
+    """The build folder's suffix for ``cfg``'s lane count: ``""`` at the preset's P, else
+    ``"-p<P>"`` (``build/ulx3s-85F-digits-p32``)."""
+    return "" if cfg.lanes == preset_lanes else f"-p{cfg.lanes}"
+
+
+def summary_lanes(summary, preset_lanes):
+    """The lane count a summary was built with (summaries written before ``--lanes`` existed
+    have no ``lanes`` field: they are of the preset's P)."""
+    return summary.get("lanes", preset_lanes)

@@ -21,7 +21,8 @@ Stages (one progress line each on stderr, then a summary on stdout):
 2. **Fmax.**  From a ULX3S build summary: ``--summary PATH``, or ``--build`` (runs
    :func:`rtl.build.build`), or ``build/ulx3s-<device>-<config>/summary.json`` when the
    configuration is an unmodified preset (``...-<config>-p<P>/`` at another ``--lanes``, as
-   ``rtl.build --lanes`` names it); a summary built at another P is refused.  Without one, Fmax and every chip rate are null.
+   ``rtl.build --lanes`` names it); a summary built at another P is refused.  Without one,
+   Fmax and every chip rate are null.
    Chip rate = ``fmax_hz / cycles_per_sample``.
 3. **Link.**  The bytes one training sample costs on the UART, from the real packet encoding
    (:mod:`boards.ulx3s.protocol`): the host's CMD packet(s) holding START, the STEP commands
@@ -68,6 +69,7 @@ from unittest import mock  # noqa: E402
 
 from golden.config import PRESETS, preset  # noqa: E402
 from rtl.build import DEVICES  # noqa: E402
+from rtl.build_summary import lanes_suffix, summary_lanes  # noqa: E402
 
 from .bench_report import markdown, plot  # noqa: E402
 from .bench_rtl import measure_cycles, measure_resident, rtl_build_base  # noqa: E402
@@ -137,8 +139,7 @@ def _fmax(cfg, args):
     base = PRESETS[cfg.name]
     # a preset at another lane count is built by rtl.build --lanes into <folder>-p<P>
     is_preset = cfg.with_(seed=base.seed, lanes=base.lanes) == base
-    lanes = "" if cfg.lanes == base.lanes else f"-p{cfg.lanes}"
-    default = Path("build") / f"ulx3s-{args.device}-{cfg.name}{lanes}" / "summary.json"
+    default = Path("build") / f"ulx3s-{args.device}-{cfg.name}{lanes_suffix(cfg, base.lanes)}" / "summary.json"
     if args.build:
         from rtl.build import build
         digest = hashlib.sha1(json.dumps(cfg.to_dict()).encode()).hexdigest()[:8]
@@ -152,8 +153,8 @@ def _fmax(cfg, args):
     if not path.is_file():
         return None, None, f"no Fmax: {path} does not exist (run with --build, or give --summary)"
     fmax, summary = read_fmax(path)
-    if summary.get("lanes", base.lanes) != cfg.lanes:     # summaries before --lanes: the preset's P
-        return None, None, (f"no Fmax: {path} is a build with P = {summary.get('lanes', base.lanes)}, "
+    if summary_lanes(summary, base.lanes) != cfg.lanes:
+        return None, None, (f"no Fmax: {path} is a build with P = {summary_lanes(summary, base.lanes)}, "
                             f"this benchmark runs P = {cfg.lanes}")
     note = _timing_note(summary)
     # A summary does not record the sources it was built from; its age is the next best hint.
@@ -178,7 +179,7 @@ def _lane_summaries(text, preset_lanes):
         if not Path(path).is_file():
             raise ValueError(f"sweep-summaries: {path} does not exist")
         _, summary = read_fmax(path)
-        lanes = summary.get("lanes", preset_lanes)
+        lanes = summary_lanes(summary, preset_lanes)
         if lanes in found:
             raise ValueError(f"sweep-summaries: {found[lanes][0]} and {path} are both P = {lanes}")
         found[lanes] = (path, summary)
