@@ -101,6 +101,9 @@ class BitScan:
         The consumer uses ``cand`` this cycle (only while ``cand_v``).
     cand, cand_v : Value
         The index to visit (registers: chunk number and bit), and whether there is one.
+    last : Value
+        ``cand`` is the last set bit (with ``cand_v``): a take now ends the scan, so a
+        consumer may load the next scan in the same cycle (made of two registers).
     primed : Value
         The selected mask's snapshot is up to date, if the mask did not change at the last
         clock edge (that is seen one cycle later): never load in the cycle after a mask
@@ -164,6 +167,8 @@ class BitScan:
         self._q = q
         self.cand = Cat(q.cand_bit, q.cand_chunk)
         self.cand_v = q.cand_v
+        # a take of ``cand`` leaves nothing: the next cand_v is ``cur_any | nxt_v`` (registers)
+        self.last = ~q.cur_any & ~q.nxt_v
         src = Signal(range(max(2, len(masks))), name=f"{name}_mask")   # the mask being walked
         pick = (lambda sigs: Array(sigs)[self.select]) if len(masks) > 1 else (lambda sigs: sigs[0])
         self.primed = pick(primed)

@@ -26,18 +26,19 @@ issue  weight word ``(c << col_bits) | i`` and trace word ``i // P`` addressed
 7      ``W = sat_w(W - step)`` written back
 ====== ==================================================================================
 
-The stages after 2 cost no cycles but the last job's drain: a new job only waits for the
-previous one's last product (stage 2).
+The jobs follow each other with no idle cycle: the next job is accepted in the cycle that
+issues the previous one's last word, and its first word is issued in the next cycle.  The
+job registers are then free at once because everything a word in flight needs later
+travels with it: its layer and group (stage 1 on), and the factor and the shift, delayed
+two cycles to meet the word at the product (stage 2) and the rounding (stage 3).
 
 The masks (which presynaptic traces are nonzero) do not change while learning runs, so
 the engine's :class:`rtl.bit_scan.BitScan` keeps a snapshot of each layer's scan: a job
 starts visiting on the cycle after it is accepted (``ready`` waits until the snapshot is
 the mask's own), and no address depends on the job hand-over.
 
-Every stage carries its layer, group and index, so the next job is accepted as soon as the
-last product of the previous one has been taken (the factor register is then free).  A
-pass never visits one address twice and two jobs never share a group, so a write-back can
-never race a read.
+A pass never visits one address twice and two jobs never share a group, so a write-back
+can never race a read.
 """
 
 from amaranth.hdl import Array, Cat, Const, Module, Signal, signed
@@ -155,15 +156,21 @@ class UpdateEngine(wiring.Component):
         shift = Signal(shift_bits, name="cur_shift")
         factor = [data(signed(18), f"factor_{p}") for p in range(P)]
         idx = data(range(mask_bits), "idx")       # stage 1 index
+        layer_1 = data(range(max(n, 2)), "layer_1")     # stage 1 layer and group: the job
+        group_1 = data(range(max_groups + 1), "group_1")  # registers may hold the next job
+        # the job's factor and shift as the word issued two cycles ago sees them (its
+        # product is made two cycles after its issue, its rounding three)
+        factor_d = [[data(signed(18), f"factor_d{d}_{p}") for p in range(P)] for d in (1, 2)]
+        shift_d = [data(shift_bits, f"shift_d{d}") for d in (1, 2)]
         v1 = Signal(1, name="v1")                    # stage 1 (read data) valid
         issue = run & cand_v
-        # free when nothing is left to visit and the last read is past stage 1, whose
-        # product is the last use of ``factor``
-        # primed, registered (off the hand-over path): a job's mask must then hold still
-        # from PRIME_CYCLES + 2 cycles before it is handed over (it does, by many cycles)
+        # free when no job is open, when its scan is over, or in the cycle that issues its
+        # last word (the next job's first word then follows at once); primed, registered (off
+        # the hand-over path): a job's mask must then hold still from PRIME_CYCLES + 2 cycles
+        # before it is handed over (it does, by many cycles)
         primed = Signal(1, name="primed")
         m.d.sync += primed.eq(scan.primed)
-        m.d.comb += self.ready.eq((~run | (~cand_v & ~v1)) & primed)
+        m.d.comb += self.ready.eq((~run | ~cand_v | scan.last) & primed)
 
         # pipeline registers
         S = self.STAGES
@@ -185,8 +192,8 @@ class UpdateEngine(wiring.Component):
 
         w_reads = [getattr(self.reads, name) for name in self.weight_names]
         t_reads = [getattr(self.reads, name) for name in self.trace_names]
-        w_rd = Array(r.data for r in w_reads)[cur_layer] if n > 1 else w_reads[0].data
-        a_rd = Array(r.data for r in t_reads)[cur_layer] if n > 1 else t_reads[0].data
+        w_rd = Array(r.data for r in w_reads)[layer_1] if n > 1 else w_reads[0].data
+        a_rd = Array(r.data for r in t_reads)[layer_1] if n > 1 else t_reads[0].data
         a_lane = a_rd.word_select(idx[:lp], tb) if lp else a_rd[:tb]
 
         # While ready, the job registers follow the job inputs (nothing uses them then), so
@@ -197,15 +204,18 @@ class UpdateEngine(wiring.Component):
             m.d.sync += [run.eq(self.go), cur_layer.eq(self.layer), cur_group.eq(self.group),
                          shift.eq(self.shift)]
             m.d.sync += [factor[p].eq(self.factor[p]) for p in range(P)]
-        m.d.sync += [v1.eq(issue), idx.eq(cand)]
-        m.d.sync += [v[0].eq(v1), pidx[0].eq(idx), pw_[0].eq(w_rd), pl[0].eq(cur_layer),
-                     pg[0].eq(cur_group)]
+        m.d.sync += [v1.eq(issue), idx.eq(cand), layer_1.eq(cur_layer), group_1.eq(cur_group)]
+        m.d.sync += [v[0].eq(v1), pidx[0].eq(idx), pw_[0].eq(w_rd), pl[0].eq(layer_1),
+                     pg[0].eq(group_1)]
         for regs in (v, pidx, pw_, pl, pg):
             m.d.sync += [regs[s].eq(regs[s - 1]) for s in range(1, S)]
         m.d.sync += [a_op[p].eq(a_lane) for p in range(P)]
-        prod = [registered_product(m, factor[p], a_op[p], name=f"prod_{p}", kind=self.multipliers)
+        m.d.sync += [factor_d[0][p].eq(factor[p]) for p in range(P)]
+        m.d.sync += [factor_d[1][p].eq(factor_d[0][p]) for p in range(P)]
+        m.d.sync += [shift_d[0].eq(shift), shift_d[1].eq(shift_d[0])]
+        prod = [registered_product(m, factor_d[1][p], a_op[p], name=f"prod_{p}", kind=self.multipliers)
                 for p in range(P)]
-        m.d.sync += sh[0].eq(shift)
+        m.d.sync += sh[0].eq(shift_d[1])
         m.d.sync += [rnd[p].eq(step_round(prod[p], sh[0])) for p in range(P)] + [sh[1].eq(sh[0])]
         # the barrel shifter in two stages (at most two 4:1 multiplexer levels each):
         # (x >> (s & ~3)) >> (s & 3) == x >> s

@@ -85,7 +85,7 @@ def test_matches_golden(readout):
                 for i, l in enumerate(layers))
     jobs = [(i, c, [int(f[i][c * P + p]) if c * P + p < sizes[l + 1] else 0 for p in range(P)])
             for i, l in enumerate(layers) for c in range(groups[l + 1])]
-    done = []
+    done, issued = [], []
 
     async def bench(ctx):
         ctx.set(unit.masks, masks)
@@ -101,6 +101,8 @@ def test_matches_golden(readout):
                     ctx.set(unit.factor[p], factor[p])
             ctx.set(unit.go, go)
             addrs = {name: ctx.get(getattr(unit.reads, name).addr) for name in mem}
+            if any(ctx.get(getattr(unit.reads, name).en) for name in unit.weight_names):
+                issued.append(cycle)
             writes = [(name, ctx.get(w.addr), ctx.get(w.en), ctx.get(w.data))
                       for name in unit.weight_names for w in [getattr(unit.writes, name)] if ctx.get(w.valid)]
             await ctx.tick()
@@ -120,6 +122,10 @@ def test_matches_golden(readout):
     sim.add_testbench(bench)
     sim.run()
     assert done
+    # one weight word per nonzero trace per job, and the jobs follow each other with no idle
+    # cycle (the next job is taken in the cycle of the previous one's last issue)
+    visits = sum(int(np.count_nonzero(a[i])) * groups[l + 1] for i, l in enumerate(layers))
+    assert len(issued) == visits and issued[-1] - issued[0] + 1 == visits
     for i, l in enumerate(layers):
         if readout:
             want = readout_update(cfg, W[i].copy(), f[i], a[i])
