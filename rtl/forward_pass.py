@@ -139,12 +139,25 @@ class ForwardPass(wiring.Component):
         self.finish_stages(m)
         self.totals(m)
         self.write_back(m)
+        self.group_pipeline(m)
+
+    def group_pipeline(self, m):
+        """The switch's defaults, FIN's pulse per layer, the LFSR step and FIN's stage 1."""
+        ps, L = self.passes, self.cfg.n_hidden_layers
+        # switch: the cycle after the last take, not before the group's third cycle (registers
+        # only: a take of the last input, or none left, and not the group's first cycle)
+        m.d.sync += ps.switch.eq(0)
+        m.d.sync += [ps.fin[l].eq(ps.fin_pre & (ps.lsel == l)) for l in range(L + 1)]
+        # the LFSRs step at the end of a hidden layer's FIN (the layer's noise draw): the
+        # firing level and the noise word written in FIN are the bits before the step
+        m.d.sync += self.lfsr_step.eq(self.train & ps.fin_pre & (ps.lsel != L))
+        for l in range(L + 1):
+            self.fire_group(m, l)
 
     def accumulate(self, m):
         """``acc = reset_leak(u, s_prev) + the active inputs' weights``, one lane per neuron."""
         cfg, ps, P, L = self.cfg, self.passes, self.cfg.lanes, self.cfg.n_hidden_layers
         mb, wb = cfg.membrane_bits, cfg.weight_bits
-        self.acc_done = ~ps.cand_v & ~ps.data_valid & ~ps.first & ~ps.second   # the last weight is being added
         is_out = ps.lsel == L
         w_rd = ps.layer_pick([w.data for w in self.weights])
         # the weight words' addresses are unconditional (ACC's read enables them)
@@ -172,7 +185,7 @@ class ForwardPass(wiring.Component):
         m.d.sync += [level[p].eq(fire_level(cfg, self.train, self.lfsr_bits[p])) for p in range(P)]
         for p in range(P):
             u, sp = fire(cfg, ps.acc[p], level[p])
-            m.d.comb += [ps.fin_u[p * mb:(p + 1) * mb].eq(u), ps.fin_s[p].eq(sp & self.passes.gv_word[p])]
+            m.d.comb += [ps.fin_u[p * mb:(p + 1) * mb].eq(u), ps.fin_s[p].eq(sp & ps.fin_gv_word[p])]
         m.d.sync += [ps.fin_v[1].eq(ps.fin_v[0]), ps.fin_l[1].eq(ps.fin_l[0]),
                      ps.fin_g[1].eq(ps.fin_g[0]), ps.fin_s_r[1].eq(ps.fin_s_r[0])]
         m.d.sync += [ps.fin_dist[p].eq(surrogate_distance(cfg, lane(ps.fin_u_r, mb, p))) for p in range(P)]
@@ -208,7 +221,15 @@ class ForwardPass(wiring.Component):
 
     def states(self, m):
         """The states of the pass: ``FWD<l>_START/ACC/FIN`` per hidden layer, then
-        ``OUT_START/ACC/FIN`` (the readout); the last raises ``done`` and goes to ``IDLE``."""
+        ``OUT_START/ACC/FIN`` (the readout); the last raises ``done`` and goes to ``IDLE``.
+
+        ``ACC`` runs all the groups of a layer back to back: a group takes one input per
+        cycle; the next group starts at ``switch``, the cycle after the last take (a group
+        lasts at least three cycles), while the group before is still adding its last
+        weight; its firing (``fin``, FIN's stage 1) comes two cycles after the switch, in
+        the next group's second cycle, when the accumulator still holds the finished sum
+        and is about to take the next group's start value.  ``FIN`` waits for the layer's
+        last firing (its spikes are the next layer's scan mask)."""
         cfg, ps, regs = self.cfg, self.passes, self.regs
         P, L, nout, groups = cfg.lanes, cfg.n_hidden_layers, cfg.n_outputs, self.groups
         a_rd = ps.trace_pick([Const(0, P * cfg.trace_bits)] + [a.data for a in self.trace[1:]])
@@ -217,12 +238,11 @@ class ForwardPass(wiring.Component):
             weights = self.weights[l]
             nxt = "OUT_START" if l == L - 1 else f"FWD{l + 1}_START"
             name = "OUT" if out_layer else f"FWD{l}"
-            gsel = group_select(ps.group, groups[l + 1])
 
             def start_group(g, l=l, out_layer=out_layer):
                 """Set up the pass over group ``g``: its group bits, its trace word read
                 and the membrane word read the cycle before (the scan's load: START
-                drives it, and ``fin_load`` in FIN)."""
+                drives it, and ``switch`` in ACC)."""
                 if not out_layer:
                     self.trace[l + 1].read(m, g)
                     m.d.sync += ps.u_word.eq(self.membrane[l].data)
@@ -248,42 +268,36 @@ class ForwardPass(wiring.Component):
                     m.d.comb += weights.req.en.eq(1)
                     m.d.comb += ps.fwd_scan.take.eq(1)
                 if not out_layer:
-                    # the next group's membrane word, read ahead in every ACC cycle for FIN's
-                    # start of that group (nothing else reads the membrane in a pass; after a
-                    # layer's last group the word read is not used)
-                    self.membrane[l].read(m, ps.gnext)
+                    # the next group's membrane word, read ahead in every ACC cycle of a group
+                    # that has a next one, for the switch's start of that group (nothing else
+                    # reads the membrane in a pass; in the last group ``gnext`` would wrap
+                    # to a word FIN's stage 2 may be writing)
+                    with m.If(~ps.last_grp):
+                        self.membrane[l].read(m, ps.gnext)
                 m.d.sync += [ps.data_valid.eq(ps.cand_v), ps.first.eq(0), ps.second.eq(ps.first),
                              ps.last_grp.eq(ps.group == groups[l + 1] - 1)]
                 m.d.sync += [ps.acc[p].eq(ps.acc_next[p]) for p in range(P)]
+                m.d.sync += ps.switch.eq(~ps.switch & ~ps.first & (~ps.cand_v | ps.fwd_scan.last))
                 if not out_layer:
                     with m.If(ps.first):
                         m.d.sync += ps.trace_word.eq(a_rd)
-                    if cfg.antithetic:      # registered: no word multiplexer before the fire compare
-                        m.d.sync += self.noise_held.eq(regs.noise[l].word_select(gsel, P))
-                with m.If(self.acc_done):
-                    m.next = f"{name}_FIN"
-                    m.d.sync += ps.fin_load.eq(~ps.last_grp)    # FIN starts the next group
+                with m.If(ps.switch):
+                    # the group's number, lane flags and trace word move to FIN's registers
+                    m.d.sync += [ps.fin_group.eq(ps.group), ps.fin_gv_word.eq(ps.gv_word),
+                                 ps.fin_trace_word.eq(ps.trace_word)]
                     if not out_layer:
-                        m.d.sync += self.lfsr_step.eq(self.train)   # high in FIN, the layer's noise draw
-            # FIN also starts the layer's next group (the scan mask is the same for every
-            # group of a layer); a layer's first group needs START, because its mask, the
-            # previous layer's spikes, is only complete after that layer's last FIN.
+                        if cfg.antithetic:      # registered: no word multiplexer before the fire compare
+                            gsel = group_select(ps.group, groups[l + 1])
+                            m.d.sync += self.noise_held.eq(regs.noise[l].word_select(gsel, P))
+                    with m.If(ps.last_grp):
+                        m.next = f"{name}_FIN"
+                    with m.Else():
+                        m.d.sync += ps.group.eq(ps.gnext)
+                        start_group(ps.gnext)
+            # the layer's last firing: its spikes complete the next layer's mask
             with m.State(f"{name}_FIN"):
-                if not out_layer:
-                    m.d.sync += [regs.spikes[l].word_select(gsel, P).eq(ps.fin_s),
-                                 regs.noise[l].word_select(gsel, P).eq(self.lfsr_bits)]
-                    m.d.sync += [ps.fin_v[0].eq(1), ps.fin_l[0].eq(l), ps.fin_g[0].eq(ps.group),
-                                 ps.fin_u_r.eq(ps.fin_u), ps.fin_s_r[0].eq(ps.fin_s),
-                                 ps.fin_tw.eq(ps.trace_word)]
-                else:
-                    for cc in range(groups[L + 1]):
-                        with m.If(ps.group == cc):
-                            m.d.sync += ps.total_add[cc].eq(1)     # the totals, a cycle later
-                            for p in range(P):
-                                k = cc * P + p
-                                if k < nout:
-                                    m.d.sync += regs.outputs[k].eq(saturate(ps.acc[p], cfg.output_bits))
-                with m.If(ps.last_grp):
+                m.d.sync += [ps.acc[p].eq(ps.acc_next[p]) for p in range(P)]   # the last weight
+                with m.If(ps.fin[l]):
                     m.d.sync += [ps.group.eq(0), ps.scan_layer.eq(0 if out_layer else l + 1)]
                     if out_layer:
                         m.d.comb += self.done.eq(1)
@@ -292,7 +306,25 @@ class ForwardPass(wiring.Component):
                         if l + 1 < L:               # read ahead for the next layer's START
                             self.membrane[l + 1].read(m, 0)
                         m.next = nxt
-                with m.Else():
-                    m.d.sync += ps.group.eq(ps.gnext)
-                    start_group(ps.gnext)
-                    m.next = f"{name}_ACC"
+
+    def fire_group(self, m, l):
+        """FIN's stage 1 for a group of layer ``l``: its spikes and noise signs (a hidden
+        layer; stages 2 and 3 follow in :meth:`finish_stages`) or its outputs (the readout)."""
+        cfg, ps, regs, P, L, nout = self.cfg, self.passes, self.regs, self.cfg.lanes, self.cfg.n_hidden_layers, self.cfg.n_outputs
+        groups = self.groups
+        with m.If(ps.fin[l]):
+            if l < L:
+                gsel = group_select(ps.fin_group, groups[l + 1])
+                m.d.sync += [regs.spikes[l].word_select(gsel, P).eq(ps.fin_s),
+                             regs.noise[l].word_select(gsel, P).eq(self.lfsr_bits)]
+                m.d.sync += [ps.fin_v[0].eq(1), ps.fin_l[0].eq(l), ps.fin_g[0].eq(ps.fin_group),
+                             ps.fin_u_r.eq(ps.fin_u), ps.fin_s_r[0].eq(ps.fin_s),
+                             ps.fin_tw.eq(ps.fin_trace_word)]
+            else:
+                for cc in range(groups[L + 1]):
+                    with m.If(ps.fin_group == cc):
+                        m.d.sync += ps.total_add[cc].eq(1)     # the totals, a cycle later
+                        for p in range(P):
+                            k = cc * P + p
+                            if k < nout:
+                                m.d.sync += regs.outputs[k].eq(saturate(ps.acc[p], cfg.output_bits))

@@ -36,11 +36,20 @@ class PassControl:
         self.scan_layer = Signal(range(L + 1), name="scan_layer")   # the layer whose mask the scan loads
         m.d.comb += self.fwd_scan.select.eq(self.scan_layer)
         self.last_grp = Signal(name="last_grp")       # registered: ``group`` is the layer's last
-        self.fin_load = Signal(name="fin_load")       # registered: high in a FIN that starts the next group
-        m.d.sync += self.fin_load.eq(0)
-        with m.If(self.fin_load):
+        # The group schedule (rtl/forward_pass.py): ``switch`` (a register) is high in the
+        # cycle after a group's last take, or in its third cycle if it has fewer than two
+        # inputs: the next group starts (the scan loads, the group registers move on);
+        # ``fin`` two cycles later is the group's firing (FIN), when its last weight is in
+        # the accumulator.  ``fin_group`` is the firing group's number (loaded at the
+        # switch, so it holds from the cycle after it until the next switch).
+        self.switch = Signal(name="switch")
+        self.fin_pre = Signal(name="fin_pre")         # the cycle between the switch and FIN
+        self.fin = Signal(L + 1, name="fin")          # FIN of a group of layer l (one-hot)
+        m.d.sync += [self.fin_pre.eq(self.switch)]
+        with m.If(self.switch):
             m.d.comb += self.fwd_scan.load.eq(1)
         self.group = Signal(range(max(groups) + 1), name="group")
+        self.fin_group = Signal.like(self.group, name="fin_group")
         self.gnext = Signal.like(self.group, name="gnext")   # registered ``group + 1`` (group holds still in a pass)
         m.d.sync += self.gnext.eq(self.group + 1)
         self.data_valid = Signal(name="data_valid")                   # data stage valid
@@ -54,6 +63,7 @@ class PassControl:
         # the current group's bits of the bit-vector registers, picked in START / FIN
         self.s_prev = Signal(P, name="s_prev")        # last step's spikes
         self.gv_word = Signal(P, name="gv_word")      # which lanes hold a neuron
+        self.fin_gv_word = Signal(P, name="fin_gv_word")   # the same for the firing group
 
         # ---- the datapath's registers
         mb, wb, tb = cfg.membrane_bits, cfg.weight_bits, cfg.trace_bits
@@ -63,6 +73,7 @@ class PassControl:
         # sequencer's state says when they hold something, and the reset net (one
         # flip-flop, thousands of loads) stays smaller.
         self.trace_word = Signal(P * tb, name="trace_word", reset_less=True)
+        self.fin_trace_word = Signal(P * tb, name="fin_trace_word", reset_less=True)   # the firing group's
         self.u_word = Signal(P * mb, name="u_word", reset_less=True)
         self.w_word = Signal(P * wb, name="w_word", reset_less=True)
         self.data_valid2 = Signal(name="data_valid2")          # w_word holds a weight word
