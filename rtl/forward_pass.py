@@ -3,37 +3,42 @@
 A component (:class:`ForwardPass`) with its own one-hot FSM.  ``start`` (the sequencer's
 ``STEP_CHECK``) takes the step's input spikes and runs, for each hidden layer and then the
 readout, group after group (``P`` neurons a group): ``START`` (a layer's first group waits
-for the scan's snapshot of its mask), ``ACC`` (one weight word per active input, from the
-bit scan of the previous layer's spikes) and ``FIN`` (fire; FIN also starts the layer's
-next group); ``done`` is high in the readout's last ``FIN``.  The unit owns the network's
-bit vectors (input spikes, spikes, noise signs, the hidden layers' nonzero-trace flags),
-the readout and the sample's totals.  The twin of the forward half of
-:meth:`golden.core.FixedCore._step`.
+for the scan's snapshot of its mask), ``ACC`` (all the layer's groups back to back, one
+weight word per active input, from the bit scan of the previous layer's spikes; a group
+fires in FIN's stage 1 while the next one accumulates) and ``FIN`` (the wait for the
+layer's last firing); ``done`` is high in the readout's last firing.  The unit owns the
+network's bit vectors (input spikes, spikes, noise signs, the hidden layers'
+nonzero-trace flags), the readout and the sample's totals.  The twin of the forward half
+of :meth:`golden.core.FixedCore._step`.
+
+A group of ``n`` active inputs takes ``max(n, 3)`` cycles: its takes, then ``switch``
+(the cycle after the last take: the scan loads the layer's mask again and the group
+registers move to the next group), and its firing two cycles after the switch, when its
+last weight has been added and the next group's start value is about to replace it.
 
 Timing: every block-RAM output goes into a register with at most a multiplexer before it,
 and between registers there is at most one carry chain:
 
 * the accumulator sums only weights (the weight word read is registered first,
   ``w_word`` / ``data_valid2``); the start value ``reset_leak(u, s)`` is made beside the
-  scan, one carry chain per cycle (membrane word read ahead and registered in START/FIN,
+  scan, one carry chain per cycle (membrane word read ahead and registered in START or at the switch,
   soft reset, then decay) and taken in ACC's second cycle, before the first weight arrives;
 * FIN in three stages: fire; membrane write, ``|u - V_th|``, trace decay; surrogate and
   trace writes.
 """
 
-from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed
+from amaranth.hdl import Cat, Const, Module, Mux, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
 
 from golden.lanes import address_bits
 
-from .arith import saturate
+from . import fin_stages
 from .memories import NetworkRegisters, PassMemory, group_select, lane, memory_shapes, read_request
-from .neuron import fire, fire_level, reset_leak_decay, soft_reset, surrogate_distance, surrogate_from_distance
+from .neuron import reset_leak_decay, soft_reset
 from .params import check_config
 from .pass_control import PassControl
-from .trace import trace_add_spike, trace_decay
 from .write_port_mux import write_request
 
 __all__ = ["ForwardPass"]
@@ -70,7 +75,8 @@ class ForwardPass(wiring.Component):
         The noise bits of the firing compare; the LFSR step pulse (a register).
     noise_held : Out(lanes)
         ``cfg.antithetic`` only: the group's noise signs of the step before (a register
-        loaded in ``ACC``, before ``FIN`` overwrites that word), for the noise bank's ``held``.
+        loaded at the group's switch, before its firing overwrites that word), for the noise
+        bank's ``held``.
     reads : Out(...)
         :func:`rtl.memories.read_request` of ``weights_<l>``, ``readout``, ``membrane_<l>`` and
         ``trace_<l>`` (``l >= 1``).
@@ -136,9 +142,9 @@ class ForwardPass(wiring.Component):
     def _datapath(self, m):
         """Accumulate, FIN's stages, the totals, the write-back."""
         self.accumulate(m)
-        self.finish_stages(m)
-        self.totals(m)
-        self.write_back(m)
+        fin_stages.finish_stages(self, m)
+        fin_stages.totals(self, m)
+        fin_stages.write_back(self, m)
         self.group_pipeline(m)
 
     def group_pipeline(self, m):
@@ -152,7 +158,7 @@ class ForwardPass(wiring.Component):
         # firing level and the noise word written in FIN are the bits before the step
         m.d.sync += self.lfsr_step.eq(self.train & ps.fin_pre & (ps.lsel != L))
         for l in range(L + 1):
-            self.fire_group(m, l)
+            fin_stages.fire_group(self, m, l)
 
     def accumulate(self, m):
         """``acc = reset_leak(u, s_prev) + the active inputs' weights``, one lane per neuron."""
@@ -170,55 +176,6 @@ class ForwardPass(wiring.Component):
             m.d.comb += ps.acc_next[p].eq(Mux(ps.second, start,
                                               ps.acc[p] + Mux(ps.data_valid2, lane(ps.w_word, wb, p), 0)))
 
-    def finish_stages(self, m):
-        """FIN: saturate the membrane and fire (the spikes must be ready for the next layer's
-        scan).  Stage 2, the cycle after FIN: the membrane write, and the first halves of the
-        surrogate (``|u - V_th|``) and of the trace (its decay).  Stage 3: their second halves
-        and the surrogate and trace writes.  Those two cycles (the next group's first ACC
-        cycles, or the next layer's START and first ACC cycle) only read the next group's
-        words, so no cycle is added."""
-        cfg, ps, P, mb, tb = self.cfg, self.passes, self.cfg.lanes, self.cfg.membrane_bits, self.cfg.trace_bits
-        # the firing levels V_th - noise, registered in every cycle beside the accumulators:
-        # the train flag and noise bits hold still from ACC's second cycle to the end of FIN
-        # (the LFSRs step after FIN; the antithetic bank's held signs load in ACC)
-        level = [Signal(signed(mb + 1), name=f"fire_level_{p}", reset_less=True) for p in range(P)]
-        m.d.sync += [level[p].eq(fire_level(cfg, self.train, self.lfsr_bits[p])) for p in range(P)]
-        for p in range(P):
-            u, sp = fire(cfg, ps.acc[p], level[p])
-            m.d.comb += [ps.fin_u[p * mb:(p + 1) * mb].eq(u), ps.fin_s[p].eq(sp & ps.fin_gv_word[p])]
-        m.d.sync += [ps.fin_v[1].eq(ps.fin_v[0]), ps.fin_l[1].eq(ps.fin_l[0]),
-                     ps.fin_g[1].eq(ps.fin_g[0]), ps.fin_s_r[1].eq(ps.fin_s_r[0])]
-        m.d.sync += [ps.fin_dist[p].eq(surrogate_distance(cfg, lane(ps.fin_u_r, mb, p))) for p in range(P)]
-        m.d.sync += [ps.fin_dec[p].eq(trace_decay(cfg, ps.fin_tw[p * tb:(p + 1) * tb])) for p in range(P)]
-        self.fin_psi = Cat(*(surrogate_from_distance(cfg, ps.fin_dist[p]) for p in range(P)))
-        self.fin_trace = Cat(*(trace_add_spike(cfg, ps.fin_dec[p], ps.fin_s_r[1][p]) for p in range(P)))
-        self.fin_nz = Cat(*(self.fin_trace[p * tb:(p + 1) * tb] != 0 for p in range(P)))
-        m.d.sync += ps.fin_v[0].eq(0)
-
-    def totals(self, m):
-        """The sample's totals, a cycle after a readout group's FIN; the LFSR step pulse."""
-        P, L, nout, ps, regs = self.cfg.lanes, self.cfg.n_hidden_layers, self.cfg.n_outputs, self.passes, self.regs
-        m.d.sync += ps.total_add.eq(0)
-        for cc in range(self.groups[L + 1]):
-            with m.If(ps.total_add[cc]):
-                m.d.sync += [regs.total[k].eq(regs.total[k] + regs.outputs[k])
-                             for k in range(cc * P, min(nout, cc * P + P))]
-        m.d.sync += self.lfsr_step.eq(0)
-
-    def write_back(self, m):
-        """The writes of FIN's stages 2 and 3 (the membrane, surrogate and trace write ports)."""
-        P, L, groups, ps = self.cfg.lanes, self.cfg.n_hidden_layers, self.groups, self.passes
-        for l in range(L):
-            u, s, a = self.membrane[l].wr, self.surrogate[l].wr, self.trace[l + 1].wr
-            stage3 = ps.fin_v[1] & (ps.fin_l[1] == l)
-            m.d.comb += [u.valid.eq(ps.fin_v[0] & (ps.fin_l[0] == l)), u.addr.eq(ps.fin_g[0]),
-                         u.en.eq(1), u.data.eq(ps.fin_u_r),
-                         s.valid.eq(stage3), s.addr.eq(ps.fin_g[1]), s.en.eq(1), s.data.eq(self.fin_psi),
-                         a.valid.eq(stage3), a.addr.eq(ps.fin_g[1]), a.en.eq(1), a.data.eq(self.fin_trace)]
-            with m.If(stage3):
-                gs = group_select(ps.fin_g[1], groups[l + 1])
-                m.d.sync += self.regs.trace_nz[l + 1].word_select(gs, P).eq(self.fin_nz)
-
     def states(self, m):
         """The states of the pass: ``FWD<l>_START/ACC/FIN`` per hidden layer, then
         ``OUT_START/ACC/FIN`` (the readout); the last raises ``done`` and goes to ``IDLE``.
@@ -231,7 +188,7 @@ class ForwardPass(wiring.Component):
         and is about to take the next group's start value.  ``FIN`` waits for the layer's
         last firing (its spikes are the next layer's scan mask)."""
         cfg, ps, regs = self.cfg, self.passes, self.regs
-        P, L, nout, groups = cfg.lanes, cfg.n_hidden_layers, cfg.n_outputs, self.groups
+        P, L, groups = cfg.lanes, cfg.n_hidden_layers, self.groups
         a_rd = ps.trace_pick([Const(0, P * cfg.trace_bits)] + [a.data for a in self.trace[1:]])
         for l in range(L + 1):
             out_layer = l == L
@@ -306,25 +263,3 @@ class ForwardPass(wiring.Component):
                         if l + 1 < L:               # read ahead for the next layer's START
                             self.membrane[l + 1].read(m, 0)
                         m.next = nxt
-
-    def fire_group(self, m, l):
-        """FIN's stage 1 for a group of layer ``l``: its spikes and noise signs (a hidden
-        layer; stages 2 and 3 follow in :meth:`finish_stages`) or its outputs (the readout)."""
-        cfg, ps, regs, P, L, nout = self.cfg, self.passes, self.regs, self.cfg.lanes, self.cfg.n_hidden_layers, self.cfg.n_outputs
-        groups = self.groups
-        with m.If(ps.fin[l]):
-            if l < L:
-                gsel = group_select(ps.fin_group, groups[l + 1])
-                m.d.sync += [regs.spikes[l].word_select(gsel, P).eq(ps.fin_s),
-                             regs.noise[l].word_select(gsel, P).eq(self.lfsr_bits)]
-                m.d.sync += [ps.fin_v[0].eq(1), ps.fin_l[0].eq(l), ps.fin_g[0].eq(ps.fin_group),
-                             ps.fin_u_r.eq(ps.fin_u), ps.fin_s_r[0].eq(ps.fin_s),
-                             ps.fin_tw.eq(ps.fin_trace_word)]
-            else:
-                for cc in range(groups[L + 1]):
-                    with m.If(ps.fin_group == cc):
-                        m.d.sync += ps.total_add[cc].eq(1)     # the totals, a cycle later
-                        for p in range(P):
-                            k = cc * P + p
-                            if k < nout:
-                                m.d.sync += regs.outputs[k].eq(saturate(ps.acc[p], cfg.output_bits))
