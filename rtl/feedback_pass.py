@@ -143,6 +143,7 @@ class FeedbackPass(wiring.Component):
         pick_step = Signal(signed(stepw), name="pick_step", reset_less=True)
         pick_nstep = Signal(signed(stepw), name="pick_nstep", reset_less=True)
         pick_e = Signal(signed(eb), name="pick_e", reset_less=True)
+        word_e = Signal.like(pick_e, name="word_e")      # stage 2: the class's e_k
         # stage 3: the decayed M and the signed step registered
         update_valid = Signal(name="update_valid")
         update_class = Signal(range(nout), name="update_class")
@@ -158,6 +159,8 @@ class FeedbackPass(wiring.Component):
         mul_a = [Signal(signed(max(fbb, sb)), name=f"mul_a_{p}", reset_less=True) for p in range(P)]
         mul_b = [Signal(signed(max(eb, psi_bits + 1)), name=f"mul_b_{p}", reset_less=True) for p in range(P)]
         gacc_next = [Signal(signed(gaccw), name=f"gacc_next_{p}") for p in range(P)]
+        mul_valid = Signal(name="mul_valid")            # stage 3: the operands hold M e_k
+        mul_first = Signal(name="mul_first")
         product_valid = Signal(name="product_valid")
         product_first = Signal(name="product_first")
         g_phase = Signal(name="g_phase")             # registered: this cycle is an MP_G
@@ -171,7 +174,8 @@ class FeedbackPass(wiring.Component):
                    for p, v in enumerate(products)]
         m.d.comb += [d[p].eq(factor_saturate(cfg, d_round[p])) for p in range(P)]
         m_rd = Array([getattr(self.reads, f"feedback_{l}").data for l in range(L)] + [Const(0, P * fbb)])[lsel]
-        m.d.sync += [product_valid.eq(word_valid), product_first.eq(word_first)]
+        m.d.sync += [mul_valid.eq(word_valid), mul_first.eq(word_first),
+                     product_valid.eq(mul_valid), product_first.eq(mul_first)]
         m.d.sync += [update_valid.eq(word_valid), update_class.eq(word_class), update_m.eq(word_m)]
         m.d.sync += update_we.eq(Cat(*(word_valid & (lsel == l) for l in range(L))))
         write_addr = Signal(len((group << class_bits) | update_class), name="write_addr", reset_less=True)
@@ -181,15 +185,16 @@ class FeedbackPass(wiring.Component):
             w = getattr(self.writes, f"feedback_{l}")
             m.d.comb += [w.valid.eq(write_we[l]), w.addr.eq(write_addr), w.en.eq((1 << P) - 1), w.data.eq(write_m)]
         # The multiplier operands load every cycle through one 2:1 multiplexer whose select
-        # is a register (no state decode after the feedback BRAM's late output): M[j, k]
-        # and e_k in an M pass; g and psi in MP_G (g_phase), whose product d is taken in MP_D2.
+        # is a register: M[j, k] (the registered word, not the feedback BRAM's late output:
+        # the operand registers sit by the multipliers, often far from the BRAM) and e_k in
+        # an M pass; g and psi in MP_G (g_phase), whose product d is taken in MP_D2.
         # Outside those the products are not used (gacc adds only under product_valid).
         # g = top_down_signal(gacc) is registered every cycle: in MP_G it holds the final
         # sum's (the pass leaves MP_RUN only when no accumulation is pending).
         m.d.sync += g_phase.eq(0)
         m.d.sync += [g_reg[p].eq(top_down_signal(cfg, gacc[p])) for p in range(P)]
-        m.d.sync += [mul_a[p].eq(Mux(g_phase, g_reg[p], lane(m_rd, fbb, p))) for p in range(P)]
-        m.d.sync += [mul_b[p].eq(Mux(g_phase, psi_word[p * psi_bits:(p + 1) * psi_bits], pick_e)) for p in range(P)]
+        m.d.sync += [mul_a[p].eq(Mux(g_phase, g_reg[p], lane(word_m, fbb, p))) for p in range(P)]
+        m.d.sync += [mul_b[p].eq(Mux(g_phase, psi_word[p * psi_bits:(p + 1) * psi_bits], word_e)) for p in range(P)]
         for p in range(P):
             m.d.comb += gacc_next[p].eq(Mux(product_first, 0, gacc[p]) + products[p])
             m.d.sync += [update_decayed[p].eq(feedback_decay(cfg, lane(word_m, fbb, p))),
@@ -235,11 +240,13 @@ class FeedbackPass(wiring.Component):
                     m.d.sync += [data_valid.eq(class_count < nout), first.eq(0),
                                  last_grp.eq(group == groups[l + 1] - 1)]
                     m.d.sync += [word_valid.eq(data_valid), word_class.eq(data_class), word_m.eq(m_rd),
+                                 word_e.eq(pick_e),
                                  word_step.eq(pick_step), word_nstep.eq(pick_nstep),
                                  word_first.eq(data_class == 0)]
                     with m.If(product_valid):
                         m.d.sync += [gacc[p].eq(gacc_next[p]) for p in range(P)]
-                    with m.If((class_count == nout) & ~data_valid & ~word_valid & ~product_valid & ~update_valid
+                    with m.If((class_count == nout) & ~data_valid & ~word_valid & ~mul_valid & ~product_valid
+                              & ~update_valid
                               & ~first):
                         m.next = f"MP{l}_G"
                         m.d.sync += g_phase.eq(1)
