@@ -153,7 +153,6 @@ class ForwardPass(wiring.Component):
         # switch: the cycle after the last take, not before the group's third cycle (registers
         # only: a take of the last input, or none left, and not the group's first cycle)
         m.d.sync += ps.switch.eq(0)
-        m.d.sync += ps.fin_pre.eq(ps.switch)
         m.d.sync += [ps.fin[l].eq(ps.fin_pre & (ps.lsel == l)) for l in range(L + 1)]
         # the LFSRs step at the end of a hidden layer's FIN (the layer's noise draw): the
         # firing level and the noise word written in FIN are the bits before the step

@@ -45,6 +45,7 @@ class PassControl:
         self.switch = Signal(name="switch")
         self.fin_pre = Signal(name="fin_pre")         # the cycle between the switch and FIN
         self.fin = Signal(L + 1, name="fin")          # FIN of a group of layer l (one-hot)
+        m.d.sync += [self.fin_pre.eq(self.switch)]
         with m.If(self.switch):
             m.d.comb += self.fwd_scan.load.eq(1)
         self.group = Signal(range(max(groups) + 1), name="group")
@@ -59,7 +60,7 @@ class PassControl:
         # sits before the wide multiplexers.
         self.lsel = Signal(range(L + 1), name="lsel")   # layer of the current pass (L: the readout)
         self.asel = Signal(range(L + 1), name="asel")   # trace memory read by the current pass
-        # the current group's bits of the bit-vector registers, picked in START / at the switch
+        # the current group's bits of the bit-vector registers, picked in START / FIN
         self.s_prev = Signal(P, name="s_prev")        # last step's spikes
         self.gv_word = Signal(P, name="gv_word")      # which lanes hold a neuron
         self.fin_gv_word = Signal(P, name="fin_gv_word")   # the same for the firing group
