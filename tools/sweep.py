@@ -34,6 +34,8 @@ def _run_one(args, model, method, seed, out_dir):
            "--no-progress", "--json", path, "--lr-decay-epochs", args.lr_decay_epochs]
     if args.test:
         cmd.append("--test")
+    if args.refit:
+        cmd.append("--refit")
     for item in args.set or ():
         cmd += ["--set", item]
     if args.limit_train:
@@ -55,7 +57,8 @@ def summarise(results):
         acc = np.array([r[key] for r in rs]) * 100
         table.append({"model": model, "method": method, "seeds": [r["seed"] for r in rs],
                       "split": key.split("_")[0],
-                      "val_mean": float(np.mean([r["val_accuracy"] for r in rs]) * 100),
+                      "val_mean": (None if any(r["val_accuracy"] is None for r in rs)
+                                   else float(np.mean([r["val_accuracy"] for r in rs]) * 100)),
                       "mean": float(acc.mean()), "std": float(acc.std(ddof=1)) if len(acc) > 1 else 0.0,
                       "min": float(acc.min()), "max": float(acc.max()),
                       "tuned_fields": rs[0].get("tuned_fields", {}),
@@ -68,7 +71,8 @@ def markdown(table, data):
     lines = [f"| {data}: model | method | val. mean (%) | {split} acc. mean (%) | std | min | max |",
              "|---|---|---|---|---|---|---|"]
     for t in table:
-        lines.append(f"| {t['model']} | {t['method']} | {t['val_mean']:.2f} | {t['mean']:.2f} | "
+        val = "-" if t["val_mean"] is None else f"{t['val_mean']:.2f}"
+        lines.append(f"| {t['model']} | {t['method']} | {val} | {t['mean']:.2f} | "
                      f"{t['std']:.2f} | {t['min']:.2f} | {t['max']:.2f} |")
     return "\n".join(lines)
 
@@ -81,6 +85,8 @@ def main(argv=None):
     p.add_argument("--epochs", type=int, default=20)
     p.add_argument("--lr-decay-epochs", default="10,15")
     p.add_argument("--test", action="store_true", help="evaluate the test split (final tables)")
+    p.add_argument("--refit", action="store_true",
+                   help="with --test: train on train + validation (choices stay the validation ones)")
     p.add_argument("--runs", nargs="+", default=None, metavar="MODEL:METHOD",
                    help="subset of runs, e.g. fixed:opzo float:bp (default: all)")
     p.add_argument("--set", action="append", metavar="FIELD=VALUE")
@@ -89,6 +95,8 @@ def main(argv=None):
     p.add_argument("--out-dir", default="results/runs")
     p.add_argument("--json", metavar="PATH")
     args = p.parse_args(argv)
+    if args.refit and not args.test:
+        p.error("--refit needs --test (nothing is held out to validate on)")
     runs = RUNS if args.runs is None else [tuple(r.split(":")) for r in args.runs]
     os.makedirs(args.out_dir, exist_ok=True)
     jobs = [(model, method, seed) for model, method in runs for seed in args.seeds]

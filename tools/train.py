@@ -63,14 +63,16 @@ def _scale_learning_rates(net, cfg, halvings, model):
 def train(data="digits", method="opzo", model="fixed", *, config=None, epochs=20, seed=0,
           overrides=None, lr_decay_epochs=DEFAULT_DECAY, limit_train=None, limit_val=None,
           limit_test=None, test=False, tuned=True, progress=True, on_epoch=None, dataset=None,
-          net=None):
+          net=None, refit=False):
     """Train, validate every epoch, and (``test=True``) evaluate the test split once at the end.
 
     Returns the result dictionary written by ``--json``.  ``tuned``: apply the validation-
     chosen fields of ``tools/tuned.py`` under ``overrides``.  ``progress``: True for a
     progress bar, ``"lines"`` for one line per epoch on stderr, False for silence.  ``net``:
     a ready model to train instead of building one from the configuration (used by analyses
-    that instrument the model).
+    that instrument the model).  ``refit``: after the hyperparameters were chosen on
+    validation, train on the training and validation splits together and evaluate the test
+    split (needs ``test``); no validation accuracy is reported (``val_accuracy`` None).
     """
     if data not in DATASETS:
         raise ValueError(f"data must be one of {DATASETS}, got {data!r}")
@@ -82,6 +84,9 @@ def train(data="digits", method="opzo", model="fixed", *, config=None, epochs=20
         raise ValueError(f"the float model implements only {FLOAT_METHODS}, got method {method!r}")
     if epochs < 1:
         raise ValueError(f"epochs must be >= 1, got {epochs}")
+    if refit and not test:
+        raise ValueError("refit trains on the validation split too, so it needs test=True "
+                         "(--test): there is nothing held out to validate on")
     fields = tuned_overrides(data, model, method) if tuned else {}
     fields.update(overrides or {})
     cfg = preset(config or data, seed=seed, **fields)
@@ -95,6 +100,8 @@ def train(data="digits", method="opzo", model="fixed", *, config=None, epochs=20
                          f"has {ds.n_classes} classes")
     x_train, y_train = ds.x_train[:limit_train], ds.y_train[:limit_train]
     x_val, y_val = ds.x_val[:limit_val], ds.y_val[:limit_val]
+    if refit:
+        x_train, y_train = np.concatenate([x_train, x_val]), np.concatenate([y_train, y_val])
     enc = dict(seed=seed, levels=cfg.encoding_levels)
     # lfsr_rate is the resident board's code: its training order is the on-chip shuffle,
     # its train bank draws in feed order, and every evaluation uses the evaluation (test) bank
@@ -134,14 +141,16 @@ def train(data="digits", method="opzo", model="fixed", *, config=None, epochs=20
                 bar.update(1)
         train_time += time.perf_counter() - t0
         n_trained += len(order)
-        val_acc, _ = net.evaluate(val_spikes, y_val)
+        val_acc = None if refit else net.evaluate(val_spikes, y_val)[0]
         record = {"epoch": epoch + 1, "val_accuracy": val_acc,
                   "train_accuracy": correct / len(order)}
         history.append(record)
-        line = (f"epoch {epoch + 1:3d}/{epochs}: validation {100 * val_acc:6.2f} %  "
-                f"train (online) {100 * record['train_accuracy']:6.2f} %")
-        if bar is not None:
+        line = (f"epoch {epoch + 1:3d}/{epochs}: "
+                + ("" if refit else f"validation {100 * val_acc:6.2f} %  ")
+                + f"train (online) {100 * record['train_accuracy']:6.2f} %")
+        if bar is not None and not refit:
             bar.set_postfix(val=f"{val_acc:.4f}")
+        if bar is not None:
             bar.write(line, file=sys.stderr)
         elif progress == "lines":
             print(line, file=sys.stderr, flush=True)
@@ -155,7 +164,7 @@ def train(data="digits", method="opzo", model="fixed", *, config=None, epochs=20
         "val_accuracy": history[-1]["val_accuracy"],
         "train_accuracy": history[-1]["train_accuracy"],
         "samples_per_second": n_trained / train_time if train_time > 0 else float("inf"),
-        "n_train": len(x_train), "n_val": len(x_val),
+        "n_train": len(x_train), "n_val": 0 if refit else len(x_val), "refit": bool(refit),
         "lr_decay_epochs": list(lr_decay_epochs),
         "tuned_fields": tuned_overrides(data, model, method) if tuned else {},
         "history": history,
@@ -201,6 +210,9 @@ def main(argv=None):
     p.add_argument("--limit-test", type=int, default=None, help="use only the first N test samples")
     p.add_argument("--test", action="store_true",
                    help="evaluate the test split once after the last epoch (final tables only)")
+    p.add_argument("--refit", action="store_true",
+                   help="with --test: train on the training and validation splits together (the "
+                        "hyperparameters stay the ones chosen on validation)")
     p.add_argument("--untuned", action="store_true",
                    help="use the preset as is, without the validation-chosen fields of tools/tuned.py")
     p.add_argument("--json", metavar="PATH", help="write the result dictionary here")
@@ -219,6 +231,7 @@ def main(argv=None):
                        lr_decay_epochs=args.lr_decay_epochs, limit_train=args.limit_train,
                        limit_val=args.limit_val, limit_test=args.limit_test, test=args.test,
                        tuned=not args.untuned, progress="lines" if args.no_progress else True,
+                       refit=args.refit,
                        on_epoch=lambda record, net: last.update(net=net))
     except (ValueError, ImportError) as exc:
         p.error(str(exc))
@@ -228,8 +241,9 @@ def main(argv=None):
         save_checkpoint(args.ckpt, core_checkpoint(net.cfg, net.weights, net.feedback,
                                                    net.baseline, net.lfsr.states))
     test = f"test {100 * result['test_accuracy']:.2f} %, " if args.test else ""
-    print(f"{args.model} {args.method} on {args.data} (seed {args.seed}): "
-          f"validation {100 * result['val_accuracy']:.2f} %, {test}"
+    val = ("trained on train + validation" if args.refit
+           else f"validation {100 * result['val_accuracy']:.2f} %")
+    print(f"{args.model} {args.method} on {args.data} (seed {args.seed}): {val}, {test}"
           f"train {100 * result['train_accuracy']:.2f} %, {result['samples_per_second']:.1f} samples/s")
     if args.json:
         with open(args.json, "w") as f:
