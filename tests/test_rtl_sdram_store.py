@@ -325,3 +325,51 @@ def test_cocotb_store_on_the_controller(tmp_path, n_inputs, n_train, n_test, con
                build_dir=tmp_path / "store", toplevel="top",
                extra_env={"SDRAM_CONFIG": json.dumps(config), "N_INPUTS": n_inputs,
                           "N_TRAIN": n_train, "N_TEST": n_test, "SEED": seed})
+
+
+# --- the resident system with its data set in SDRAM -------------------------------------------
+
+def test_resident_core_refuses_an_unknown_store():
+    from rtl.resident_core import ResidentCore
+    from tests.test_rtl_resident_core import small_cfg
+    with pytest.raises(ValueError, match=r"\bstore\b"):
+        ResidentCore(small_cfg(), 6, 3, store="flash")
+
+
+def test_resident_core_with_sdram_store_answers_as_with_block_ram():
+    """tests/test_rtl_resident_core.py's scenario (upload with STOREs that now wait on the
+    write queue, checksums, every error, two shuffled epochs, test runs, counters, confusion
+    rows, core commands and core state read back) on ``ResidentCore(store="sdram")`` with
+    the behavioural SDRAM: every answer word equals the model's, and the answers are the
+    same words as the block RAM store's."""
+    from golden.resident_model import ResidentModel
+    from rtl.resident_core import ResidentCore
+    from sim.pysim import run_commands
+    from sim.scenario import Scoreboard
+    from tests.test_rtl_resident_core import scenario, small_cfg
+
+    class Recorder(Scoreboard):
+        def __init__(self, cfg):
+            super().__init__(cfg)
+            self.words = []
+
+        def check(self, word):
+            self.words.append(word)
+            return super().check(word)
+
+    cfg = small_cfg()
+    n_train, n_test = 6, 3
+    cmds = scenario(cfg, n_train, n_test)
+    answers, cycles = {}, {}
+    for store in ("bram", "sdram"):
+        dut = ResidentCore(cfg, n_train, n_test, store=store)
+        board = Recorder(cfg)
+        board.model = ResidentModel(cfg, n_train, n_test)
+        background = [SdramResponder(dut.mem, 5, max_latency=6).run] if store == "sdram" else []
+        cycles[store] = run_commands(dut, cmds, board, seed=3, idle=0.2, backpressure=0.3,
+                                     background=background)
+        assert not board.mismatches, (store, board.report())
+        assert board.checked == len(board.expected) > 300
+        answers[store] = board.words
+    assert answers["sdram"] == answers["bram"]
+    print(f"scenario cycles: {cycles}")
