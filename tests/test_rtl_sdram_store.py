@@ -43,7 +43,8 @@ class SdramResponder:
 
     def __init__(self, port, seed, *, p_cmd=0.4, p_wdata=0.6, p_rdata=0.6, max_latency=8):
         self.port, self.rng = port, np.random.default_rng(seed)
-        self.p_cmd, self.p_wdata, self.p_rdata, self.max_latency = p_cmd, p_wdata, p_rdata, max_latency
+        self.p_cmd, self.p_wdata, self.p_rdata = p_cmd, p_wdata, p_rdata
+        self.max_latency = max_latency
         self.words = {}
         self.requests = {"read": 0, "write": 0, "row": 0}      # row: reads of more than a word
 
