@@ -96,7 +96,12 @@ class ResidentCore(wiring.Component):
         self.store_kind = store
         self._core = Core(cfg, multipliers=multipliers)
         if store == "sdram":
-            self._store = SdramStore(cfg.n_inputs, n_train, n_test, addr_bits=sdram_addr_bits)
+            try:
+                self._store = SdramStore(cfg.n_inputs, n_train, n_test, addr_bits=sdram_addr_bits)
+            except ValueError as e:
+                if "addr_bits" not in str(e):
+                    raise
+                raise ValueError(f"sdram_addr_bits: {e}") from None
             mem = {"mem": Out(memory_request_signature(sdram_addr_bits, self._store.length_bits))}
         else:
             self._store = DatasetStore(cfg.n_inputs, n_train, n_test)

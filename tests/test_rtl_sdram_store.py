@@ -330,11 +330,14 @@ def test_cocotb_store_on_the_controller(tmp_path, n_inputs, n_train, n_test, con
 
 # --- the resident system with its data set in SDRAM -------------------------------------------
 
-def test_resident_core_refuses_an_unknown_store():
+def test_resident_core_store_option():
     from rtl.resident_core import ResidentCore
     from tests.test_rtl_resident_core import small_cfg
     with pytest.raises(ValueError, match=r"\bstore\b"):
         ResidentCore(small_cfg(), 6, 3, store="flash")
+    with pytest.raises(ValueError, match=r"\bsdram_addr_bits\b"):
+        ResidentCore(small_cfg(), 6, 3, store="sdram", sdram_addr_bits=3)
+    assert "mem" in ResidentCore(small_cfg(), 6, 3, store="sdram").signature.members
 
 
 def test_resident_core_with_sdram_store_answers_as_with_block_ram():
