@@ -16,7 +16,8 @@ from amaranth.lib.wiring import In, Out
 
 from golden.input_encoding import MAX_ENCODER_LANES, encoder_lanes
 
-__all__ = ["DatasetStore", "store_read_signature", "store_geometry", "ebr_estimate"]
+__all__ = ["DatasetStore", "store_read_signature", "store_fetch_signature", "store_geometry",
+           "ebr_estimate"]
 
 PIXEL_BITS = 8
 LABEL_BITS = 8          # n_outputs <= 256 (golden.config); a bad label is the core's ERR_LABEL
@@ -76,6 +77,31 @@ def store_read_signature(n_inputs, n_train, n_test):
         "word": Out(range(max(words, 2))),
         "pixels": In(lanes * PIXEL_BITS),
         "label": In(LABEL_BITS),
+    })
+
+
+def store_fetch_signature(n_train, n_test):
+    """The reader's look-ahead and wait port, for a store that is not always ready (the
+    SDRAM store, :mod:`rtl.sdram_store`); a block RAM store leaves it unconnected.
+
+    Members
+    -------
+    want : Out(1)
+        The row at the read port (``split``/``index``) is needed: a run is in progress.
+    next_valid : Out(1)
+        ``next_split``/``next_index`` name the row the reader will need after this one.
+    next_split : Out(1)
+    next_index : Out(range(max(n_train, n_test, 2)))
+    ready : In(1, init=1)
+        The row at the read port is readable with the usual one-cycle latency, and stays so
+        while the read port names it.  Unconnected it is 1: a block RAM is always ready.
+    """
+    return wiring.Signature({
+        "want": Out(1),
+        "next_valid": Out(1),
+        "next_split": Out(1),
+        "next_index": Out(range(max(n_train, n_test, 2))),
+        "ready": In(1, init=1),
     })
 
 

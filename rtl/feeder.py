@@ -12,7 +12,9 @@ from its seeds at every test run.
 The next spike word is computed before the core asks for it (while it still works on the
 previous command), so the core waits for the feeder only for the store read and the word
 computation between two words of one step (two cycles) and before a sample's ``START``
-(two cycles).
+(two cycles).  A store that is not always ready (the SDRAM store) is told, through
+``fetch``, which row comes next and makes the feeder wait before a sample's label until the
+sample's row is readable; nothing else changes, so the words sent are the same.
 """
 
 from amaranth.hdl import Cat, Const, Module, Mux, Signal
@@ -23,7 +25,8 @@ from golden.config import LFSR_TAPS
 from golden.input_encoding import (DRAW_BITS, ENCODER_BITS, MAX_ENCODER_LANES, TEST, TRAIN,
                                    encoder_seeds)
 from golden.protocol import Op, header
-from rtl.dataset_store import LABEL_BITS, PIXEL_BITS, store_geometry, store_read_signature
+from rtl.dataset_store import (LABEL_BITS, PIXEL_BITS, store_fetch_signature, store_geometry,
+                                store_read_signature)
 
 __all__ = ["Feeder", "step8"]
 
@@ -67,6 +70,12 @@ class Feeder(wiring.Component):
     busy, refused : Out(1)
     store : Out(store_read_signature(...))
         To :class:`rtl.dataset_store.DatasetStore` ``.read``.
+    fetch : Out(rtl.dataset_store.store_fetch_signature(n_train, n_test))
+        Look-ahead and wait, for :class:`rtl.sdram_store.SdramStore` ``.fetch``; left
+        unconnected (``ready`` stays 1) with a block RAM store.  ``want`` while busy (but for
+        ``ORDER``, where the read port still names the previous row); from a
+        sample's label on, ``next_*`` name the run's next row (``order[k + 1]`` through the
+        order memory's second port for a training run).
     cmd : Out(stream.Signature(32))
         To the core's ``i_stream``.
     label : Out(stream.Signature(9))
@@ -96,6 +105,7 @@ class Feeder(wiring.Component):
             "busy": Out(1),
             "refused": Out(1),
             "store": Out(store_read_signature(cfg.n_inputs, n_train, n_test)),
+            "fetch": Out(store_fetch_signature(n_train, n_test)),
             "cmd": Out(stream.Signature(32)),
             "label": Out(stream.Signature(LABEL_BITS + 1)),
         })
@@ -116,14 +126,19 @@ class Feeder(wiring.Component):
         spikes = Signal(32)
         header_next = Signal()     # after the word being computed: a STEP header (else a word)
 
+        sampling = Signal()        # in a sample, from its label on: index and row are settled
         if self.ordered:
-            m.d.comb += self.order.pos.eq(index)
+            m.d.comb += [self.order.pos.eq(index), self.order.pos_next.eq(index + 1)]
         # with an order memory a sample's rows are known one cycle after its position
         first = "ORDER" if self.ordered else "LABEL"
         m.d.comb += [
             self.store.split.eq(~train),
             self.store.index.eq(Mux(train, self.order.row, index) if self.ordered else index),
             self.store.word.eq(word),
+            self.fetch.next_valid.eq(sampling & (index + 1 < count)),
+            self.fetch.next_split.eq(~train),
+            self.fetch.next_index.eq(Mux(train, self.order.row_next, index + 1)
+                                     if self.ordered else index + 1),
         ]
 
         # the spike word from the store's bytes and the current lane states; bits past
@@ -150,7 +165,7 @@ class Feeder(wiring.Component):
 
         ok = (self.count >= 1) & Mux(self.train, self.count <= self.n_train,
                                      self.count <= self.n_test)
-        with m.FSM():
+        with m.FSM() as fsm:
             with m.State("IDLE"):
                 with m.If(self.start):
                     m.d.sync += [train.eq(self.train), count.eq(self.count), index.eq(0),
@@ -167,7 +182,10 @@ class Feeder(wiring.Component):
                     m.next = "LABEL"
             with m.State("LABEL"):          # the store reads (index, word 0) this cycle
                 m.d.comb += self.busy.eq(1)
-                m.next = "PUSH"
+                # a store still fetching the row holds the read; it keeps a ready row until
+                # the read port names another, so this is the only wait
+                with m.If(self.fetch.ready):
+                    m.next = "PUSH"
             with m.State("PUSH"):
                 m.d.comb += [self.busy.eq(1), self.label.valid.eq(1),
                              self.label.payload.eq(Cat(self.store.label, train))]
@@ -219,4 +237,7 @@ class Feeder(wiring.Component):
                     with m.Else():
                         m.d.sync += index.eq(index + 1)
                         m.next = first
+        # in ORDER the read port still names the previous sample's row
+        settled = self.busy & (~fsm.ongoing("ORDER") if self.ordered else 1)
+        m.d.comb += [self.fetch.want.eq(settled), sampling.eq(settled & ~fsm.ongoing("LABEL"))]
         return m

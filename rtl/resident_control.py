@@ -41,6 +41,9 @@ class ResidentControl(wiring.Component):
         A run owns the core's streams (feeder -> core -> counter).
     we, sample, col, wdata
         The store's write port.
+    store_ready : In(1, init=1)
+        The store takes a byte this cycle; a STORE waits while it is low (an SDRAM store's
+        write queue is full).  Unconnected it is 1: a block RAM store.
     shuffle, restart, n, order_busy
         The order memory's control (:class:`rtl.sample_order.SampleOrder`).
     start, train, count, reseed, feeder_busy
@@ -64,6 +67,7 @@ class ResidentControl(wiring.Component):
             "sample": Out(range(rows)),
             "col": Out(range(cfg.n_inputs + 1)),
             "wdata": Out(PIXEL_BITS),
+            "store_ready": In(1, init=1),
             "shuffle": Out(1),
             "restart": Out(1),
             "n": Out(range(n_train + 1)),
@@ -221,15 +225,17 @@ class ResidentControl(wiring.Component):
             with m.State("STORE_WRITE"):
                 byte_col = col + Cat(dbyte, dword[:2])
                 m.d.comb += [self.col.eq(byte_col), self.wdata.eq(data.word_select(dbyte, 8)),
-                             self.we.eq((status == Status.OK) & (byte_col <= n_in))]
-                m.d.sync += dbyte.eq(dbyte + 1)
-                with m.If(dbyte == 3):
-                    m.d.sync += dword.eq(dword + 1)
-                    with m.If(dword == STORE_BYTES // 4 - 1):
-                        m.d.sync += [count.eq(0), k.eq(0)]
-                        m.next = "ANSWER"
-                    with m.Else():
-                        m.next = "STORE_DATA"
+                             self.we.eq((status == Status.OK) & (byte_col <= n_in)
+                                        & self.store_ready)]
+                with m.If(self.store_ready):
+                    m.d.sync += dbyte.eq(dbyte + 1)
+                    with m.If(dbyte == 3):
+                        m.d.sync += dword.eq(dword + 1)
+                        with m.If(dword == STORE_BYTES // 4 - 1):
+                            m.d.sync += [count.eq(0), k.eq(0)]
+                            m.next = "ANSWER"
+                        with m.Else():
+                            m.next = "STORE_DATA"
 
             with m.State("CHECKSUM"):
                 m.d.sync += wait.eq(wait + 1)

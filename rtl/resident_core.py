@@ -11,6 +11,8 @@
 :class:`rtl.core.Core` does, plus the resident commands of golden/resident_protocol.py:
 the host uploads the data set once and then starts whole training and test runs, which
 run at the core's speed (docs/resident.md).  Reference: :class:`golden.resident_model.ResidentModel`.
+With ``store="sdram"`` the data set lives in SDRAM (:class:`rtl.sdram_store.SdramStore`)
+behind the ``mem`` port, which the board connects to its SDRAM controller.
 """
 
 from amaranth.hdl import Module, Signal
@@ -23,6 +25,7 @@ from rtl.feeder import Feeder
 from rtl.resident_control import ResidentControl
 from rtl.result_counter import ResultCounter
 from rtl.sample_order import SampleOrder
+from rtl.sdram_store import SdramStore, memory_request_signature
 
 __all__ = ["ResidentCore", "Throttle"]
 
@@ -68,6 +71,11 @@ class ResidentCore(wiring.Component):
     stall_ports : bool
         Verification only: ``pause_cmd`` and ``pause_resp`` inputs, each pausing a
         :class:`Throttle` on the feeder's command stream and the counter's response stream.
+    store : {"bram", "sdram"}
+        Where the data set lives: block RAM (:class:`rtl.dataset_store.DatasetStore`) or
+        SDRAM (:class:`rtl.sdram_store.SdramStore`, behind ``mem``).
+    sdram_addr_bits : int
+        With ``store="sdram"``: the controller's word address width (24 for 32 MB).
 
     Ports
     -----
@@ -75,13 +83,29 @@ class ResidentCore(wiring.Component):
     active, training, error : the core's status outputs
     feeding : Out(1)
         A run is in progress.
+    mem : Out(rtl.sdram_store.memory_request_signature(sdram_addr_bits, 16)), with ``sdram``
+        To the SDRAM controller (``boards.ulx3s.sdram.SdramController``, ``length_bits=16``).
     """
 
-    def __init__(self, cfg, n_train, n_test, *, multipliers=None, stall_ports=False):
+    def __init__(self, cfg, n_train, n_test, *, multipliers=None, stall_ports=False,
+                 store="bram", sdram_addr_bits=24):
+        if store not in ("bram", "sdram"):
+            raise ValueError(f"store must be 'bram' or 'sdram', got {store!r}")
         self.cfg, self.n_train, self.n_test = cfg, n_train, n_test
         self.stall_ports = bool(stall_ports)
+        self.store_kind = store
         self._core = Core(cfg, multipliers=multipliers)
-        self._store = DatasetStore(cfg.n_inputs, n_train, n_test)
+        if store == "sdram":
+            try:
+                self._store = SdramStore(cfg.n_inputs, n_train, n_test, addr_bits=sdram_addr_bits)
+            except ValueError as e:
+                if "addr_bits" not in str(e):
+                    raise
+                raise ValueError(f"sdram_addr_bits: {e}") from None
+            mem = {"mem": Out(memory_request_signature(sdram_addr_bits, self._store.length_bits))}
+        else:
+            self._store = DatasetStore(cfg.n_inputs, n_train, n_test)
+            mem = {}
         self._feeder = Feeder(cfg, n_train, n_test, ordered=True)
         super().__init__({
             "i_stream": In(stream.Signature(32)),
@@ -91,6 +115,7 @@ class ResidentCore(wiring.Component):
             "error": Out(1),
             "feeding": Out(1),
             **({"pause_cmd": In(1), "pause_resp": In(1)} if self.stall_ports else {}),
+            **mem,
         })
 
     @property
@@ -111,6 +136,11 @@ class ResidentCore(wiring.Component):
         wiring.connect(m, wiring.flipped(self.i_stream), ctl.i_stream)
         wiring.connect(m, ctl.o_stream, wiring.flipped(self.o_stream))
         wiring.connect(m, feeder.store, store.read)
+        if self.store_kind == "sdram":
+            # the feeder waits for its row and names the next; STOREs wait for the queue
+            wiring.connect(m, feeder.fetch, store.fetch)
+            wiring.connect(m, store.mem, wiring.flipped(self.mem))
+            m.d.comb += ctl.store_ready.eq(store.wready)
         wiring.connect(m, feeder.order, order.read)
         wiring.connect(m, feeder.label, counter.label)
         run_cmd, run_resp = feeder.cmd, counter.resp

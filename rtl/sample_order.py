@@ -5,7 +5,9 @@ docs/fixed_point.md, "Sample order"): ``order[0 .. n_train-1]`` in block RAM, th
 after reset and after a restart; ``shuffle`` permutes ``order[0:n]`` with one 16-bit LFSR
 draw per position, ``j = (r * (i + 1)) >> 16``, four cycles per position (draw and read
 ``order[i]``; read ``order[j]``; write ``order[i]``; write ``order[j]``).  The feeder reads
-it through ``pos`` / ``row`` while no shuffle runs.
+it through ``pos`` / ``row`` while no shuffle runs, and through ``pos_next`` / ``row_next``
+(the engine's read port, free outside a shuffle) the row after it, for a store that fetches
+rows ahead (:mod:`rtl.sdram_store`).
 """
 
 from amaranth.hdl import Module, Signal, unsigned
@@ -22,10 +24,13 @@ __all__ = ["SampleOrder", "order_read_signature"]
 
 def order_read_signature(n_train):
     """The read port seen from the reader (the feeder): ``row`` is ``order[pos]`` one cycle
-    after ``pos``."""
+    after ``pos``; ``row_next`` is ``order[pos_next]`` the same way (valid while no shuffle
+    runs)."""
     return wiring.Signature({
         "pos": Out(range(max(n_train, 2))),
         "row": In(range(max(n_train, 2))),
+        "pos_next": Out(range(max(n_train, 2))),
+        "row_next": In(range(max(n_train, 2))),
     })
 
 
@@ -72,7 +77,10 @@ class SampleOrder(wiring.Component):
         feeder_rd = mem.read_port()
         engine_rd = mem.read_port()
         wr = mem.write_port()
-        m.d.comb += [feeder_rd.addr.eq(self.read.pos), self.read.row.eq(feeder_rd.data)]
+        m.d.comb += [feeder_rd.addr.eq(self.read.pos), self.read.row.eq(feeder_rd.data),
+                     # the look-ahead borrows the engine's port; DRAW and READ_J override it
+                     engine_rd.addr.eq(self.read.pos_next),
+                     self.read.row_next.eq(engine_rd.data)]
 
         seed = shuffle_seed(self.seed)
         lfsr = Signal(ORDER_BITS, init=seed)

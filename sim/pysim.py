@@ -12,7 +12,7 @@ __all__ = ["run_commands"]
 
 
 def run_commands(dut, commands, scoreboard, *, seed=0, idle=0.0, backpressure=0.0,
-                 collisions=None, quiet_cycles=64):
+                 collisions=None, quiet_cycles=64, background=()):
     """Send ``commands`` to ``dut``, checking every response word with ``scoreboard``.
 
     With a list as ``collisions``, every clock edge at which one of the core's
@@ -23,6 +23,9 @@ def run_commands(dut, commands, scoreboard, *, seed=0, idle=0.0, backpressure=0.
 
     After the last expected word the output is watched ``quiet_cycles`` more cycles: every
     word sent then is checked as an unexpected extra word.
+
+    ``background`` testbenches (``async def tb(ctx)``) run alongside, e.g. a behavioural
+    SDRAM behind ``ResidentCore(store="sdram")``'s ``mem`` port.
 
     Returns the number of clock cycles simulated (the quiet cycles not included).
     """
@@ -75,5 +78,7 @@ def run_commands(dut, commands, scoreboard, *, seed=0, idle=0.0, backpressure=0.
     sim.add_testbench(monitor)
     if collisions is not None:
         sim.add_process(watch)
+    for tb in background:
+        sim.add_testbench(tb, background=True)
     sim.run()
     return cycles[0]
