@@ -223,6 +223,9 @@ class ULX3STop(wiring.Component):
             raise ValueError("store 'sdram' needs resident=(n_train, n_test)")
         if sdram_config is not None and store != "sdram":
             raise ValueError("sdram_config is only for store='sdram'")
+        if sdram_config is not None and not isinstance(sdram_config, SdramConfig):
+            raise ValueError(f"sdram_config must be an SdramConfig, got "
+                             f"{type(sdram_config).__name__}")
         self.store = store
         if sim:
             self.pll = None
