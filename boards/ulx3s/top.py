@@ -309,8 +309,8 @@ class ULX3STop(wiring.Component):
         one rising edge and lets the SDRAM sample it at the next (a full period of setup,
         and hold from the fabric-to-pad delay of the command registers, longer than the
         ODDR's clock-to-pad delay), and captures read data CL rising edges after that
-        edge, inside the data-valid window of an in-phase SDRAM clock (from tAC, about
-        6 ns, after edge CL - 1 to tOH after edge CL).  An inverted clock would make the
+        edge, inside the data-valid window of an in-phase SDRAM clock (from tAC, 6 to
+        7.5 ns at CL 2, after edge CL - 1 to tOH after edge CL).  An inverted clock would make the
         SDRAM sample every command half a cycle early, and the read data would then be gone
         by the capture edge: the controller's CL count assumes this in-phase clock.
         """
