@@ -119,7 +119,7 @@ def build(board="ulx3s", device="85F", config="digits", freq_mhz=None, out=None,
         raise ValueError("give seed or seeds, not both")
     if device not in board_obj.devices:
         raise ValueError(f"device must be one of {board_obj.devices} for board {board}, got {device!r}")
-    rows = resident_rows(resident) if resident else None
+    rows = resident_rows(resident, (cfg or preset(config)).n_inputs) if resident else None
     # the data set in block RAM when it fits, else in the board's SDRAM (refused, naming the
     # sizes, when larger than that)
     where = (lambda c: choose_store(board_obj, device, c, rows) if rows else None)  # noqa: E731

@@ -21,11 +21,16 @@ def mult18_count(cfg):
     return 3 * cfg.lanes
 
 
-def resident_rows(data):
+def resident_rows(data, n_inputs=None):
     """``(n_train, n_test)`` store rows for data set ``data``: its training split, and room
-    for the larger of its validation and test splits (the host puts either there)."""
+    for the larger of its validation and test splits (the host puts either there).  With
+    ``n_inputs`` (the core's), a data set whose rows have another pixel count is refused:
+    the feeder makes one input's spikes from one pixel."""
     from golden.data import load_dataset
     ds = load_dataset(data)
+    if n_inputs is not None and ds.n_features != n_inputs:
+        raise ValueError(f"resident data set {data} has {ds.n_features} pixels a row, the "
+                         f"configuration {n_inputs} inputs: build it with --config {data}")
     return len(ds.x_train), max(len(ds.x_val), len(ds.x_test))
 
 

@@ -118,3 +118,13 @@ def test_build_refuses_a_data_set_larger_than_the_sdram_before_synthesis(capsys,
     err = capsys.readouterr().err
     assert "does not fit the SDRAM" in err and "51,200,000 bytes" in err
     assert not (tmp_path / "b" / "top.il").exists()
+
+
+def test_build_refuses_a_resident_data_set_of_another_width(capsys, tmp_path):
+    with pytest.raises(ValueError, match=r"mnist has 784 pixels a row, the configuration 64 "
+                                         r"inputs: build it with --config mnist"):
+        resident_rows("mnist", 64)
+    assert main(["--board", "ulx3s", "--resident", "mnist", "--out", str(tmp_path / "b"),
+                 "--quiet"]) == 1
+    assert "build it with --config mnist" in capsys.readouterr().err
+    assert not (tmp_path / "b" / "top.il").exists()
