@@ -112,7 +112,7 @@ def test_a_board_without_sdram_gets_the_block_ram_refusal():
 def test_build_refuses_a_data_set_larger_than_the_sdram_before_synthesis(capsys, tmp_path,
                                                                         monkeypatch):
     import rtl.build
-    monkeypatch.setattr(rtl.build, "resident_rows", lambda data: (40000, 10000))
+    monkeypatch.setattr(rtl.build, "resident_rows", lambda data, n_inputs=None: (40000, 10000))
     assert main(["--board", "ulx3s", "--config", "mnist", "--resident", "mnist",
                  "--out", str(tmp_path / "b"), "--quiet"]) == 1
     err = capsys.readouterr().err
