@@ -119,7 +119,8 @@ def measure_resident(cfg, *, samples, build_base, seed=0, simulator=None, verbos
     e = r["epochs"][0]
     out = {"resident_cycles_per_sample": e["train_cycles_per_sample"],
            "resident_test_cycles_per_sample": e["test_cycles_per_sample"],
-           "resident_core_wait_cycles": r["core_wait_cycles"], "resident_run_cycles": r["run_cycles"],
+           "resident_core_wait_cycles": r["core_wait_cycles"],
+           "resident_run_cycles": r["run_cycles"],
            "resident_samples": samples, "resident_store": "sdram" if sdram else "bram"}
     if sdram:
         out.update({"resident_sdram": sdram, "resident_load_cycles": r["load_cycles"],

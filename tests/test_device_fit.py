@@ -82,7 +82,8 @@ def test_a_data_set_block_ram_cannot_hold_goes_to_the_sdram():
     # digits does not fit the 25F's block RAM with its store, but the SDRAM holds it
     assert choose_store(board, "25F", preset("digits"), resident_rows("digits")) == "sdram"
     with pytest.raises(ValueError, match=r"does not fit the 45F: it needs about 143 block RAMs "
-                                         r"\(core ~129 \+ SDRAM row buffers ~8 \+ order memory ~6\)"):
+                                         r"\(core ~129 \+ SDRAM row buffers ~8 "
+                                         r"\+ order memory ~6\)"):
         choose_store(board, "45F", preset("mnist"), rows)
 
 
@@ -112,7 +113,8 @@ def test_a_board_without_sdram_gets_the_block_ram_refusal():
 def test_build_refuses_a_data_set_larger_than_the_sdram_before_synthesis(capsys, tmp_path,
                                                                         monkeypatch):
     import rtl.build
-    monkeypatch.setattr(rtl.build, "resident_rows", lambda data, n_inputs=None: (40000, 10000))
+    monkeypatch.setattr(rtl.build, "resident_rows",
+                        lambda data, n_inputs=None: (40000, 10000))
     assert main(["--board", "ulx3s", "--config", "mnist", "--resident", "mnist",
                  "--out", str(tmp_path / "b"), "--quiet"]) == 1
     err = capsys.readouterr().err
