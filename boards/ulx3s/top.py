@@ -11,8 +11,8 @@ ports ``uart_rx``, ``uart_tx``, ``led`` (8) and ``button`` and runs from the Ver
 ``ULX3STop(cfg, resident=(n_train, n_test), store="sdram")`` keeps the resident data set in
 the board's SDRAM (:class:`boards.ulx3s.resident_sdram.ResidentOnSdram`: the store on
 :class:`boards.ulx3s.sdram.SdramController`) on amaranth-boards' ``sdram`` resource; the
-SDRAM's clock pin is the core clock forwarded through an ``ODDRX1F`` in phase (see
-:meth:`ULX3STop.elaborate` and docs/sdram.md, "The top level").
+SDRAM's clock pin is the core clock forwarded through an ``ODDRX1F`` in phase (why:
+``ULX3STop._sdram_pins`` and docs/sdram.md, "The top level").
 
 LEDs: 0 idle (no sample open), 1 training sample open, 2 inference sample open, 3 error
 (core or link error; held for ``led_hold_s``), 4 UART receive activity (stretched),
@@ -79,8 +79,8 @@ STORES = ("bram", "sdram")     # where a resident data set lives
 
 def default_sdram_config(freq_hz, **kw):
     """The controller's :class:`boards.ulx3s.sdram.SdramConfig` at the core clock: CAS latency
-    2 up to 100 MHz (the parts' CL 2 limit), else 3; the 32 MB part's geometry (the 64 MB
-    part's lower half is the same addresses); ``kw`` overrides (simulations shorten
+    2 up to 100 MHz (the parts' CL 2 limit), else 3; the 32 MB part's geometry (on the 64 MB
+    part it uses the first 512 columns of every row); ``kw`` overrides (simulations shorten
     ``t_powerup``)."""
     return SdramConfig(**{"clk_freq": freq_hz, "cas_latency": 2 if freq_hz <= 100e6 else 3, **kw})
 
