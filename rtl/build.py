@@ -50,7 +50,7 @@ from golden.config import PRESETS, preset
 
 from .board_registry import BOARD_ENTRY_POINTS, board_names, find_board, parse_seeds
 from .build_summary import RESOURCES, best_seed, format_summary, lanes_suffix, summarize
-from .device_fit import check_fit, max_lanes, resident_rows
+from .device_fit import check_fit, choose_store, max_lanes, resident_rows
 from .toolchain import TOOLS, ToolMissing, find_tools, mark_no_rw_check, stage_commands, tail
 
 __all__ = ["DEVICES", "board_names", "find_board", "build", "summarize", "format_summary",
@@ -119,12 +119,17 @@ def build(board="ulx3s", device="85F", config="digits", freq_mhz=None, out=None,
         raise ValueError("give seed or seeds, not both")
     if device not in board_obj.devices:
         raise ValueError(f"device must be one of {board_obj.devices} for board {board}, got {device!r}")
-    rows = resident_rows(resident) if resident else None
+    rows = resident_rows(resident, (cfg or preset(config)).n_inputs) if resident else None
+    # the data set in block RAM when it fits, else in the board's SDRAM (refused, naming the
+    # sizes, when larger than that)
+    where = (lambda c: choose_store(board_obj, device, c, rows) if rows else None)  # noqa: E731
     if lanes == "max":
-        lanes = max_lanes(board_obj, device, cfg or preset(config), rows)
+        lanes = max_lanes(board_obj, device, cfg or preset(config), rows,
+                          where(cfg or preset(config)) or "bram")
     cfg = cfg or preset(config, **({"lanes": lanes} if lanes is not None else {}))
     tools = find_tools()
-    check_fit(board_obj, device, cfg, rows)
+    store = where(cfg)
+    check_fit(board_obj, device, cfg, rows, store or "bram")
     suffix = lanes_suffix(cfg, PRESETS[config].lanes) + (f"-resident-{resident}" if resident else "")
     out = Path(out or f"build/{board}-{device}-{config}{suffix}").resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -136,7 +141,7 @@ def build(board="ulx3s", device="85F", config="digits", freq_mhz=None, out=None,
     _progress(f"[1/4] elaborate: {board} {device}, config {config}, P = {cfg.lanes}, {freq_mhz:g} MHz -> {out}", quiet)
     platform = board_obj.platform(device)
     top = board_obj.top(cfg, freq_hz=freq_mhz * 1e6, baud=baud,
-                        **({"resident": rows} if rows else {}))
+                        **({"resident": rows, "store": store} if rows else {}))
     nextpnr_opts = ["--report", "report.json", "--timing-allow-fail", "--router", router]
     if seed is not None:
         nextpnr_opts += ["--seed", str(seed)]
@@ -208,7 +213,7 @@ def build(board="ulx3s", device="85F", config="digits", freq_mhz=None, out=None,
     s["nextpnr"] = {"router": router, "seed": seed}
     s["lanes"] = cfg.lanes
     if rows:
-        s["resident"] = {"data": resident, "n_train": rows[0], "n_test": rows[1]}
+        s["resident"] = {"data": resident, "n_train": rows[0], "n_test": rows[1], "store": store}
     if per_seed:
         s["seeds"] = [{"seed": k, "fmax_mhz": r["fmax_mhz"], "timing_met": r["timing_met"],
                        "placed": r["placed"]} for k, r in per_seed]
@@ -261,8 +266,8 @@ def main(argv=None):
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     p.add_argument("--resident", default=None, metavar="DATA",
                    help="add the data set store, sample order, feeder and result counter sized "
-                        "for data set DATA (e.g. digits), for training on the board "
-                        "(docs/resident.md)")
+                        "for data set DATA (e.g. digits), for training on the board; in block "
+                        "RAM when it fits, else in the SDRAM (docs/resident.md)")
     args = p.parse_args(argv)
     try:
         seeds = parse_seeds(args.seeds) if args.seeds is not None else None

@@ -46,7 +46,11 @@ Stages (one progress line each on stderr, then a summary on stdout):
    core fed by a testbench that never makes it wait).  Link bytes per training sample in
    resident mode: the bytes of one epoch's commands (learning-rate writes, CLEAR, SHUFFLE,
    two RUNs, COUNTERS) both ways over the training split's size (the upload, once, is
-   reported separately).
+   reported separately).  The store is where ``rtl.build --resident`` puts it on the
+   ``--device`` (:func:`rtl.device_fit.choose_store`: block RAM when it fits, else the
+   SDRAM) or ``--resident-store``; in SDRAM the system is
+   :class:`boards.ulx3s.resident_sdram.ResidentOnSdram` with :mod:`sim.sdram_model` on its
+   pads, the controller's cycle counts those of the resident build's 50 MHz (CL 2).
 
 Verilog is generated from the current sources into ``<build-dir>/<digest of rtl/ and golden/>``
 (the golden model gives the memories' initial contents), so that a changed core is never
@@ -74,6 +78,10 @@ from rtl.build_summary import lanes_suffix, summary_lanes  # noqa: E402
 from .bench_report import markdown, plot  # noqa: E402
 from .bench_rtl import measure_cycles, measure_resident, rtl_build_base  # noqa: E402
 from .link_cost import BITS_PER_BYTE, link_bytes, resident_link_bytes  # noqa: E402
+
+# the SDRAM store's controller in the resident bench: rtl.build --resident's 50 MHz, CL 2, a
+# 2 us power-up wait (a counter; the datasheet's 200 us would only lengthen the upload)
+RESIDENT_SDRAM = {"clk_freq": 50e6, "cas_latency": 2, "t_powerup": 2000.0}
 
 __all__ = ["rtl_build_base", "link_bytes", "measure_cycles", "cpu_rate", "read_fmax", "run", "main"]
 
@@ -260,9 +268,15 @@ def run(cfg, args):
         if ds.n_features != cfg.n_inputs:
             raise RuntimeError(f"--resident needs a pixel data set (one byte per input); "
                                f"{cfg.name} has {ds.n_features} features for {cfg.n_inputs} inputs")
-        _progress(f"[6/6] resident system: {args.samples} training rows ...")
+        store = args.resident_store
+        if store == "auto":
+            from rtl.board_registry import find_board
+            from rtl.device_fit import choose_store, resident_rows
+            store = choose_store(find_board("ulx3s"), args.device, cfg, resident_rows(cfg.name))
+        _progress(f"[6/6] resident system ({store} store): {args.samples} training rows ...")
         resident = measure_resident(cfg, samples=args.samples, build_base=base, seed=args.seed,
-                                    simulator=args.simulator, verbose=args.verbose)
+                                    simulator=args.simulator, verbose=args.verbose,
+                                    sdram=RESIDENT_SDRAM if store == "sdram" else None)
         n_eval = max(len(ds.x_val), len(ds.x_test))
         lb = resident_link_bytes(cfg, len(ds.x_train), n_eval)
         res_sps = fmax * 1e6 / resident["resident_cycles_per_sample"] if fmax else None
@@ -340,6 +354,9 @@ def main(argv=None):
     add("--verbose", action="store_true", help="show the simulator's output instead of logging it")
     add("--resident", action="store_true",
         help="also measure the resident system (store, feeder, core, counter) on --samples rows")
+    add("--resident-store", choices=("auto", "bram", "sdram"), default="auto",
+        help="the resident data set in block RAM or SDRAM (default auto: where rtl.build "
+             "--resident puts it on --device)")
     add("--json", metavar="PATH", help="write the results as JSON")
     add("--out", metavar="DIR", help="write bench.md (the tables) and bench.png (the sweep) there")
     args = p.parse_args(argv)

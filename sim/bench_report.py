@@ -63,6 +63,15 @@ def markdown(r):
                   f"{r['resident_link_bytes_per_training_sample']:.3f} |",
                   f"| upload of the data set, once | {r['resident_upload_bytes']} bytes, "
                   f"{r['resident_upload_seconds_at_baud']:.1f} s at {r['baud']} baud |"]
+        if r.get("resident_store") == "sdram":
+            lines += [f"| data set store | SDRAM (controller at "
+                      f"{r['resident_sdram']['clk_freq'] / 1e6:g} MHz, CL "
+                      f"{r['resident_sdram']['cas_latency']}, SDRAM model) |",
+                      f"| core idle for lack of a word during the RUN | "
+                      f"{r['resident_core_wait_cycles']} of {r['resident_run_cycles']} cycles |",
+                      f"| SDRAM words read / refreshes / timing violations | "
+                      f"{r['resident_sdram_words_read']} / {r['resident_sdram_refreshes']} / "
+                      f"{r['resident_sdram_violation_count']} |"]
     lines += ["", f"{r['samples']} training samples of real data per RTL run ({r['simulator']}); "
               f"`{r['command']}` at revision {r['git_revision']}."]
     return "\n".join(lines) + "\n"

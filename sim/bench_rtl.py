@@ -79,25 +79,37 @@ def measure_cycles(cfg, *, samples, build_base, seed=0, simulator=None, verbose=
             "cycles_per_sample": r["cycles"] / r["samples"]}
 
 
-def measure_resident(cfg, *, samples, build_base, seed=0, simulator=None, verbose=False):
+def measure_resident(cfg, *, samples, build_base, seed=0, simulator=None, verbose=False,
+                     sdram=None):
     """Cycles per training sample of the resident system on ``samples`` rows of the
-    configuration's data set (no stalls); raises RuntimeError on any mismatch."""
+    configuration's data set (no stalls); raises RuntimeError on any mismatch.  ``sdram``
+    (``SdramConfig`` keyword arguments) keeps the data set in SDRAM: the system is then
+    ``boards.ulx3s.resident_sdram.ResidentOnSdram`` with the SDRAM model on its pads (a data
+    error or timing violation fails the run too)."""
     import tempfile
 
     from rtl.resident_core import ResidentCore
     from sim.runner import run_cocotb
 
     base = Path(build_base)
-    folder = base / f"resident-{cfg.name}-h{'x'.join(map(str, cfg.hidden))}-p{cfg.lanes}"
+    folder = base / (f"resident-{cfg.name}-h{'x'.join(map(str, cfg.hidden))}-p{cfg.lanes}"
+                     + ("-sdram" if sdram else ""))
     log = base / "logs" / f"{folder.name}.log"
+    if sdram:
+        from boards.ulx3s.resident_sdram import ResidentOnSdram
+        from boards.ulx3s.sdram import SdramConfig
+        dut = ResidentOnSdram(cfg, samples, 2, sdram=SdramConfig(**sdram))
+    else:
+        dut = ResidentCore(cfg, samples, 2)
     with tempfile.TemporaryDirectory() as tmp:
         result = Path(tmp) / "result.json"
         env = {"OPZO_CONFIG": json.dumps(cfg.to_dict()), "OPZO_RESULT": result,
                "RESIDENT": json.dumps({"n_train": samples, "n_test": 2, "epochs": 1,
-                                       "stall": 0.0, "seed": seed, "data": cfg.name})}
+                                       "stall": 0.0, "seed": seed, "data": cfg.name,
+                                       **({"sdram": sdram} if sdram else {})})}
         try:
             with contextlib.nullcontext() if verbose else _output_to(log):
-                run_cocotb(ResidentCore(cfg, samples, 2), Path(__file__).parent / "cocotb_resident.py",
+                run_cocotb(dut, Path(__file__).parent / "cocotb_resident.py",
                            build_dir=folder, simulator=simulator, extra_env=env)
         except (RuntimeError, AssertionError) as exc:
             raise RuntimeError(f"resident RTL run failed: {exc} (log: {log})") from exc
@@ -105,7 +117,14 @@ def measure_resident(cfg, *, samples, build_base, seed=0, simulator=None, verbos
     if r["mismatches"]:
         raise RuntimeError(f"resident RTL run mismatched the golden model: {r['examples'][:3]}")
     e = r["epochs"][0]
-    return {"resident_cycles_per_sample": e["train_cycles_per_sample"],
-            "resident_test_cycles_per_sample": e["test_cycles_per_sample"],
-            "resident_core_wait_cycles": r["core_wait_cycles"], "resident_run_cycles": r["run_cycles"],
-            "resident_samples": samples}
+    out = {"resident_cycles_per_sample": e["train_cycles_per_sample"],
+           "resident_test_cycles_per_sample": e["test_cycles_per_sample"],
+           "resident_core_wait_cycles": r["core_wait_cycles"],
+           "resident_run_cycles": r["run_cycles"],
+           "resident_samples": samples, "resident_store": "sdram" if sdram else "bram"}
+    if sdram:
+        out.update({"resident_sdram": sdram, "resident_load_cycles": r["load_cycles"],
+                    **{f"resident_{k}": r[k] for k in ("sdram_words_read", "sdram_words_written",
+                                                       "sdram_refreshes", "sdram_violation_count",
+                                                       "sdram_data_errors")}})
+    return out

@@ -222,10 +222,14 @@ class CoreTB:
         self.state_mismatches += count
         self.state_examples += examples[:10 - len(self.state_examples)]
 
-    async def reset(self):
+    async def reset(self, on_release=None):
+        """Three cycles of reset; ``on_release`` (optional) is called as the reset is released,
+        before the first edge without it (where a pin model starts counting)."""
         self.dut.rst.value = 1
         await ClockCycles(self.dut.clk, 3)
         self.dut.rst.value = 0
+        if on_release is not None:
+            on_release()
         await RisingEdge(self.dut.clk)
         self.monitor = StreamMonitor(self.dut, "o_stream", self.dut.clk, backpressure=self.stall,
                                      period_ns=PERIOD_NS)

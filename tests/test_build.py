@@ -97,6 +97,45 @@ def test_lpf_constrains_core_clock(tmp_path):
     assert "EHXPLLL" in rtlil and "CLKFB_DIV" in rtlil
 
 
+def test_resident_mnist_top_puts_the_data_set_in_the_sdram(tmp_path):
+    """The 85F resident MNIST top level elaborates to RTLIL with the store in SDRAM: the
+    controller's pads on every pin of amaranth-boards' ``sdram`` resource, 16 bidirectional
+    DQ buffers, the SDRAM clock through one ODDRX1F (no nextpnr: about a minute of
+    elaboration)."""
+    from rtl.device_fit import resident_rows
+
+    board = rb.find_board("ulx3s")
+    rows = resident_rows("mnist")
+    top = board.top(preset("mnist"), freq_hz=50e6, resident=rows, store="sdram")
+    assert top.inner.sdram_config.cas_latency == 2 and top.inner.sdram_config.addr_bits == 24
+    plan = board.platform("85F").build(top, name="top", do_build=False,
+                                       add_preferences=top.lpf_preferences)
+    plan.extract(str(tmp_path))
+    lpf = (tmp_path / "top.lpf").read_text()
+    sites = {line.split('"')[1]: line.split('"')[3] for line in lpf.splitlines()
+             if line.startswith('LOCATE COMP "sdram_0__')}
+    # clk, cke, cs, we, ras, cas, 2 ba, 13 a, 2 dqm, 16 dq
+    assert len(sites) == 39 and sites["sdram_0__clk__io"] == "F19"
+    rtlil = (tmp_path / "top.il").read_text()
+    assert rtlil.count("ODDRX1F") == 1 and rtlil.count("\\BB") == 16
+    assert "module \\top.inner.core.ctrl\n" in rtlil                       # SdramController
+    assert "module \\top.inner.core.resident.store\n" in rtlil             # SdramStore
+
+
+def test_top_store_parameters_are_checked():
+    cfg = preset("digits", n_inputs=8, hidden=(6,), n_outputs=3, lanes=2, timesteps=2)
+    with pytest.raises(ValueError, match=r"\bstore\b"):
+        ULX3STop(cfg, store="flash", resident=(4, 2))
+    with pytest.raises(ValueError, match=r"store 'sdram' needs resident"):
+        ULX3STop(cfg, store="sdram")
+    with pytest.raises(ValueError, match=r"\bsdram_config\b"):
+        ULX3STop(cfg, resident=(4, 2), sdram_config=object())
+    with pytest.raises(ValueError, match=r"\bsdram_config must be an SdramConfig"):
+        ULX3STop(cfg, resident=(4, 2), store="sdram", sdram_config=object())
+    top = ULX3STop(cfg, sim=True, store="sdram", resident=(4, 2))
+    assert "sdram" in top.signature.members
+
+
 def _check_summary(s, out, device, config):
     assert SUMMARY_KEYS <= set(s)
     assert s["board"] == "ulx3s" and s["device"] == device and s["config"] == config

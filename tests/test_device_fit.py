@@ -4,7 +4,7 @@ import pytest
 
 from golden.config import preset
 from rtl.build import find_board, main
-from rtl.device_fit import check_fit, max_lanes, resident_rows
+from rtl.device_fit import check_fit, choose_store, max_lanes, resident_rows, sdram_store_words
 
 
 def test_resident_rows_are_the_training_split_and_the_larger_evaluation_split():
@@ -68,3 +68,65 @@ def test_build_lanes_flag_takes_integers_or_max(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["--lanes", "many"])
     assert exc.value.code == 2 and "lanes must be an integer or 'max'" in capsys.readouterr().err
+
+
+def test_a_data_set_block_ram_cannot_hold_goes_to_the_sdram():
+    board = find_board("ulx3s")
+    assert choose_store(board, "85F", preset("digits"), resident_rows("digits")) == "bram"
+    rows = resident_rows("mnist")
+    assert choose_store(board, "85F", preset("mnist"), rows) == "sdram"
+    # 4,500 rows of 393 words, 512 apart: 4.6 MB of the 32 MB part
+    assert sdram_store_words(784, *rows) == 4500 * 512
+    # the core, the two row buffers (64 x 256 bits: 8 blocks) and the order memory's two copies
+    assert check_fit(board, "85F", preset("mnist"), rows, store="sdram") == 129 + 8 + 6
+    # digits does not fit the 25F's block RAM with its store, but the SDRAM holds it
+    assert choose_store(board, "25F", preset("digits"), resident_rows("digits")) == "sdram"
+    with pytest.raises(ValueError, match=r"does not fit the 45F: it needs about 143 block RAMs "
+                                         r"\(core ~129 \+ SDRAM row buffers ~8 "
+                                         r"\+ order memory ~6\)"):
+        choose_store(board, "45F", preset("mnist"), rows)
+
+
+def test_a_data_set_larger_than_the_sdram_is_refused_naming_its_size():
+    board = find_board("ulx3s")
+    with pytest.raises(ValueError, match=r"does not fit the SDRAM: 40000 \+ 10000 rows of 512 "
+                                         r"16-bit words \(784 pixels and a label each\) take "
+                                         r"51,200,000 bytes \(48\.8 MB\), the SDRAM holds "
+                                         r"33,554,432 bytes \(32 MB\)"):
+        choose_store(board, "85F", preset("mnist"), (40000, 10000))
+    # 32,768 rows of 512 words fill it exactly
+    assert check_fit(board, "85F", preset("mnist"), (30000, 2768), store="sdram")
+
+
+def test_a_board_without_sdram_gets_the_block_ram_refusal():
+    class NoSdram:
+        name, ebr, mult18 = "plain", {"85F": 208}, {"85F": 156}
+
+    with pytest.raises(ValueError, match=r"does not fit the 85F: .* data set store"):
+        choose_store(NoSdram(), "85F", preset("mnist"), resident_rows("mnist"))
+    with pytest.raises(ValueError, match=r"\bstore\b.*has no SDRAM"):
+        check_fit(NoSdram(), "85F", preset("mnist"), resident_rows("mnist"), store="sdram")
+    with pytest.raises(ValueError, match=r"\bstore\b"):
+        check_fit(NoSdram(), "85F", preset("mnist"), resident_rows("mnist"), store="flash")
+
+
+def test_build_refuses_a_data_set_larger_than_the_sdram_before_synthesis(capsys, tmp_path,
+                                                                        monkeypatch):
+    import rtl.build
+    monkeypatch.setattr(rtl.build, "resident_rows",
+                        lambda data, n_inputs=None: (40000, 10000))
+    assert main(["--board", "ulx3s", "--config", "mnist", "--resident", "mnist",
+                 "--out", str(tmp_path / "b"), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "does not fit the SDRAM" in err and "51,200,000 bytes" in err
+    assert not (tmp_path / "b" / "top.il").exists()
+
+
+def test_build_refuses_a_resident_data_set_of_another_width(capsys, tmp_path):
+    with pytest.raises(ValueError, match=r"mnist has 784 pixels a row, the configuration 64 "
+                                         r"inputs: build it with --config mnist"):
+        resident_rows("mnist", 64)
+    assert main(["--board", "ulx3s", "--resident", "mnist", "--out", str(tmp_path / "b"),
+                 "--quiet"]) == 1
+    assert "build it with --config mnist" in capsys.readouterr().err
+    assert not (tmp_path / "b" / "top.il").exists()

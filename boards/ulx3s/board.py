@@ -32,12 +32,18 @@ class ULX3SBoard:
     # MULT18X18D multipliers per ECP5 size (same data sheet)
     mult18 = {"12F": 28, "25F": 28, "45F": 72, "85F": 156}
 
-    def top(self, cfg, *, freq_hz, baud=None, resident=None):
+    # the SDRAM in 16-bit words: the 32 MB part (16M x 16), the smaller of the two the
+    # boards carry (docs/sdram.md); the controller's word address is 24 bits
+    sdram_words = 1 << 24
+
+    def top(self, cfg, *, freq_hz, baud=None, resident=None, store="bram"):
         """The board's top level around the core (PLL, host link, LEDs, reset);
         ``resident=(n_train, n_test)`` adds the data set store and its feeder
-        (:class:`rtl.resident_core.ResidentCore`)."""
+        (:class:`rtl.resident_core.ResidentCore`), in block RAM or, with ``store="sdram"``,
+        in the board's SDRAM (:class:`boards.ulx3s.resident_sdram.ResidentOnSdram`)."""
         from .top import ULX3STop
-        return ULX3STop(cfg, freq_hz=freq_hz, baud=baud or self.default_baud, resident=resident)
+        return ULX3STop(cfg, freq_hz=freq_hz, baud=baud or self.default_baud, resident=resident,
+                        store=store)
 
 
 BOARD = ULX3SBoard()

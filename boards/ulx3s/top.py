@@ -8,6 +8,12 @@ synchronised reset; the FTDI ``uart`` pins carry the host link (:mod:`boards.ulx
 ports ``uart_rx``, ``uart_tx``, ``led`` (8) and ``button`` and runs from the Verilog
 ``clk``/``rst`` (the ``sync`` domain), so a testbench drives the core clock directly.
 
+``ULX3STop(cfg, resident=(n_train, n_test), store="sdram")`` keeps the resident data set in
+the board's SDRAM (:class:`boards.ulx3s.resident_sdram.ResidentOnSdram`: the store on
+:class:`boards.ulx3s.sdram.SdramController`) on amaranth-boards' ``sdram`` resource; the
+SDRAM's clock pin is the core clock forwarded through an ``ODDRX1F`` in phase (why:
+``ULX3STop._sdram_pins`` and docs/sdram.md, "The top level").
+
 LEDs: 0 idle (no sample open), 1 training sample open, 2 inference sample open, 3 error
 (core or link error; held for ``led_hold_s``), 4 UART receive activity (stretched),
 7 heartbeat (about 1 Hz).
@@ -15,7 +21,7 @@ LEDs: 0 idle (no sample open), 1 training sample open, 2 inference sample open, 
 
 from fractions import Fraction
 
-from amaranth.hdl import ClockDomain, Instance, Module, ResetInserter, Signal
+from amaranth.hdl import ClockDomain, Const, Instance, Module, ResetInserter, Signal
 from amaranth.lib import io, wiring
 from amaranth.lib.cdc import ResetSynchronizer
 from amaranth.lib.fifo import SyncFIFOBuffered
@@ -25,9 +31,11 @@ from rtl.core import Core
 from rtl.resident_core import ResidentCore
 
 from .link import HostLink
+from .resident_sdram import ResidentOnSdram
+from .sdram import SdramConfig, pad_signature
 
-__all__ = ["ULX3STop", "LinkedCore", "pll_params", "check_baud", "DEFAULT_BAUD", "CLKIN_HZ",
-           "BAUD_TOLERANCE"]
+__all__ = ["ULX3STop", "LinkedCore", "pll_params", "check_baud", "default_sdram_config",
+           "DEFAULT_BAUD", "CLKIN_HZ", "BAUD_TOLERANCE", "STORES"]
 
 CLKIN_HZ = 25_000_000
 DEFAULT_BAUD = 1_000_000    # the ULX3S FT231X handles up to 3 Mbaud; 1 Mbaud is exact at 50 MHz
@@ -66,6 +74,17 @@ def pll_params(f_in, f_out):
             "CLKOP_CPHASE": (op - 1) // 2, "f_out": float(fo), "f_vco": float(vco)}
 
 
+STORES = ("bram", "sdram")     # where a resident data set lives
+
+
+def default_sdram_config(freq_hz, **kw):
+    """The controller's :class:`boards.ulx3s.sdram.SdramConfig` at the core clock: CAS latency
+    2 up to 100 MHz (the parts' CL 2 limit), else 3; the 32 MB part's geometry (on the 64 MB
+    part it uses the first 512 columns of every row); ``kw`` overrides (simulations shorten
+    ``t_powerup``)."""
+    return SdramConfig(**{"clk_freq": freq_hz, "cas_latency": 2 if freq_hz <= 100e6 else 3, **kw})
+
+
 BAUD_TOLERANCE = 0.02    # the receiver samples mid-bit: 2 % over a 10-bit frame is 0.2 bit
 
 
@@ -87,17 +106,25 @@ class LinkedCore(wiring.Component):
     """The core behind the host link, with the LED logic; all in the ``sync`` domain.
 
     ``resident=(n_train, n_test)`` puts the resident system (:class:`rtl.resident_core.ResidentCore`,
-    a data set store of that many rows) behind the link instead of the bare core.
+    a data set store of that many rows) behind the link instead of the bare core;
+    ``sdram`` (an :class:`boards.ulx3s.sdram.SdramConfig`) keeps that store in SDRAM
+    (:class:`boards.ulx3s.resident_sdram.ResidentOnSdram`), and the component then has an
+    ``sdram`` port (:func:`boards.ulx3s.sdram.pad_signature`) for the pads.
     """
 
     def __init__(self, cfg, *, freq_hz, baud=DEFAULT_BAUD, timeout_s=0.01, led_hold_s=0.5,
-                 divisor=None, timeout_cycles=None, led_hold_cycles=None, resident=None):
+                 divisor=None, timeout_cycles=None, led_hold_cycles=None, resident=None,
+                 sdram=None):
         self.cfg = cfg
         if resident is not None:
             n_train, n_test = resident
             if not (isinstance(n_train, int) and isinstance(n_test, int) and n_train >= 1 and n_test >= 1):
                 raise ValueError(f"resident must be (n_train, n_test) with both at least 1, got {resident!r}")
-        self.resident = resident
+        if sdram is not None and not isinstance(sdram, SdramConfig):
+            raise ValueError(f"sdram must be an SdramConfig, got {type(sdram).__name__}")
+        if sdram is not None and resident is None:
+            raise ValueError("sdram needs resident: the SDRAM holds the resident data set")
+        self.resident, self.sdram_config = resident, sdram
         self.divisor = divisor or round(freq_hz / baud)
         if self.divisor < 4:
             raise ValueError(f"baud {baud} too fast for a {freq_hz / 1e6:g} MHz clock")
@@ -106,14 +133,19 @@ class LinkedCore(wiring.Component):
         self.timeout_cycles = timeout_cycles or max(32 * self.divisor, round(timeout_s * freq_hz))
         self.led_hold_cycles = led_hold_cycles or max(1, round(led_hold_s * freq_hz))
         self.freq_hz = freq_hz
-        super().__init__({"uart_rx": In(1, init=1), "uart_tx": Out(1, init=1), "led": Out(8)})
+        super().__init__({"uart_rx": In(1, init=1), "uart_tx": Out(1, init=1), "led": Out(8),
+                          **({"sdram": Out(pad_signature())} if sdram is not None else {})})
 
     def elaborate(self, platform):
         m = Module()
         if self.resident is None:
             m.submodules.core = core = Core(self.cfg)
-        else:
+        elif self.sdram_config is None:
             m.submodules.core = core = ResidentCore(self.cfg, *self.resident)
+        else:
+            m.submodules.core = core = ResidentOnSdram(self.cfg, *self.resident,
+                                                       sdram=self.sdram_config)
+            wiring.connect(m, core.sdram, wiring.flipped(self.sdram))
         m.submodules.link = link = HostLink(self.cfg, divisor=self.divisor,
                                             timeout_cycles=self.timeout_cycles,
                                             resident=self.resident is not None)
@@ -174,19 +206,40 @@ class ULX3STop(wiring.Component):
         Override the derived cycle counts (simulation uses tiny ones).
     resident : (int, int), optional
         ``(n_train, n_test)``: the data set store's rows (see :class:`LinkedCore`).
+    store : {"bram", "sdram"}
+        With ``resident``: the data set in block RAM or in the board's SDRAM.
+    sdram_config : boards.ulx3s.sdram.SdramConfig, optional
+        With ``store="sdram"``: the controller's timing (default: at the core clock,
+        :func:`default_sdram_config`); with ``sim=True`` the design then also has the
+        ``sdram`` pad port.
     """
 
-    def __init__(self, cfg, *, freq_hz=50e6, baud=DEFAULT_BAUD, sim=False, **link_kw):
+    def __init__(self, cfg, *, freq_hz=50e6, baud=DEFAULT_BAUD, sim=False, store="bram",
+                 sdram_config=None, **link_kw):
         self.cfg, self.sim, self.baud = cfg, sim, baud
+        if store not in STORES:
+            raise ValueError(f"store must be one of {STORES}, got {store!r}")
+        if store == "sdram" and link_kw.get("resident") is None:
+            raise ValueError("store 'sdram' needs resident=(n_train, n_test)")
+        if sdram_config is not None and store != "sdram":
+            raise ValueError("sdram_config is only for store='sdram'")
+        if sdram_config is not None and not isinstance(sdram_config, SdramConfig):
+            raise ValueError(f"sdram_config must be an SdramConfig, got "
+                             f"{type(sdram_config).__name__}")
+        self.store = store
         if sim:
             self.pll = None
             self.freq_hz = freq_hz
         else:
             self.pll = pll_params(CLKIN_HZ, freq_hz)
             self.freq_hz = self.pll["f_out"]
+        if store == "sdram":
+            link_kw["sdram"] = sdram_config or default_sdram_config(self.freq_hz)
         self.inner = LinkedCore(cfg, freq_hz=self.freq_hz, baud=baud, **link_kw)
         ports = ({"uart_rx": In(1, init=1), "uart_tx": Out(1, init=1), "led": Out(8),
                   "button": In(1)} if sim else {})
+        if sim and store == "sdram":
+            ports["sdram"] = Out(pad_signature())
         super().__init__(ports)
 
     @property
@@ -202,6 +255,8 @@ class ULX3STop(wiring.Component):
             m.submodules.inner = ResetInserter(self.button)(inner)
             m.d.comb += [inner.uart_rx.eq(self.uart_rx), self.uart_tx.eq(inner.uart_tx),
                          self.led.eq(inner.led)]
+            if self.store == "sdram":
+                wiring.connect(m, inner.sdram, wiring.flipped(self.sdram))
             return m
 
         m.submodules.inner = inner
@@ -239,4 +294,32 @@ class ULX3STop(wiring.Component):
         for k in range(8):
             m.submodules[f"led{k}"] = led = io.Buffer("o", platform.request("led", k, dir="-"))
             m.d.comb += led.o.eq(inner.led[k])
+        if self.store == "sdram":
+            self._sdram_pins(m, platform, inner.sdram)
         return m
+
+    @staticmethod
+    def _sdram_pins(m, platform, pads):
+        """The controller's pads on amaranth-boards' ``sdram`` resource (the ``_n`` pins are
+        ``PinsN``: the buffers invert the active-high ``cs``, ``ras``, ``cas``, ``we``).
+
+        The SDRAM clock is the core clock forwarded through an ``ODDRX1F`` (``io.DDRBuffer``
+        with 1 on the rising and 0 on the falling edge), in phase, not inverted: the
+        controller (boards/ulx3s/sdram.py) puts a command on the pins for a whole cycle from
+        one rising edge and lets the SDRAM sample it at the next (a full period of setup,
+        and hold from the fabric-to-pad delay of the command registers, longer than the
+        ODDR's clock-to-pad delay), and captures read data CL rising edges after that
+        edge, inside the data-valid window of an in-phase SDRAM clock (from tAC, 6 to
+        7.5 ns at CL 2, after edge CL - 1 to tOH after edge CL).  An inverted clock would make the
+        SDRAM sample every command half a cycle early, and the read data would then be gone
+        by the capture edge: the controller's CL count assumes this in-phase clock.
+        """
+        sdram = platform.request("sdram", 0, dir="-")
+        m.submodules.sdram_clk = clk = io.DDRBuffer("o", sdram.clk, o_domain="sync")
+        m.d.comb += [clk.o[0].eq(Const(1, len(sdram.clk))),
+                     clk.o[1].eq(Const(0, len(sdram.clk)))]
+        for name in ("clk_en", "cs", "ras", "cas", "we", "ba", "a", "dqm"):
+            m.submodules[f"sdram_{name}"] = buf = io.Buffer("o", getattr(sdram, name))
+            m.d.comb += buf.o.eq(getattr(pads, name))
+        m.submodules.sdram_dq = dq = io.Buffer("io", sdram.dq)
+        m.d.comb += [dq.o.eq(pads.dq.o), dq.oe.eq(pads.dq.oe), pads.dq.i.eq(dq.i)]
