@@ -11,6 +11,7 @@ from golden.input_encoding import encode_lfsr_rate
 from golden.protocol import Op, command_words
 from rtl.dataset_store import DatasetStore
 from rtl.feeder import Feeder
+from tests.feeder_driver import feeder_run
 
 
 def expected_words(cfg, q, labels, train, epoch):
@@ -83,26 +84,8 @@ def test_words_match_golden_over_runs(n_inputs, timesteps):
                 ctx.set(feeder.reseed, 0)
                 got_runs.append(None)
                 continue
-            ctx.set(feeder.train, train)
-            ctx.set(feeder.count, count)
-            ctx.set(feeder.start, 1)
-            await ctx.tick()
-            ctx.set(feeder.start, 0)
-            words = []
-            while True:
-                ready = int(stall.random() < 0.6)          # random back pressure
-                lready = int(stall.random() < 0.7)
-                ctx.set(feeder.cmd.ready, ready)
-                ctx.set(feeder.label.ready, lready)
-                await ctx.delay(1e-10)
-                if ready and ctx.get(feeder.cmd.valid):
-                    words.append(ctx.get(feeder.cmd.payload))
-                if lready and ctx.get(feeder.label.valid):
-                    labels_seen.append(ctx.get(feeder.label.payload))
-                busy = ctx.get(feeder.busy)
-                await ctx.tick()
-                if not busy:
-                    break
+            words, seen = await feeder_run(ctx, feeder, train, count, stall, label_ready=0.7)
+            labels_seen.extend(seen)
             got_runs.append(words)
         # a refused start sends nothing
         ctx.set(feeder.train, 0)

@@ -13,6 +13,7 @@ from rtl.dataset_store import DatasetStore
 from rtl.feeder import Feeder
 from rtl.sample_order import SampleOrder
 from tests.test_rtl_feeder import expected_words, write_store
+from tests.feeder_driver import shuffle, feeder_run
 
 
 def test_init():
@@ -92,32 +93,10 @@ def test_feeder_reads_training_rows_in_order():
 
     async def tb(ctx):
         await write_store(ctx, store, q, y)
-        ctx.set(order.shuffle, 1)
-        ctx.set(order.n, n_train)
-        await ctx.tick()
-        ctx.set(order.shuffle, 0)
-        await ctx.tick()
-        while ctx.get(order.busy):
-            await ctx.tick()
+        await shuffle(ctx, order, n_train)
         stall = np.random.default_rng(2)
         for train, count in ((1, 5), (0, 2)):
-            ctx.set(feeder.train, train)
-            ctx.set(feeder.count, count)
-            ctx.set(feeder.start, 1)
-            await ctx.tick()
-            ctx.set(feeder.start, 0)
-            words = []
-            ctx.set(feeder.label.ready, 1)
-            while True:
-                ready = int(stall.random() < 0.6)
-                ctx.set(feeder.cmd.ready, ready)
-                await ctx.delay(1e-10)
-                if ready and ctx.get(feeder.cmd.valid):
-                    words.append(ctx.get(feeder.cmd.payload))
-                busy = ctx.get(feeder.busy)
-                await ctx.tick()
-                if not busy:
-                    break
+            words, _ = await feeder_run(ctx, feeder, train, count, stall)
             got.append(words)
 
     sim = Simulator(m)

@@ -31,6 +31,7 @@ from rtl.feeder import Feeder
 from rtl.sample_order import SampleOrder
 from rtl.sdram_store import SdramStore
 from tests.test_rtl_feeder import expected_words
+from tests.feeder_driver import shuffle, feeder_run
 
 
 def initial_word(addr):
@@ -229,34 +230,11 @@ def test_feeder_with_sdram_store_sends_the_golden_words():
         await write_bytes(ctx, store, [(r, c, int(y[r] if c == n_inputs else q[r, c]))
                                        for r in range(n_train + n_test)
                                        for c in range(n_inputs + 1)])
-        ctx.set(order.shuffle, 1)
-        ctx.set(order.n, n_train)
-        await ctx.tick()
-        ctx.set(order.shuffle, 0)
-        await ctx.tick()
-        while ctx.get(order.busy):
-            await ctx.tick()
+        await shuffle(ctx, order, n_train)
         stall = np.random.default_rng(2)
         for train, count in ((1, 5), (0, 2)):
-            ctx.set(feeder.train, train)
-            ctx.set(feeder.count, count)
-            ctx.set(feeder.start, 1)
-            await ctx.tick()
-            ctx.set(feeder.start, 0)
-            words = []
-            ctx.set(feeder.label.ready, 1)
-            while True:
-                ready = int(stall.random() < 0.6)
-                ctx.set(feeder.cmd.ready, ready)
-                await ctx.delay(1e-10)
-                if ready and ctx.get(feeder.cmd.valid):
-                    words.append(ctx.get(feeder.cmd.payload))
-                if ctx.get(feeder.label.valid):
-                    labels.append(ctx.get(feeder.label.payload))
-                busy = ctx.get(feeder.busy)
-                await ctx.tick()
-                if not busy:
-                    break
+            words, seen = await feeder_run(ctx, feeder, train, count, stall)
+            labels.extend(seen)
             got.append(words)
 
     sim = Simulator(m)
