@@ -69,9 +69,10 @@ def test_shuffles_equal_golden():
     assert results[0][0] != list(range(n_train))
 
 
-def test_feeder_reads_training_rows_in_order():
-    """A shuffled training run sends the rows order[0..count-1] with the train bank's draws
-    in feed order; a test run stays in store order."""
+def shuffled_run_scenario():
+    """A 6 + 2 row store of random pixels and the golden words of a shuffled training run of
+    5 samples (rows ``order[0..4]``) and of a test run: ``(cfg, q, y, rows, want_train,
+    want_test)``; the stores' feeder tests share it."""
     n_inputs, T, n_train, n_test = 40, 2, 6, 2
     cfg = preset("digits", n_inputs=n_inputs, timesteps=T, seed=4)
     rng = np.random.default_rng(3)
@@ -82,6 +83,14 @@ def test_feeder_reads_training_rows_in_order():
     assert rows != list(range(5))
     want_train = expected_words(cfg, q[rows], y[rows], True, 0)
     want_test = expected_words(cfg, q[n_train:], y[n_train:], False, 0)
+    return cfg, q, y, rows, want_train, want_test
+
+
+def test_feeder_reads_training_rows_in_order():
+    """A shuffled training run sends the rows order[0..count-1] with the train bank's draws
+    in feed order; a test run stays in store order."""
+    cfg, q, y, rows, want_train, want_test = shuffled_run_scenario()
+    n_inputs, n_train, n_test = cfg.n_inputs, 6, 2
 
     m = Module()
     m.submodules.store = store = DatasetStore(n_inputs, n_train, n_test)

@@ -25,12 +25,10 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 from amaranth.sim import Simulator
 
-from golden.config import preset
-from golden.sample_order import SampleOrder as GoldenOrder
 from rtl.feeder import Feeder
 from rtl.sample_order import SampleOrder
 from rtl.sdram_store import SdramStore
-from tests.test_rtl_feeder import expected_words
+from tests.test_rtl_sample_order import shuffled_run_scenario
 from tests.feeder_driver import shuffle, feeder_run
 
 
@@ -205,16 +203,8 @@ def test_feeder_with_sdram_store_sends_the_golden_words():
     """As tests/test_rtl_sample_order.py::test_feeder_reads_training_rows_in_order, with the
     SDRAM store behind the feeder: a shuffled training run (the next row through the order
     memory's second port) and a test run send exactly the golden words."""
-    n_inputs, T, n_train, n_test = 40, 2, 6, 2
-    cfg = preset("digits", n_inputs=n_inputs, timesteps=T, seed=4)
-    rng = np.random.default_rng(3)
-    q = rng.integers(0, 256, (n_train + n_test, n_inputs)).astype(np.uint8)
-    y = rng.integers(0, 10, n_train + n_test)
-    ref = GoldenOrder(n_train, cfg.seed)
-    rows = ref.shuffle(n_train)[:5].tolist()
-    assert rows != list(range(5))
-    want_train = expected_words(cfg, q[rows], y[rows], True, 0)
-    want_test = expected_words(cfg, q[n_train:], y[n_train:], False, 0)
+    cfg, q, y, rows, want_train, want_test = shuffled_run_scenario()
+    n_inputs, n_train, n_test = cfg.n_inputs, 6, 2
 
     m = Module()
     m.submodules.store = store = SdramStore(n_inputs, n_train, n_test)
