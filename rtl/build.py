@@ -3,6 +3,7 @@
 Example::
 
     python -m rtl.build --board ulx3s                      # 85F, config digits, 100 MHz
+    python -m rtl.build --board ulx3s --config mnist       # 85F, 50 MHz, router2
     python -m rtl.build --board ulx3s --device 25F --freq 40 --out build/small
     python -m rtl.build --board ulx3s --freq 100 --seeds 0-3   # four placements, keep the best
     python -m rtl.build --board ulx3s --lanes max               # as many lanes as the device has multipliers for (32 on the 85F)
@@ -54,7 +55,7 @@ from .device_fit import check_fit, choose_store, max_lanes, resident_rows
 from .toolchain import TOOLS, ToolMissing, find_tools, mark_no_rw_check, stage_commands, tail
 
 __all__ = ["DEVICES", "board_names", "find_board", "build", "summarize", "format_summary",
-           "find_tools", "main", "ToolMissing", "mark_no_rw_check", "parse_seeds",
+           "find_tools", "main", "ToolMissing", "mark_no_rw_check", "parse_seeds", "default_target",
            "RESOURCES", "TOOLS"]
 
 DEVICES = ("12F", "25F", "45F", "85F")     # the ECP5 sizes this flow knows (yosys synth_ecp5, nextpnr-ecp5)
@@ -69,6 +70,23 @@ DEFAULT_ROUTER = {"12F": "router1", "25F": "router1", "45F": "router2", "85F": "
 # every nextpnr seed 0-3 with router1 (results/fpga/); the smaller dies are not measured there
 DEFAULT_MHZ = {"85F": 100.0}
 FALLBACK_MHZ = 50.0
+# configurations whose netlist sets its own defaults, whatever the device: MNIST's 784-input
+# weight memory spans 120 block RAMs, and the read address, shared by the forward pass and
+# the update engine, crosses the die to reach them (12.6 ns of routing on its critical path):
+# 51.16 MHz at a 50 MHz target with router2 (results/fpga/ulx3s-85F-mnist.json), while
+# router1 loops on this netlist without converging
+CONFIG_DEFAULTS = {"mnist": {"mhz": 50.0, "router": "router2"}}
+
+
+def default_target(device, config, resident=None):
+    """``(MHz, router)`` of a build given neither ``--freq`` nor ``--router``: the
+    configuration's own (:data:`CONFIG_DEFAULTS`), else 50 MHz with the data set store on
+    board (``resident``: that build is measured at 50 MHz only), else the device's."""
+    own = CONFIG_DEFAULTS.get(config, {})
+    mhz = own.get("mhz") or (FALLBACK_MHZ if resident else DEFAULT_MHZ.get(device, FALLBACK_MHZ))
+    return mhz, own.get("router") or DEFAULT_ROUTER.get(device, "router2")
+
+
 def _progress(msg, quiet):
     if not quiet:
         print(msg, file=sys.stderr, flush=True)
@@ -110,9 +128,8 @@ def build(board="ulx3s", device="85F", config="digits", freq_mhz=None, out=None,
     Raises :class:`ToolMissing` when a YoWASP tool is not installed.
     """
     board_obj = find_board(board)
-    # the resident store's build is measured at 50 MHz only
-    freq_mhz = freq_mhz or (FALLBACK_MHZ if resident else DEFAULT_MHZ.get(device, FALLBACK_MHZ))
-    router = router or DEFAULT_ROUTER.get(device, "router2")
+    default_mhz, default_router = default_target(device, config, resident)
+    freq_mhz, router = freq_mhz or default_mhz, router or default_router
     if router not in ROUTERS:
         raise ValueError(f"router must be one of {ROUTERS}, got {router!r}")
     if seed is not None and seeds is not None:
@@ -245,7 +262,7 @@ def main(argv=None):
     p.add_argument("--freq", type=float, default=None, metavar="MHZ",
                    help="core clock target in MHz; the PLL makes the closest reachable "
                         "frequency and timing is checked against it (default 100 on the 85F, "
-                        "50 on the others and with --resident)")
+                        "50 on the others, with --resident and for config mnist)")
     p.add_argument("--lanes", type=_lanes_arg, default=None, metavar="P",
                    help="lane count P, a power of two up to 32, or 'max': the largest the "
                         "device's multipliers and block RAMs allow (32 on the 85F, 8 on the "
@@ -259,8 +276,8 @@ def main(argv=None):
     p.add_argument("--jobs", type=int, default=None,
                    help="with --seeds: nextpnr runs at a time (default: cores, at most 2)")
     p.add_argument("--router", choices=ROUTERS, default=None,
-                   help="nextpnr router (default: router1 on the 12F and 25F, router2 on the "
-                        "45F and 85F)")
+                   help="nextpnr router (default: router1 on the 12F, 25F and 85F, router2 on "
+                        "the 45F and for config mnist)")
     p.add_argument("--out", default=None, metavar="DIR",
                    help="build folder (default build/<board>-<device>-<config>)")
     p.add_argument("--quiet", action="store_true", help="no progress lines")

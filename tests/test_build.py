@@ -75,6 +75,27 @@ def test_build_wrong_router():
         rb.build("ulx3s", "25F", "digits", 30.0, "build/never", router="router3")
 
 
+@pytest.mark.parametrize("device, config, resident, expected", [
+    ("85F", "digits", None, (100.0, "router1")),
+    ("25F", "digits", None, (50.0, "router1")),
+    ("45F", "yinyang", None, (50.0, "router2")),
+    ("85F", "digits", "digits", (50.0, "router1")),
+    # MNIST's own defaults win on every device, with or without the store on board
+    ("85F", "mnist", None, (50.0, "router2")),
+    ("85F", "mnist", "mnist", (50.0, "router2")),
+])
+def test_default_target(device, config, resident, expected):
+    assert rb.default_target(device, config, resident) == expected
+
+
+def test_default_target_matches_the_recorded_mnist_build():
+    """The MNIST default is the target and router of the build in results/fpga, which met it."""
+    from pathlib import Path
+    summary = json.loads((Path(__file__).parents[1] / "results" / "fpga" / "ulx3s-85F-mnist.json").read_text())
+    assert (summary["target_mhz"], summary["nextpnr"]["router"]) == rb.default_target("85F", "mnist")
+    assert summary["timing_met"] and summary["fmax_mhz"] >= summary["target_mhz"]
+
+
 def test_missing_tool_message(monkeypatch, capsys):
     monkeypatch.setattr(rb.sys, "executable", "/nonexistent/python")
     monkeypatch.setenv("PATH", "/nonexistent")
