@@ -56,6 +56,7 @@ GRIDS = {
            ("noise_shift", (2, 1, 3))),
     "readout": (("readout_lr_shift", (9, 8, 10)),),
 }
+_TIE = 1e-12  # validation means closer than this are a tie
 RUNS = ("fixed:opzo", "fixed:readout", "float:opzo", "float:bp", "float:dfa", "float:zo",
         "float:readout")
 
@@ -101,7 +102,10 @@ def search(data, model, method, *, epochs, lr_decay_epochs, seed=0, limit_train,
                 log(f"{model}:{method} {trial} -> validation {100 * mean:.2f} %"
                     + (f" (seeds {list(seeds)}: {per_seed})" if len(seeds) > 1 else ""))
             scores.append(cache[key])
-        best = max(range(len(values)), key=lambda k: (scores[k], -k))
+        # the earliest value within rounding of the best mean: means of equal totals can
+        # differ in the last bit (171+174+171 and 171+173+172 of 180), and that is a tie
+        top = max(scores)
+        best = next(k for k, score in enumerate(scores) if score >= top - _TIE)
         chosen[field] = values[best]
     return chosen, points
 
