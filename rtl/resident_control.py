@@ -140,6 +140,12 @@ class ResidentControl(wiring.Component):
             m.d.sync += [status.eq(st), count.eq(n_words), k.eq(0)]
             m.next = "ANSWER"
 
+        # high exactly in the states RUN and RUN_WAIT, but a register of its own rather than
+        # a decode of the state: it switches the core's streams (rtl/resident_core.py), and
+        # the decode in front of that multiplexer was the start of the slowest paths
+        feeding = Signal()
+        m.d.comb += self.feeding.eq(feeding)
+
         with m.FSM():
             with m.State("IDLE"):
                 with m.If(self.i_stream.valid):
@@ -195,6 +201,7 @@ class ResidentControl(wiring.Component):
                             answer_with(Status.ERR_VALUE)
                         with m.Else():
                             m.d.comb += self.start.eq(1)
+                            m.d.sync += feeding.eq(1)
                             m.next = "RUN"
                     with m.Case(ResOp.COUNTERS):
                         answer_with(Status.OK, 5)
@@ -247,11 +254,10 @@ class ResidentControl(wiring.Component):
                 with m.If(~self.order_busy):
                     answer_with(Status.OK)
             with m.State("RUN"):
-                m.d.comb += self.feeding.eq(1)
                 m.next = "RUN_WAIT"
             with m.State("RUN_WAIT"):
-                m.d.comb += self.feeding.eq(1)
                 with m.If(~self.feeder_busy & self.counter_idle):
+                    m.d.sync += feeding.eq(0)
                     answer_with(Status.OK)
             with m.State("CLEAR"):
                 m.next = "CLEAR_WAIT"

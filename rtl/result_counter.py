@@ -12,7 +12,7 @@ label and sample never drift apart.
 
 from amaranth.hdl import Module, Signal, unsigned
 from amaranth.lib import stream, wiring
-from amaranth.lib.fifo import SyncFIFO
+from amaranth.lib.fifo import SyncFIFO, SyncFIFOBuffered
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
@@ -36,7 +36,9 @@ class ResultCounter(wiring.Component):
     Ports
     -----
     resp : In(stream.Signature(32))
-        The core's ``o_stream``.
+        The core's ``o_stream``.  It enters through a two-word FIFO with a registered
+        output, so that the core's response multiplexer and the counter's compare and
+        32-bit additions are two paths, not one (25.8 ns estimated on the MNIST build).
     label : In(stream.Signature(9))
         The feeder's ``label`` stream: ``[7:0]`` label, ``[8]`` train.  It goes through a
         FIFO of ``LABEL_DEPTH`` entries: the feeder sends a sample's label before its
@@ -99,7 +101,10 @@ class ResultCounter(wiring.Component):
                      self.label.ready.eq(fifo.w_rdy)]
         label_valid, label_payload = fifo.r_rdy, fifo.r_data
 
-        word = self.resp.payload
+        m.submodules.responses = rq = SyncFIFOBuffered(width=32, depth=2)
+        wiring.connect(m, wiring.flipped(self.resp), rq.w_stream)
+        resp = rq.r_stream
+        word = resp.payload
         op, status, count = word[28:32], word[24:28], word[0:24]
         remaining = Signal(24)
         lab = Signal(LABEL_BITS)
@@ -117,16 +122,16 @@ class ResultCounter(wiring.Component):
 
         with m.FSM():
             with m.State("HEAD"):
-                m.d.comb += self.idle.eq(~label_valid & ~self.clear)
+                m.d.comb += self.idle.eq(~label_valid & ~self.clear & ~resp.valid)
                 is_end = op == Op.END
                 # an END header waits for its sample's label
-                m.d.comb += self.resp.ready.eq(~self.clear & (~is_end | label_valid))
+                m.d.comb += resp.ready.eq(~self.clear & (~is_end | label_valid))
                 with m.If(self.clear):
                     m.d.sync += [clr.eq(0), self.train_seen.eq(0), self.train_correct.eq(0),
                                  self.test_seen.eq(0), self.test_correct.eq(0),
                                  self.errors.eq(0)]
                     m.next = "CLEAR"
-                with m.Elif(self.resp.valid & self.resp.ready):
+                with m.Elif(resp.valid & resp.ready):
                     m.d.sync += remaining.eq(count)
                     with m.If(status != Status.OK):
                         m.d.sync += self.errors.eq(self.errors + 1)
@@ -139,11 +144,11 @@ class ResultCounter(wiring.Component):
                     with m.Elif(count != 0):
                         m.next = "SKIP"
             with m.State("PRED"):
-                m.d.comb += [self.resp.ready.eq(1), self.busy.eq(1)]
+                m.d.comb += [resp.ready.eq(1), self.busy.eq(1)]
                 target = Signal.like(addr)
                 m.d.comb += [target.eq(~train * cells + lab * n + word[:LABEL_BITS]),
                              rmw.addr.eq(target)]
-                with m.If(self.resp.valid):
+                with m.If(resp.valid):
                     m.d.comb += self.pred_valid.eq(1)
                     m.d.sync += [addr.eq(target), remaining.eq(remaining - 1)]
                     hit = word == lab
@@ -162,8 +167,8 @@ class ResultCounter(wiring.Component):
                 with m.Else():
                     m.next = "HEAD"
             with m.State("SKIP"):            # the totals after END (or a READ's value)
-                m.d.comb += self.resp.ready.eq(1)
-                with m.If(self.resp.valid):
+                m.d.comb += resp.ready.eq(1)
+                with m.If(resp.valid):
                     m.d.sync += remaining.eq(remaining - 1)
                     with m.If(remaining == 1):
                         m.next = "HEAD"

@@ -150,26 +150,44 @@ class SdramStore(wiring.Component):
         m.submodules.buffers = buf
         bw = buf.write_port(granularity=PIXEL_BITS)
         br = buf.read_port()
-        tag = [Signal(rows, name=f"tag{b}") for b in range(2)]
+        # a buffer's tag is the row's (split, index) key, not its row number: the feeder's
+        # index comes from the order memory's read port, and comparing keys keeps the adder
+        # of the row number (index + n_train) off the path to ``fetch.ready`` and the FSM
+        key_bits = 1 + len(self.read.index)
+        tag = [Signal(key_bits, name=f"tag{b}") for b in range(2)]
         valid = [Signal(name=f"valid{b}") for b in range(2)]
         label = [Signal(LABEL_BITS, name=f"label{b}") for b in range(2)]
         filling, fill_buf, stale = Signal(), Signal(), Signal()
         fill_row = Signal(rows)
         k = Signal(range(self.row_words))              # word of the fill
 
-        cur = Signal(rows)
-        nxt = Signal(rows)
-        m.d.comb += [cur.eq(row_of(self.read.split, self.read.index)),
-                     nxt.eq(row_of(self.fetch.next_split, self.fetch.next_index))]
+        cur = Cat(self.read.index, self.read.split)
         hit = [valid[b] & (tag[b] == cur) for b in range(2)]
 
-        def claimed(row):       # in a buffer or on its way there
-            return [(valid[b] | (filling & (fill_buf == b))) & (tag[b] == row) for b in range(2)]
+        def claimed(key):       # in a buffer or on its way there
+            return [(valid[b] | (filling & (fill_buf == b))) & (tag[b] == key) for b in range(2)]
 
-        cur_claimed, nxt_claimed = claimed(cur), claimed(nxt)
-        demand = self.fetch.want & ~cur_claimed[0] & ~cur_claimed[1]
+        # The fill decisions use registered names, a cycle late (the read port's name comes
+        # from the order memory's data output, too late for a decision that enables a dozen
+        # registers): a demand for the row the read port named last cycle, a prefetch of
+        # the next row named last cycle into the buffer the read port did not name.  Names
+        # change only when the feeder moves to its next row: if that row was claimed, the
+        # prefetch is off; if not, the feeder waits for it (``fetch.ready`` low) and reads
+        # no buffer.  Between runs ``next_valid`` is low.  So a stale name costs at most one
+        # unneeded fill and never refills the buffer being read; ``fetch.ready`` and the
+        # read address compare the current name.
+        cur_r, cur_row = Signal(key_bits), Signal(rows)
+        nxt, nxt_row, nxt_valid = Signal(key_bits), Signal(rows), Signal()
+        demand, hit_r = Signal(), [Signal(name=f"hit{b}_r") for b in range(2)]
+        m.d.sync += [hit_r[b].eq(hit[b]) for b in range(2)]
+        m.d.sync += [cur_r.eq(cur), cur_row.eq(row_of(self.read.split, self.read.index)),
+                     nxt.eq(Cat(self.fetch.next_index, self.fetch.next_split)),
+                     nxt_row.eq(row_of(self.fetch.next_split, self.fetch.next_index)),
+                     nxt_valid.eq(self.fetch.next_valid)]
+        cur_claimed, nxt_claimed = claimed(cur_r), claimed(nxt)
+        m.d.sync += demand.eq(self.fetch.want & ~Cat(*claimed(cur)).any())
         # the next row goes into the buffer the feeder is not reading
-        prefetch = (self.fetch.next_valid & (hit[0] | hit[1])
+        prefetch = (nxt_valid & (hit_r[0] | hit_r[1])
                     & ~nxt_claimed[0] & ~nxt_claimed[1])
         label_q = Signal(LABEL_BITS)                   # block RAM-like: one cycle late
         m.d.sync += label_q.eq(Mux(hit[1], label[1], label[0]))
@@ -188,12 +206,12 @@ class SdramStore(wiring.Component):
                      bw.data.eq(mem.rdata.payload.replicate(-(-E // 2))[:E * PIXEL_BITS])]
         label_byte = mem.rdata.payload.word_select(n % 2, PIXEL_BITS)
 
-        def start_fill(row, target):
+        def start_fill(key, row, target):
             m.d.sync += [filling.eq(1), fill_buf.eq(target), fill_row.eq(row), stale.eq(0),
                          k.eq(0)]
             for b in range(2):
                 with m.If(target == b):
-                    m.d.sync += [tag[b].eq(row), valid[b].eq(0)]
+                    m.d.sync += [tag[b].eq(key), valid[b].eq(0)]
             m.next = "FILL_CMD"
 
         with m.FSM():
@@ -213,10 +231,10 @@ class SdramStore(wiring.Component):
                         m.next = "WRITE_CMD"
                     with m.Else():
                         m.next = "MERGE_CMD"
-                with m.Elif(~self.we & demand):
-                    start_fill(cur, 0)
+                with m.Elif(~self.we & demand & ~cur_claimed[0] & ~cur_claimed[1]):
+                    start_fill(cur_r, cur_row, 0)
                 with m.Elif(~self.we & prefetch):
-                    start_fill(nxt, ~hit[1])
+                    start_fill(nxt, nxt_row, ~hit_r[1])
             with m.State("MERGE_CMD"):
                 m.d.comb += [mem.cmd.valid.eq(1), mem.cmd.payload.addr.eq(address(p_row, p_word)),
                              mem.cmd.payload.length.eq(1)]
