@@ -11,6 +11,10 @@ chip's OPZO fields, so that they differ from it only in ``M`` never being update
 (``results/antithetic.json``, validation, seeds 1-3): on for Yin-Yang (its preset carries
 it, since it shapes the gateware), off for digits; the float methods that inject noise
 were tuned without it and keep it off.
+Digits was also searched at full length on seeds 4-6 (``"... full"`` in
+``results/tune/digits.json``); its choices are not applied here yet: the chip's two
+gateware constants among them (noise 1, feedback decay 11) cost the default bitstream its
+100 MHz on one nextpnr seed (README, "Results of the golden model").
 """
 
 __all__ = ["TUNED", "tuned_overrides"]
