@@ -54,7 +54,7 @@ class Feeder(wiring.Component):
         The store's split sizes (see :class:`rtl.dataset_store.DatasetStore`).
     ordered : bool
         Training runs read their rows through an order memory (:mod:`rtl.sample_order`):
-        the run's ``k``-th sample is row ``order[k]``, one cycle more per sample.
+        the run's ``k``-th sample is row ``order[k]``, two cycles more per sample.
 
     Ports
     -----
@@ -129,15 +129,21 @@ class Feeder(wiring.Component):
         sampling = Signal()        # in a sample, from its label on: index and row are settled
         if self.ordered:
             m.d.comb += [self.order.pos.eq(index), self.order.pos_next.eq(index + 1)]
-        # with an order memory a sample's rows are known one cycle after its position
+            # the sample's rows, registered from the order memory's read data: that block
+            # RAM output would otherwise run on through the store's row compare into
+            # ``fetch.ready`` and this FSM (22.4 ns on the routed resident MNIST build)
+            row = Signal.like(self.order.row, name="row")
+            row_next = Signal.like(self.order.row_next, name="row_next")
+        # with an order memory a sample's rows are known two cycles after its position
+        # (ORDER: the memory reads it; ORDER_TAKE: the rows are registered)
         first = "ORDER" if self.ordered else "LABEL"
         m.d.comb += [
             self.store.split.eq(~train),
-            self.store.index.eq(Mux(train, self.order.row, index) if self.ordered else index),
+            self.store.index.eq(Mux(train, row, index) if self.ordered else index),
             self.store.word.eq(word),
             self.fetch.next_valid.eq(sampling & (index + 1 < count)),
             self.fetch.next_split.eq(~train),
-            self.fetch.next_index.eq(Mux(train, self.order.row_next, index + 1)
+            self.fetch.next_index.eq(Mux(train, row_next, index + 1)
                                      if self.ordered else index + 1),
         ]
 
@@ -179,6 +185,10 @@ class Feeder(wiring.Component):
             if self.ordered:
                 with m.State("ORDER"):      # the order memory reads position index
                     m.d.comb += self.busy.eq(1)
+                    m.next = "ORDER_TAKE"
+                with m.State("ORDER_TAKE"):
+                    m.d.comb += self.busy.eq(1)
+                    m.d.sync += [row.eq(self.order.row), row_next.eq(self.order.row_next)]
                     m.next = "LABEL"
             with m.State("LABEL"):          # the store reads (index, word 0) this cycle
                 m.d.comb += self.busy.eq(1)
@@ -237,7 +247,8 @@ class Feeder(wiring.Component):
                     with m.Else():
                         m.d.sync += index.eq(index + 1)
                         m.next = first
-        # in ORDER the read port still names the previous sample's row
-        settled = self.busy & (~fsm.ongoing("ORDER") if self.ordered else 1)
+        # in ORDER and ORDER_TAKE the read port still names the previous sample's row
+        settled = self.busy & (~(fsm.ongoing("ORDER") | fsm.ongoing("ORDER_TAKE"))
+                               if self.ordered else 1)
         m.d.comb += [self.fetch.want.eq(settled), sampling.eq(settled & ~fsm.ongoing("LABEL"))]
         return m
