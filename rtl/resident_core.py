@@ -2,7 +2,7 @@
 
 ::
 
-    i_stream --> ResidentControl --core commands--> [mux] --> Core --> [mux] --> responses
+    i_stream --> ResidentControl --core commands--> [mux] --> Core -> slice -> [mux] --> responses
                    | store writes, order, runs        ^ feeding           | feeding
                    v                                  |                   v
                  DatasetStore --> Feeder (order) -----'                 ResultCounter
@@ -17,6 +17,7 @@ behind the ``mem`` port, which the board connects to its SDRAM controller.
 
 from amaranth.hdl import Module, Signal
 from amaranth.lib import stream, wiring
+from amaranth.lib.fifo import SyncFIFOBuffered
 from amaranth.lib.wiring import In, Out
 
 from rtl.core import Core
@@ -152,22 +153,30 @@ class ResidentCore(wiring.Component):
             m.d.comb += [tc.pause.eq(self.pause_cmd), tr.pause.eq(self.pause_resp)]
             run_cmd, run_resp = tc.o, tr.i
 
+        # The core's responses pass a two-word FIFO with registered outputs before the
+        # multiplexer: without it the interpreter's and the counter's ready decodes ran on
+        # into the core's response registers' enables (19.6 ns estimated on the MNIST build).
+        # A run ends only when it is empty, so no run answer reaches the interpreter.
+        m.submodules.resp_slice = slice_ = SyncFIFOBuffered(width=32, depth=2)
+        wiring.connect(m, core.o_stream, slice_.w_stream)
+        core_rsp = slice_.r_stream
+
         # the core's streams: the interpreter's, or during a run the feeder's and counter's
         feeding = ctl.feeding
         with m.If(feeding):
             m.d.comb += [core.i_stream.valid.eq(run_cmd.valid),
                          core.i_stream.payload.eq(run_cmd.payload),
                          run_cmd.ready.eq(core.i_stream.ready),
-                         run_resp.valid.eq(core.o_stream.valid),
-                         core.o_stream.ready.eq(run_resp.ready)]
+                         run_resp.valid.eq(core_rsp.valid),
+                         core_rsp.ready.eq(run_resp.ready)]
         with m.Else():
             m.d.comb += [core.i_stream.valid.eq(ctl.core_cmd.valid),
                          core.i_stream.payload.eq(ctl.core_cmd.payload),
                          ctl.core_cmd.ready.eq(core.i_stream.ready),
-                         ctl.core_rsp.valid.eq(core.o_stream.valid),
-                         core.o_stream.ready.eq(ctl.core_rsp.ready)]
-        m.d.comb += [run_resp.payload.eq(core.o_stream.payload),
-                     ctl.core_rsp.payload.eq(core.o_stream.payload)]
+                         ctl.core_rsp.valid.eq(core_rsp.valid),
+                         core_rsp.ready.eq(ctl.core_rsp.ready)]
+        m.d.comb += [run_resp.payload.eq(core_rsp.payload),
+                     ctl.core_rsp.payload.eq(core_rsp.payload)]
 
         m.d.comb += [store.we.eq(ctl.we), store.sample.eq(ctl.sample), store.col.eq(ctl.col),
                      store.wdata.eq(ctl.wdata),
@@ -177,7 +186,7 @@ class ResidentCore(wiring.Component):
                      feeder.count.eq(ctl.count), feeder.reseed.eq(ctl.reseed),
                      ctl.feeder_busy.eq(feeder.busy),
                      counter.clear.eq(ctl.clear), ctl.counter_busy.eq(counter.busy),
-                     ctl.counter_idle.eq(counter.idle),
+                     ctl.counter_idle.eq(counter.idle & (slice_.level == 0)),
                      counter.cm_split.eq(ctl.cm_split), counter.cm_label.eq(ctl.cm_label),
                      counter.cm_pred.eq(ctl.cm_pred), ctl.cm_count.eq(counter.cm_count)]
         for name in ("train_seen", "train_correct", "test_seen", "test_correct", "errors"):
