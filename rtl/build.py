@@ -50,6 +50,7 @@ from pathlib import Path
 from golden.config import PRESETS, preset
 
 from .board_registry import BOARD_ENTRY_POINTS, board_names, find_board, parse_seeds
+from .build_defaults import ROUTERS, default_target
 from .build_summary import RESOURCES, best_seed, format_summary, lanes_suffix, summarize
 from .device_fit import check_fit, choose_store, max_lanes, resident_rows
 from .toolchain import TOOLS, ToolMissing, find_tools, mark_no_rw_check, stage_commands, tail
@@ -59,34 +60,6 @@ __all__ = ["DEVICES", "board_names", "find_board", "build", "summarize", "format
            "RESOURCES", "TOOLS"]
 
 DEVICES = ("12F", "25F", "45F", "85F")     # the ECP5 sizes this flow knows (yosys synth_ecp5, nextpnr-ecp5)
-ROUTERS = ("router1", "router2")
-# nextpnr's router per device when --router is not given: only router1 routes the design on
-# the 25F die (router2 stalls at ~1,500 overused wires); on the 85F router2 always
-# converged, while router1 reaches the higher clock (digits at a 100 MHz target: 104.9 to
-# 109.5 MHz on seeds 0-3 against 84.1 for router2) but looped without converging on the
-# MNIST netlist
-DEFAULT_ROUTER = {"12F": "router1", "25F": "router1", "45F": "router2", "85F": "router1"}
-# the core clock target per device when --freq is not given (MHz): the 85F meets 100 MHz on
-# every nextpnr seed 0-3 with router1 (results/fpga/); the smaller dies are not measured there
-DEFAULT_MHZ = {"85F": 100.0}
-FALLBACK_MHZ = 50.0
-# configurations whose netlist sets its own defaults, whatever the device: MNIST's 784-input
-# weight memory spans 120 block RAMs, and the read address, shared by the forward pass and
-# the update engine, crosses the die to reach them (12.6 ns of routing on its critical path):
-# 51.16 MHz at a 50 MHz target with router2 (results/fpga/ulx3s-85F-mnist.json), while
-# router1 loops on this netlist without converging
-CONFIG_DEFAULTS = {"mnist": {"mhz": 50.0, "router": "router2"}}
-
-
-def default_target(device, config, resident=None):
-    """``(MHz, router)`` of a build given neither ``--freq`` nor ``--router``: the
-    configuration's own (:data:`CONFIG_DEFAULTS`), else 50 MHz with the data set store on
-    board (``resident``: that build is measured at 50 MHz only), else the device's."""
-    own = CONFIG_DEFAULTS.get(config, {})
-    mhz = own.get("mhz") or (FALLBACK_MHZ if resident else DEFAULT_MHZ.get(device, FALLBACK_MHZ))
-    return mhz, own.get("router") or DEFAULT_ROUTER.get(device, "router2")
-
-
 def _progress(msg, quiet):
     if not quiet:
         print(msg, file=sys.stderr, flush=True)
