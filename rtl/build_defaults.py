@@ -19,8 +19,8 @@ FALLBACK_MHZ = 50.0
 # configurations whose netlist sets its own defaults, whatever the device: MNIST's 784-input
 # weight memory spans 120 block RAMs, and the read address, shared by the forward pass and
 # the update engine, crosses the die to reach them (12.6 ns of routing on its critical path):
-# 51.16 MHz at a 50 MHz target with router2 (results/fpga/ulx3s-85F-mnist.json), while
-# router1 loops on this netlist without converging
+# 51.16 MHz at a 50 MHz target with router2 on the default seed (results/fpga/ulx3s-85F-mnist.json;
+# seed 1: 45.98 MHz), while router1 loops on this netlist without converging
 CONFIG_DEFAULTS = {"mnist": {"mhz": 50.0, "router": "router2"}}
 
 
