@@ -3,7 +3,7 @@
 Example::
 
     python -m rtl.build --board ulx3s                      # 85F, config digits, 100 MHz
-    python -m rtl.build --board ulx3s --config mnist       # 85F, 50 MHz, router2
+    python -m rtl.build --board ulx3s --config mnist       # 85F, 40 MHz, router2
     python -m rtl.build --board ulx3s --device 25F --freq 40 --out build/small
     python -m rtl.build --board ulx3s --freq 100 --seeds 0-3   # four placements, keep the best
     python -m rtl.build --board ulx3s --lanes max               # as many lanes as the device has multipliers for (32 on the 85F)
