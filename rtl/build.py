@@ -235,7 +235,7 @@ def main(argv=None):
     p.add_argument("--freq", type=float, default=None, metavar="MHZ",
                    help="core clock target in MHz; the PLL makes the closest reachable "
                         "frequency and timing is checked against it (default 100 on the 85F, "
-                        "50 on the others, with --resident and for config mnist)")
+                        "50 on the others and with --resident, 40 for config mnist)")
     p.add_argument("--lanes", type=_lanes_arg, default=None, metavar="P",
                    help="lane count P, a power of two up to 32, or 'max': the largest the "
                         "device's multipliers and block RAMs allow (32 on the 85F, 8 on the "

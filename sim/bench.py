@@ -50,7 +50,8 @@ Stages (one progress line each on stderr, then a summary on stdout):
    ``--device`` (:func:`rtl.device_fit.choose_store`: block RAM when it fits, else the
    SDRAM) or ``--resident-store``; in SDRAM the system is
    :class:`boards.ulx3s.resident_sdram.ResidentOnSdram` with :mod:`sim.sdram_model` on its
-   pads, the controller's cycle counts those of the resident build's 50 MHz (CL 2).
+   pads, the controller's cycle counts those of the resident build's default clock
+   (:func:`resident_sdram`: MNIST's 40 MHz, CL 2).
 
 Verilog is generated from the current sources into ``<build-dir>/<digest of rtl/ and golden/>``
 (the golden model gives the memories' initial contents), so that a changed core is never
@@ -79,9 +80,20 @@ from .bench_report import markdown, plot  # noqa: E402
 from .bench_rtl import measure_cycles, measure_resident, rtl_build_base  # noqa: E402
 from .link_cost import BITS_PER_BYTE, link_bytes, resident_link_bytes  # noqa: E402
 
-# the SDRAM store's controller in the resident bench: rtl.build --resident's 50 MHz, CL 2, a
-# 2 us power-up wait (a counter; the datasheet's 200 us would only lengthen the upload)
-RESIDENT_SDRAM = {"clk_freq": 50e6, "cas_latency": 2, "t_powerup": 2000.0}
+
+
+def resident_sdram(device, config):
+    """The SDRAM store's controller in the resident bench: the clock and CAS latency of
+    ``rtl.build --resident``'s default target for this device and configuration
+    (:func:`rtl.build_defaults.default_target`, :func:`boards.ulx3s.top.default_sdram_config`),
+    with a 2 us power-up wait (a counter; the datasheet's 200 us would only lengthen the
+    upload)."""
+    from boards.ulx3s.top import default_sdram_config
+    from rtl.build_defaults import default_target
+    mhz, _ = default_target(device, config, resident=config)
+    sdram = default_sdram_config(mhz * 1e6)
+    return {"clk_freq": sdram.clk_freq, "cas_latency": sdram.cas_latency, "t_powerup": 2000.0}
+
 
 __all__ = ["rtl_build_base", "link_bytes", "measure_cycles", "cpu_rate", "read_fmax", "run", "main"]
 
@@ -276,7 +288,7 @@ def run(cfg, args):
         _progress(f"[6/6] resident system ({store} store): {args.samples} training rows ...")
         resident = measure_resident(cfg, samples=args.samples, build_base=base, seed=args.seed,
                                     simulator=args.simulator, verbose=args.verbose,
-                                    sdram=RESIDENT_SDRAM if store == "sdram" else None)
+                                    sdram=resident_sdram(args.device, cfg.name) if store == "sdram" else None)
         n_eval = max(len(ds.x_val), len(ds.x_test))
         lb = resident_link_bytes(cfg, len(ds.x_train), n_eval)
         res_sps = fmax * 1e6 / resident["resident_cycles_per_sample"] if fmax else None

@@ -13,7 +13,7 @@ from golden.config import preset
 from golden.core import FixedCore
 from boards.ulx3s.protocol import PacketType, encode_packet
 from golden.data import load_dataset
-from sim.bench import link_bytes, main
+from sim.bench import link_bytes, main, resident_sdram
 from sim.bounds import step_bound
 from sim.scenario import data_samples, sample_commands
 
@@ -163,6 +163,16 @@ def test_a_build_at_another_lane_count_gives_no_fmax(tiny, capsys):
     q = json.loads((tmp / "p8bench.json").read_text())
     assert q["fmax_mhz"] is None and q["chip_samples_per_second"] is None
     assert "P = 8" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("config, mhz", [("mnist", 40.0), ("digits", 50.0)])
+def test_resident_sdram_runs_at_the_resident_build_clock(config, mhz):
+    """The SDRAM model in the resident bench is clocked as ``rtl.build --resident`` clocks it
+    by default, so its refresh and CAS cycles are those of the board."""
+    from rtl.build_defaults import default_target
+    assert default_target("85F", config, resident=config)[0] == mhz
+    sdram = resident_sdram("85F", config)
+    assert sdram["clk_freq"] == mhz * 1e6 and sdram["cas_latency"] == 2
 
 
 def test_link_bytes_match_the_packet_format():
