@@ -64,7 +64,6 @@ mismatched the golden model or a run failed, 2 for bad flags.
 import tools.cpu_bench as golden_bench  # first: it pins BLAS to one thread before NumPy loads
 
 import argparse  # noqa: E402
-import hashlib  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import shlex  # noqa: E402
@@ -74,28 +73,17 @@ from unittest import mock  # noqa: E402
 
 from golden.config import PRESETS, preset  # noqa: E402
 from rtl.build import DEVICES  # noqa: E402
-from rtl.build_summary import lanes_suffix, summary_lanes  # noqa: E402
 
+from .bench_fmax import fmax_for, lane_summaries, read_fmax  # noqa: E402
 from .bench_report import markdown, plot  # noqa: E402
-from .bench_rtl import measure_cycles, measure_resident, rtl_build_base  # noqa: E402
-from .link_cost import BITS_PER_BYTE, link_bytes, resident_link_bytes  # noqa: E402
+from .bench_resident import resident_sdram, resident_stage  # noqa: E402
+from .bench_rtl import measure_cycles, rtl_build_base  # noqa: E402
+from .link_cost import BITS_PER_BYTE, link_bytes  # noqa: E402
 
-
-
-def resident_sdram(device, config):
-    """The SDRAM store's controller in the resident bench: the clock and CAS latency of
-    ``rtl.build --resident``'s default target for this device and configuration
-    (:func:`rtl.build_defaults.default_target`, :func:`boards.ulx3s.top.default_sdram_config`),
-    with a 2 us power-up wait (a counter; the datasheet's 200 us would only lengthen the
-    upload)."""
-    from boards.ulx3s.top import default_sdram_config
-    from rtl.build_defaults import default_target
-    mhz, _ = default_target(device, config, resident=config)
-    sdram = default_sdram_config(mhz * 1e6)
-    return {"clk_freq": sdram.clk_freq, "cas_latency": sdram.cas_latency, "t_powerup": 2000.0}
-
-
-__all__ = ["rtl_build_base", "link_bytes", "measure_cycles", "cpu_rate", "read_fmax", "run", "main"]
+# read_fmax and resident_sdram live in sim.bench_fmax and sim.bench_resident; they stay
+# importable from here, where callers (tests/test_sim_bench.py) have always found them.
+__all__ = ["rtl_build_base", "link_bytes", "measure_cycles", "cpu_rate", "read_fmax", "resident_sdram",
+           "run", "main"]
 
 DEFAULT_BUILD = Path("build") / "bench"
 
@@ -133,77 +121,6 @@ def cpu_rate(cfg, samples=300, repeats=3):
     with mock.patch.object(golden_bench, "preset", lambda name: cfg):
         r = golden_bench.bench(cfg.name, samples=samples, repeats=repeats)
     return r["train_samples_per_second"]
-
-
-def read_fmax(path):
-    """Fmax of a build.
-
-    Parameters
-    ----------
-    path : path-like
-        A ``summary.json`` written by :func:`rtl.build.build`.
-
-    Returns
-    -------
-    (float or None, dict)
-        nextpnr's achieved Fmax of the core clock in MHz (None if the build has none), and
-        the whole summary.
-    """
-    summary = json.loads(Path(path).read_text())
-    fmax = summary.get("fmax_mhz")
-    return (float(fmax) if fmax else None), summary
-
-
-def _fmax(cfg, args):
-    """Fmax in MHz (or None), where it came from, and a note for the reader."""
-    base = PRESETS[cfg.name]
-    # a preset at another lane count is built by rtl.build --lanes into <folder>-p<P>
-    is_preset = cfg.with_(seed=base.seed, lanes=base.lanes) == base
-    default = Path("build") / f"ulx3s-{args.device}-{cfg.name}{lanes_suffix(cfg, base.lanes)}" / "summary.json"
-    if args.build:
-        from rtl.build import build
-        digest = hashlib.sha1(json.dumps(cfg.to_dict()).encode()).hexdigest()[:8]
-        suffix = "" if is_preset else "-" + digest     # never overwrite the preset's build
-        out = default.parent.with_name(default.parent.name + suffix)
-        summary = build("ulx3s", args.device, cfg.name, args.freq, out, cfg=cfg, baud=args.baud)
-        return summary.get("fmax_mhz"), str(out / "summary.json"), _timing_note(summary)
-    path = Path(args.summary) if args.summary else default
-    if not args.summary and not is_preset:
-        return None, None, f"no Fmax: {default} is for the unmodified preset; give --summary or --build"
-    if not path.is_file():
-        return None, None, f"no Fmax: {path} does not exist (run with --build, or give --summary)"
-    fmax, summary = read_fmax(path)
-    if summary_lanes(summary, base.lanes) != cfg.lanes:
-        return None, None, (f"no Fmax: {path} is a build with P = {summary_lanes(summary, base.lanes)}, "
-                            f"this benchmark runs P = {cfg.lanes}")
-    note = _timing_note(summary)
-    # A summary does not record the sources it was built from; its age is the next best hint.
-    root = Path(__file__).resolve().parent.parent
-    newest = max(f.stat().st_mtime for d in ("rtl", "boards/ulx3s") for f in (root / d).glob("*.py"))
-    if path.stat().st_mtime < newest:
-        note += "; WARNING: older than the rtl/ and boards/ulx3s/ sources, may not be this core's"
-    return fmax, str(path), note
-
-
-def _timing_note(summary):
-    met = "met" if summary.get("timing_met") else "NOT met"
-    return (f"nextpnr Fmax of the core clock, {summary.get('device', '?')} build of config "
-            f"{summary.get('config', '?')}; target {summary.get('pll_mhz', '?')} MHz {met}")
-
-
-def _lane_summaries(text, preset_lanes):
-    """``{P: (path, summary)}`` from comma-separated ``rtl.build`` summaries (a summary without
-    a ``lanes`` field is of the preset's P); two summaries of one P are refused."""
-    found = {}
-    for path in filter(None, (t.strip() for t in text.split(","))):
-        if not Path(path).is_file():
-            raise ValueError(f"sweep-summaries: {path} does not exist")
-        _, summary = read_fmax(path)
-        lanes = summary_lanes(summary, preset_lanes)
-        if lanes in found:
-            raise ValueError(f"sweep-summaries: {found[lanes][0]} and {path} are both P = {lanes}")
-        found[lanes] = (path, summary)
-    return found
 
 
 def _sweep_configs(cfg, lanes, hidden):
@@ -244,7 +161,7 @@ def run(cfg, args):
     main_run = measure_cycles(cfg, samples=args.samples, seed=args.seed, simulator=args.simulator,
                               build_base=base, verbose=args.verbose)
     _progress("[2/5] Fmax ...")
-    fmax, fmax_source, fmax_note = _fmax(cfg, args)
+    fmax, fmax_source, fmax_note = fmax_for(cfg, args)
     _progress(f"[3/5] UART link at {baud} baud ...")
     spikes, label, _ = data_samples(cfg, load_dataset(cfg.name), 1, seed=cfg.seed)[0]
     link = link_bytes(cfg, spikes, label)
@@ -276,30 +193,8 @@ def run(cfg, args):
                 "chip_samples_per_second": fmax_p * 1e6 / row["cycles_per_sample"] if fmax_p else None}
     resident = {}
     if args.resident:
-        ds = load_dataset(cfg.name)
-        if ds.n_features != cfg.n_inputs:
-            raise RuntimeError(f"--resident needs a pixel data set (one byte per input); "
-                               f"{cfg.name} has {ds.n_features} features for {cfg.n_inputs} inputs")
-        store = args.resident_store
-        if store == "auto":
-            from rtl.board_registry import find_board
-            from rtl.device_fit import choose_store, resident_rows
-            store = choose_store(find_board("ulx3s"), args.device, cfg, resident_rows(cfg.name))
-        _progress(f"[6/6] resident system ({store} store): {args.samples} training rows ...")
-        resident = measure_resident(cfg, samples=args.samples, build_base=base, seed=args.seed,
-                                    simulator=args.simulator, verbose=args.verbose,
-                                    sdram=resident_sdram(args.device, cfg.name) if store == "sdram" else None)
-        n_eval = max(len(ds.x_val), len(ds.x_test))
-        lb = resident_link_bytes(cfg, len(ds.x_train), n_eval)
-        res_sps = fmax * 1e6 / resident["resident_cycles_per_sample"] if fmax else None
-        resident.update({
-            "resident_samples_per_second": res_sps,
-            # the same clock for both: the ratio of their cycles per training sample
-            "resident_ratio_to_chip": main_run["cycles_per_sample"] / resident["resident_cycles_per_sample"],
-            "resident_link_bytes_per_training_sample": lb["epoch_bytes"] / len(ds.x_train),
-            "resident_upload_bytes": lb["upload_bytes"],
-            "resident_upload_seconds_at_baud": lb["upload_bytes"] * BITS_PER_BYTE / baud,
-        })
+        resident = resident_stage(cfg, args, build_base=base, baud=baud, fmax=fmax,
+                                  cycles_per_sample=main_run["cycles_per_sample"])
     return {
         **resident,
         "config": cfg.name, "lanes": cfg.lanes, "hidden": list(cfg.hidden),
@@ -383,7 +278,7 @@ def main(argv=None):
             raise ValueError(f"baud must be >= 1, got {args.baud}")
         args.sweep_lanes = _int_list(args.sweep_lanes, "sweep-lanes")
         args.sweep_hidden = _int_list(args.sweep_hidden, "sweep-hidden")
-        args.sweep_summaries = _lane_summaries(args.sweep_summaries, PRESETS[args.config].lanes)
+        args.sweep_summaries = lane_summaries(args.sweep_summaries, PRESETS[args.config].lanes)
         overrides = parse_overrides(args.set)
         if args.hidden:
             overrides["hidden"] = tuple(_int_list(args.hidden, "hidden"))
