@@ -26,7 +26,9 @@ The testbench class owns the clock, reset, stream driver and monitor; the scoreb
 (:class:`sim.scenario.Scoreboard`, backed by the golden model) predicts every response word;
 the checker compares each received word and records cycles per time step.  The result
 carries a coverage table (:mod:`sim.coverage`): saturations, response codes, stalls, zero-d
-groups skipped, empty-input steps, back-to-back samples, host accesses.
+groups skipped, empty-input steps, back-to-back samples, host accesses.  The state is read
+from the simulator by :mod:`sim.cocotb_state`; the stream driver and monitor with their idle
+and back-pressure inserters are :mod:`sim.stream`'s.
 """
 
 import json
@@ -40,125 +42,24 @@ from cocotb.triggers import ClockCycles, RisingEdge
 from cocotb.utils import get_sim_time
 
 from golden.config import CoreConfig
-from golden.lanes import address_bits, unpack_matrix, unpack_vector
 from golden.command_model import CoreModel
-from golden.protocol import Mem, Op, Status, command_words, parse_response, sample_commands
+from golden.protocol import Op, parse_response, sample_commands
 from sim import coverage
 from sim.bounds import step_bound
-from sim.scenario import Scoreboard, data_samples, error_commands, random_samples, state_reads
+# The state peeks moved to sim.cocotb_state; sim/cocotb_resident.py and tests/ still import
+# them (and the value readers) from here.
+from sim.cocotb_state import peek_state, signed_value, state_mismatches, unsigned_value  # noqa: F401
+from sim.scenario import (Scoreboard, data_samples, error_commands, host_commands, random_samples,
+                          state_reads)
 from sim.stream import StreamDriver, StreamMonitor, random_pauses
 
 PERIOD_NS = 10
-
-
-def unsigned_value(handle):
-    """A signal's or memory word's value as an unsigned int.  cocotb 2.1 gives a one-bit
-    signal's value as a ``Logic``, which has no ``to_unsigned``."""
-    value = handle.value
-    return value.to_unsigned() if hasattr(value, "to_unsigned") else int(value)
-
-
-def signed_value(handle):
-    """A signal's value as a two's-complement int (any width)."""
-    value = handle.value
-    if hasattr(value, "to_signed"):
-        return value.to_signed()
-    return -int(value)                      # one bit, signed: 0 or -1
-
-
-def peek_state(dut, cfg):
-    """The complete core state read straight from the simulator's registers and memories,
-    in the layout of :meth:`golden.command_model.CoreModel.state` (much faster than READ
-    commands): every memory (weights, M, membranes, surrogates, traces), the spikes and the
-    latched noise signs, baselines, totals, LFSR states and the PARAM registers."""
-    P, L, m = cfg.lanes, cfg.n_hidden_layers, cfg.n_outputs
-    sizes = cfg.sizes
-
-    def matrix(mem, rows, cols, width):
-        words = lambda a: unsigned_value(mem[a])  # noqa: E731
-        return np.array(unpack_matrix(words, rows, cols, address_bits(cols), width, P), dtype=np.int64)
-
-    def vector(mem, n, width, signed):
-        words = lambda a: unsigned_value(mem[a])  # noqa: E731
-        return np.array(unpack_vector(words, n, width, P, signed), dtype=np.int64)
-
-    def bitvec(sig, n):
-        v = unsigned_value(sig)
-        return np.array([(v >> j) & 1 for j in range(n)], dtype=np.int64)
-
-    weights = [matrix(getattr(dut, f"weights_{l}"), sizes[l + 1], sizes[l], cfg.weight_bits)
-               for l in range(L)]
-    weights.append(matrix(dut.readout, m, sizes[L], cfg.weight_bits))
-    return {
-        "weights": weights,
-        "feedback": [matrix(getattr(dut, f"feedback_{l}"), sizes[l + 1], m, cfg.feedback_bits)
-                     for l in range(L)],
-        "membranes": [vector(getattr(dut, f"membrane_{l}"), sizes[l + 1], cfg.membrane_bits, True)
-                      for l in range(L)],
-        "surrogates": [vector(getattr(dut, f"surrogate_{l}"), sizes[l + 1], cfg.surrogate_frac_bits + 1,
-                              False) for l in range(L)],
-        "spikes": [bitvec(getattr(dut, f"spikes_{l}"), sizes[l + 1]) for l in range(L)],
-        "noise": [bitvec(getattr(dut, f"noise_{l}"), sizes[l + 1]) for l in range(L)],
-        "traces": [vector(getattr(dut, f"trace_{l}"), sizes[l], cfg.trace_bits, False)
-                   for l in range(L + 1)],
-        "baseline": np.array([signed_value(getattr(dut, f"baseline_{k}")) for k in range(m)]),
-        "total": np.array([signed_value(getattr(dut, f"total_{k}")) for k in range(m)]),
-        "lfsr": np.array([unsigned_value(getattr(dut.lfsr, f"lfsr{p}")) for p in range(P)],
-                         dtype=np.uint64),
-        "params": np.array([unsigned_value(dut.rates.hidden_rate), unsigned_value(dut.rates.readout_rate)]),
-    }
-
-
-def state_mismatches(got, want, limit=10):
-    """(count, examples) of entries where two state dictionaries differ.  Both must hold the
-    same keys, lists of the same lengths and arrays of the same shapes (AssertionError
-    otherwise: a harness or layout bug, not a mismatch to count)."""
-    assert got.keys() == want.keys(), f"state keys differ: rtl {sorted(got)}, golden {sorted(want)}"
-    count, examples = 0, []
-    for key, value in want.items():
-        items = value if isinstance(value, list) else [value]
-        others = got[key] if isinstance(value, list) else [got[key]]
-        assert len(others) == len(items), f"{key}: rtl has {len(others)} entries, golden {len(items)}"
-        for n, (a, b) in enumerate(zip(others, items)):
-            a, b = np.asarray(a), np.asarray(b)
-            assert a.shape == b.shape, f"{key}[{n}]: rtl shape {a.shape}, golden {b.shape}"
-            bad = np.argwhere(a != b)
-            count += len(bad)
-            for idx in bad[:limit - len(examples)]:
-                examples.append(f"{key}[{n}]{tuple(int(i) for i in idx)}: rtl {a[tuple(idx)]}, "
-                                f"golden {b[tuple(idx)]}")
-    return count, examples
 
 
 def load_config():
     fields = json.loads(os.environ["OPZO_CONFIG"])
     fields["hidden"] = tuple(fields["hidden"])
     return CoreConfig(**fields)
-
-
-def host_commands(cfg, rng, model):
-    """A valid READ of a random entry and a WRITE of a random legal value to a random
-    writable entry (weights, M or a baseline), as a host does between samples."""
-    from golden.arith import smax, smin
-    L = cfg.n_hidden_layers
-    l = int(rng.integers(L))
-    reads = [(Mem.W1 + l, int(rng.integers(cfg.hidden[l])), int(rng.integers(cfg.sizes[l]))),
-             (Mem.M1 + l, int(rng.integers(cfg.hidden[l])), int(rng.integers(cfg.n_outputs))),
-             (Mem.MEMBRANE, int(rng.integers(cfg.hidden[l])), l),
-             (Mem.TRACE, int(rng.integers(cfg.sizes[l])), l),
-             (Mem.BASELINE, int(rng.integers(cfg.n_outputs)), 0),
-             (Mem.LFSR, int(rng.integers(cfg.lanes)), 0)]
-    mem, row, col = reads[int(rng.integers(len(reads)))]
-    kind = int(rng.integers(3))
-    if kind == 0:
-        target, bits = (Mem.W_OUT, int(rng.integers(cfg.n_outputs)), int(rng.integers(cfg.hidden[-1]))), cfg.weight_bits
-    elif kind == 1:
-        target, bits = (Mem.M1 + l, int(rng.integers(cfg.hidden[l])), int(rng.integers(cfg.n_outputs))), cfg.feedback_bits
-    else:
-        target, bits = (Mem.BASELINE, int(rng.integers(cfg.n_outputs)), 0), cfg.output_bits
-    value = int(rng.choice([smin(bits), smax(bits), int(rng.integers(smin(bits), smax(bits) + 1))]))
-    return [command_words(Op.READ, mem=mem, row=row, col=col),
-            command_words(Op.WRITE, mem=target[0], row=target[1], col=target[2], value=value & 0xFFFF_FFFF)]
 
 
 class MutantBoard:

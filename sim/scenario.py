@@ -13,7 +13,7 @@ from golden.protocol import Mem, Op, command_words, parse_response, sample_comma
 from golden.command_model import CoreModel
 
 __all__ = ["state_reads", "sample_commands", "random_samples", "data_samples", "Scoreboard",
-           "error_commands"]
+           "error_commands", "host_commands"]
 
 
 def state_reads(cfg):
@@ -73,6 +73,31 @@ def error_commands(cfg, rng):
     if L < 3:
         bad.append(command_words(Op.READ, mem=Mem.W1 + L, row=0, col=0))  # absent layer
     return bad
+
+
+def host_commands(cfg, rng, model):
+    """A valid READ of a random entry and a WRITE of a random legal value to a random
+    writable entry (weights, M or a baseline), as a host does between samples."""
+    from golden.arith import smax, smin
+    L = cfg.n_hidden_layers
+    l = int(rng.integers(L))
+    reads = [(Mem.W1 + l, int(rng.integers(cfg.hidden[l])), int(rng.integers(cfg.sizes[l]))),
+             (Mem.M1 + l, int(rng.integers(cfg.hidden[l])), int(rng.integers(cfg.n_outputs))),
+             (Mem.MEMBRANE, int(rng.integers(cfg.hidden[l])), l),
+             (Mem.TRACE, int(rng.integers(cfg.sizes[l])), l),
+             (Mem.BASELINE, int(rng.integers(cfg.n_outputs)), 0),
+             (Mem.LFSR, int(rng.integers(cfg.lanes)), 0)]
+    mem, row, col = reads[int(rng.integers(len(reads)))]
+    kind = int(rng.integers(3))
+    if kind == 0:
+        target, bits = (Mem.W_OUT, int(rng.integers(cfg.n_outputs)), int(rng.integers(cfg.hidden[-1]))), cfg.weight_bits
+    elif kind == 1:
+        target, bits = (Mem.M1 + l, int(rng.integers(cfg.hidden[l])), int(rng.integers(cfg.n_outputs))), cfg.feedback_bits
+    else:
+        target, bits = (Mem.BASELINE, int(rng.integers(cfg.n_outputs)), 0), cfg.output_bits
+    value = int(rng.choice([smin(bits), smax(bits), int(rng.integers(smin(bits), smax(bits) + 1))]))
+    return [command_words(Op.READ, mem=mem, row=row, col=col),
+            command_words(Op.WRITE, mem=target[0], row=target[1], col=target[2], value=value & 0xFFFF_FFFF)]
 
 
 class Scoreboard:
