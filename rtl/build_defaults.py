@@ -18,10 +18,11 @@ DEFAULT_MHZ = {"85F": 100.0}
 FALLBACK_MHZ = 50.0
 # configurations whose netlist sets its own defaults, whatever the device: MNIST's 784-input
 # weight memory spans 120 block RAMs, and the read address, shared by the forward pass and
-# the update engine, crosses the die to reach them (12.6 to 15.2 ns of routing on the critical
-# path). At a 50 MHz target router2 gave 51.16 MHz on the default seed but 45.98 on seed 1,
-# and the resident build 45.04 (results/fpga/*-50MHz*.json); 40 MHz holds on both seeds and
-# with the resident store (results/fpga/ulx3s-85F-mnist*.json). router1 loops on this netlist
+# the update engine, crosses the die to reach them (11.3 to 17.4 ns of routing on the
+# critical paths of the builds in results/fpga/). At a 50 MHz target router2 gave 51.16 MHz
+# on the default seed but 45.98 on seed 1, and the resident build 45.04
+# (results/fpga/*-50MHz*.json); 40 MHz holds on both seeds and with the resident store
+# (results/fpga/ulx3s-85F-mnist*.json). router1 loops on this netlist
 CONFIG_DEFAULTS = {"mnist": {"mhz": 40.0, "router": "router2"}}
 
 

@@ -51,7 +51,7 @@ Stages (one progress line each on stderr, then a summary on stdout):
    SDRAM) or ``--resident-store``; in SDRAM the system is
    :class:`boards.ulx3s.resident_sdram.ResidentOnSdram` with :mod:`sim.sdram_model` on its
    pads, the controller's cycle counts those of the resident build's default clock
-   (:func:`resident_sdram`: MNIST's 40 MHz, CL 2).
+   (:func:`sim.bench_resident.resident_sdram`: MNIST's 40 MHz, CL 2).
 
 Verilog is generated from the current sources into ``<build-dir>/<digest of rtl/ and golden/>``
 (the golden model gives the memories' initial contents), so that a changed core is never
@@ -74,16 +74,13 @@ from unittest import mock  # noqa: E402
 from golden.config import PRESETS, preset  # noqa: E402
 from rtl.build import DEVICES  # noqa: E402
 
-from .bench_fmax import fmax_for, lane_summaries, read_fmax  # noqa: E402
+from .bench_fmax import fmax_for, lane_summaries  # noqa: E402
 from .bench_report import markdown, plot  # noqa: E402
-from .bench_resident import resident_sdram, resident_stage  # noqa: E402
+from .bench_resident import resident_stage, resident_store  # noqa: E402
 from .bench_rtl import measure_cycles, rtl_build_base  # noqa: E402
 from .link_cost import BITS_PER_BYTE, link_bytes  # noqa: E402
 
-# read_fmax and resident_sdram live in sim.bench_fmax and sim.bench_resident; they stay
-# importable from here, where callers (tests/test_sim_bench.py) have always found them.
-__all__ = ["rtl_build_base", "link_bytes", "measure_cycles", "cpu_rate", "read_fmax", "resident_sdram",
-           "run", "main"]
+__all__ = ["rtl_build_base", "link_bytes", "measure_cycles", "cpu_rate", "run", "main"]
 
 DEFAULT_BUILD = Path("build") / "bench"
 
@@ -193,7 +190,9 @@ def run(cfg, args):
                 "chip_samples_per_second": fmax_p * 1e6 / row["cycles_per_sample"] if fmax_p else None}
     resident = {}
     if args.resident:
-        resident = resident_stage(cfg, args, build_base=base, baud=baud, fmax=fmax,
+        store = resident_store(cfg, args)
+        _progress(f"[6/6] resident system ({store} store): {args.samples} training rows ...")
+        resident = resident_stage(cfg, args, store, build_base=base, baud=baud, fmax=fmax,
                                   cycles_per_sample=main_run["cycles_per_sample"])
     return {
         **resident,

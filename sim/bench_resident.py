@@ -3,12 +3,10 @@ system measured under cocotb/Verilator with its store where ``rtl.build --reside
 its rate at the core's Fmax against the chip rate, and its link bytes per training sample.
 """
 
-import sys
-
 from .bench_rtl import measure_resident
 from .link_cost import BITS_PER_BYTE, resident_link_bytes
 
-__all__ = ["resident_sdram", "resident_stage"]
+__all__ = ["resident_sdram", "resident_store", "resident_stage"]
 
 
 def resident_sdram(device, config):
@@ -24,7 +22,18 @@ def resident_sdram(device, config):
     return {"clk_freq": sdram.clk_freq, "cas_latency": sdram.cas_latency, "t_powerup": 2000.0}
 
 
-def resident_stage(cfg, args, *, build_base, baud, fmax, cycles_per_sample):
+def resident_store(cfg, args):
+    """Where the data set lives in the benchmarked system: ``args.resident_store``, or with
+    ``"auto"`` where ``rtl.build --resident`` puts it on ``args.device``
+    (:func:`rtl.device_fit.choose_store`)."""
+    if args.resident_store != "auto":
+        return args.resident_store
+    from rtl.board_registry import find_board
+    from rtl.device_fit import choose_store, resident_rows
+    return choose_store(find_board("ulx3s"), args.device, cfg, resident_rows(cfg.name))
+
+
+def resident_stage(cfg, args, store, *, build_base, baud, fmax, cycles_per_sample):
     """The ``resident_*`` keys of the benchmark's result.
 
     Parameters
@@ -32,7 +41,9 @@ def resident_stage(cfg, args, *, build_base, baud, fmax, cycles_per_sample):
     cfg : golden.config.CoreConfig
     args : argparse.Namespace
         The parsed flags of :func:`sim.bench.main` (``samples``, ``seed``, ``simulator``,
-        ``verbose``, ``device``, ``resident_store``).
+        ``verbose``, ``device``).
+    store : str
+        ``"bram"`` or ``"sdram"`` (:func:`resident_store`).
     build_base : path-like
         The run's :func:`sim.bench_rtl.rtl_build_base`.
     baud : int
@@ -52,13 +63,6 @@ def resident_stage(cfg, args, *, build_base, baud, fmax, cycles_per_sample):
     if ds.n_features != cfg.n_inputs:
         raise RuntimeError(f"--resident needs a pixel data set (one byte per input); "
                            f"{cfg.name} has {ds.n_features} features for {cfg.n_inputs} inputs")
-    store = args.resident_store
-    if store == "auto":
-        from rtl.board_registry import find_board
-        from rtl.device_fit import choose_store, resident_rows
-        store = choose_store(find_board("ulx3s"), args.device, cfg, resident_rows(cfg.name))
-    print(f"[6/6] resident system ({store} store): {args.samples} training rows ...",
-          file=sys.stderr, flush=True)
     resident = measure_resident(cfg, samples=args.samples, build_base=build_base, seed=args.seed,
                                 simulator=args.simulator, verbose=args.verbose,
                                 sdram=resident_sdram(args.device, cfg.name) if store == "sdram" else None)

@@ -46,9 +46,7 @@ from golden.command_model import CoreModel
 from golden.protocol import Op, parse_response, sample_commands
 from sim import coverage
 from sim.bounds import step_bound
-# The state peeks moved to sim.cocotb_state; sim/cocotb_resident.py and tests/ still import
-# them (and the value readers) from here.
-from sim.cocotb_state import peek_state, signed_value, state_mismatches, unsigned_value  # noqa: F401
+from sim.cocotb_state import peek_state, state_mismatches
 from sim.scenario import (Scoreboard, data_samples, error_commands, host_commands, random_samples,
                           state_reads)
 from sim.stream import StreamDriver, StreamMonitor, random_pauses

@@ -33,7 +33,8 @@ from golden.data import load_dataset
 from golden.input_encoding import quantise_pixels
 from golden.resident_model import ResidentModel
 from golden.resident_protocol import ResOp, header, store_commands
-from sim.cocotb_core import CoreTB, load_config, peek_state, state_mismatches
+from sim.cocotb_core import CoreTB, load_config
+from sim.cocotb_state import peek_state, state_mismatches
 
 
 class ResidentTB(CoreTB):
@@ -133,7 +134,7 @@ async def resident_epochs_match_golden(dut):
             dut.pause_mem.value = 0
     pins = None
     if sdram is not None:
-        from sim.sdram_model import SdramPins
+        from sim.sdram_pins import SdramPins
         sdram_cfg, model = sdram_model(sdram)
         # the model's first edge is the controller's first edge out of reset, so that its
         # power-up wait is checked to the cycle

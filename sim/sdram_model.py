@@ -4,7 +4,7 @@ datasheets, that checks every command it sees.
 The model is plain Python (:class:`SdramModel`: one call of :meth:`SdramModel.edge` per
 rising clock edge with the pin values the SDRAM samples there), so hand-written pin
 sequences can be checked without a simulator; :class:`sim.sdram_pins.SdramPins`
-(importable from here) drives it from the pins of a controller simulated under cocotb.
+drives it from the pins of a controller simulated under cocotb.
 
 What it models: the initialisation sequence, per-bank state (idle / active row), the mode
 register (burst length 1, 2, 4, 8 or full page, sequential or interleaved, CAS latency 2
@@ -13,7 +13,7 @@ READ, WRITE, BURST TERMINATE and PRECHARGE, DQM (write latency 0, read latency 2
 storage in a sparse dict.  Not modelled (reported as ``unsupported`` if used): CKE low
 (power-down, self refresh, clock suspend), READ/WRITE with auto-precharge.
 
-What it flags (:attr:`SdramModel.violations`, each a :class:`Violation` with a ``kind``):
+What it flags (:attr:`SdramModel.violations`, each a :class:`sim.sdram_timing.Violation` with a ``kind``):
 the datasheet times (``tRCD`` ... ``refresh_window``), checked and tabled by its base
 :class:`sim.sdram_timing.SdramTiming`, and the rules of the commands and states:
 
@@ -33,10 +33,9 @@ kind                rule
 
 import collections
 
-from sim.sdram_pins import SdramPins
-from sim.sdram_timing import SdramTiming, SdramViolationError, Violation
+from sim.sdram_timing import SdramTiming
 
-__all__ = ["SdramModel", "SdramPins", "SdramViolationError", "Violation"]
+__all__ = ["SdramModel"]
 
 
 # (ras, cas, we) of a selected chip -> command name (active-high logical values, as

@@ -36,7 +36,8 @@ import numpy as np
 from cocotb.triggers import ClockCycles, RisingEdge
 
 from golden.protocol import Mem, Op, command_words, lr_shift_range, sample_commands
-from sim.cocotb_core import CoreTB, load_config, peek_state, state_mismatches
+from sim.cocotb_core import CoreTB, load_config
+from sim.cocotb_state import peek_state, state_mismatches
 from sim.scenario import random_samples
 
 MEMORIES = ("weights", "feedback", "membranes", "surrogates", "traces")

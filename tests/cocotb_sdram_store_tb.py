@@ -24,7 +24,8 @@ from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, ReadOnly, RisingEdge
 
 from boards.ulx3s.sdram import SdramConfig
-from sim.sdram_model import SdramModel, SdramPins
+from sim.sdram_model import SdramModel
+from sim.sdram_pins import SdramPins
 
 
 def _env():

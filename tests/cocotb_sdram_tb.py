@@ -1,7 +1,7 @@
 """cocotb test module: :class:`boards.ulx3s.sdram.SdramController` against the SDRAM model.
 
 Run by ``tests/test_sdram.py`` through :func:`sim.runner.run_cocotb`.  The controller's pads
-are attached to :class:`sim.sdram_model.SdramModel` (:class:`sim.sdram_model.SdramPins`),
+are attached to :class:`sim.sdram_model.SdramModel` (:class:`sim.sdram_pins.SdramPins`),
 which stores the data and checks every command against the datasheet times (in ns, from
 the same configuration, independently of the controller's cycle conversion).
 
@@ -29,7 +29,8 @@ from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, ReadOnly, RisingEdge
 
 from boards.ulx3s.sdram import ROW_BITS, SdramConfig
-from sim.sdram_model import SdramModel, SdramPins
+from sim.sdram_model import SdramModel
+from sim.sdram_pins import SdramPins
 from sim.stream import StreamDriver, StreamMonitor, random_pauses
 
 

@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 
 from boards.ulx3s.sdram import SdramConfig, SdramController
-from sim.sdram_model import SdramModel, SdramViolationError
+from sim.sdram_model import SdramModel
+from sim.sdram_timing import SdramViolationError
 
 TB = Path(__file__).parent / "cocotb_sdram_tb.py"
 

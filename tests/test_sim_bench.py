@@ -13,7 +13,8 @@ from golden.config import preset
 from golden.core import FixedCore
 from boards.ulx3s.protocol import PacketType, encode_packet
 from golden.data import load_dataset
-from sim.bench import link_bytes, main, resident_sdram
+from sim.bench import link_bytes, main
+from sim.bench_resident import resident_sdram
 from sim.bounds import step_bound
 from sim.scenario import data_samples, sample_commands
 

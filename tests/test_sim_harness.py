@@ -11,7 +11,7 @@ from cocotb.types import Logic, LogicArray
 from golden.config import preset
 from golden.protocol import Op, command_words
 from rtl.core import Core
-from sim.cocotb_core import signed_value, state_mismatches, unsigned_value
+from sim.cocotb_state import signed_value, state_mismatches, unsigned_value
 from sim.pysim import run_commands
 from sim.scenario import Scoreboard
 
