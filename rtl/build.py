@@ -53,7 +53,8 @@ from .board_registry import BOARD_ENTRY_POINTS, board_names, find_board, parse_s
 from .build_defaults import ROUTERS, default_target
 from .build_summary import RESOURCES, best_seed, format_summary, lanes_suffix, summarize
 from .device_fit import check_fit, choose_store, max_lanes, resident_rows
-from .toolchain import TOOLS, ToolMissing, find_tools, mark_no_rw_check, stage_commands, tail
+from .toolchain import (TOOLS, ToolMissing, find_tools, keep_per_lane_script, mark_no_rw_check,
+                        stage_commands, tail)
 
 __all__ = ["DEVICES", "board_names", "find_board", "build", "summarize", "format_summary",
            "find_tools", "main", "ToolMissing", "mark_no_rw_check", "parse_seeds", "default_target",
@@ -138,6 +139,7 @@ def build(board="ulx3s", device="85F", config="digits", freq_mhz=None, out=None,
     # abc9: yosys maps the logic with the cells' real delays (timing-driven LUT mapping)
     plan = platform.build(top, name="top", do_build=False, nextpnr_opts=nextpnr_opts,
                           synth_opts=["-abc9"] if abc9 else [],
+                          script_after_read=keep_per_lane_script(),
                           add_preferences=top.lpf_preferences)
     plan.extract(str(out))
     rtlil_path = out / "top.il"

@@ -4,8 +4,8 @@ membrane, surrogate and trace write-back, and the readout's totals.
 Functions of the :class:`rtl.forward_pass.ForwardPass` being elaborated (``fp``: its
 memories, registers and :class:`rtl.pass_control.PassControl`), split from the pass's
 schedule so that each file holds one idea.  Stage 1 (``fin``, the firing) comes two cycles
-after a group's switch; stage 2 writes the membrane and starts the surrogate's distance
-and the trace's decay; stage 3 writes the surrogate and the trace.  The twins in
+after a group's switch; stage 2 writes the spikes and the membrane and starts the
+surrogate's distance and the trace's decay; stage 3 writes the surrogate and the trace.  The twins in
 ``golden/``: ``neuron.py`` (fire, the surrogate) and ``trace.py``.
 """
 
@@ -20,8 +20,8 @@ __all__ = ["finish_stages", "fire_group", "totals", "write_back"]
 
 
 def finish_stages(fp, m):
-    """FIN: saturate the membrane and fire (the spikes must be ready for the next layer's
-    scan).  Stage 2, the cycle after FIN: the membrane write, and the first halves of the
+    """FIN: saturate the membrane and fire.  Stage 2, the cycle after FIN: the spikes (the
+    next layer's scan mask: a layer's FIN state waits for this write) and the membrane write, and the first halves of the
     surrogate (``|u - V_th|``) and of the trace (its decay).  Stage 3: their second halves
     and the surrogate and trace writes.  Those two cycles (the next group's, or the next
     layer's START) only read later groups' words, so no cycle is added."""
@@ -53,8 +53,7 @@ def fire_group(fp, m, l):
     with m.If(ps.fin[l]):
         if l < L:
             gsel = group_select(ps.fin_group, groups[l + 1])
-            m.d.sync += [regs.spikes[l].word_select(gsel, P).eq(ps.fin_s),
-                         regs.noise[l].word_select(gsel, P).eq(fp.lfsr_bits)]
+            m.d.sync += regs.noise[l].word_select(gsel, P).eq(fp.lfsr_bits)
             m.d.sync += [ps.fin_v[0].eq(1), ps.fin_l[0].eq(l), ps.fin_g[0].eq(ps.fin_group),
                          ps.fin_u_r.eq(ps.fin_u), ps.fin_s_r[0].eq(ps.fin_s),
                          ps.fin_tw.eq(ps.fin_trace_word)]
@@ -80,10 +79,16 @@ def totals(fp, m):
 
 
 def write_back(fp, m):
-    """The writes of FIN's stages 2 and 3 (the membrane, surrogate and trace write ports)."""
+    """The writes of FIN's stages 2 and 3: the spikes (stage 2, from the registered firing:
+    the fire compare's carry chain ends at a flip-flop beside it instead of running across
+    the die to the spike vector), the membrane, surrogate and trace write ports."""
     P, L, groups, ps = fp.cfg.lanes, fp.cfg.n_hidden_layers, fp.groups, fp.passes
     for l in range(L):
         u, s, a = fp.membrane[l].wr, fp.surrogate[l].wr, fp.trace[l + 1].wr
+        stage2 = ps.fin_v[0] & (ps.fin_l[0] == l)
+        with m.If(stage2):
+            gs = group_select(ps.fin_g[0], groups[l + 1])
+            m.d.sync += fp.regs.spikes[l].word_select(gs, P).eq(ps.fin_s_r[0])
         stage3 = ps.fin_v[1] & (ps.fin_l[1] == l)
         m.d.comb += [u.valid.eq(ps.fin_v[0] & (ps.fin_l[0] == l)), u.addr.eq(ps.fin_g[0]),
                      u.en.eq(1), u.data.eq(ps.fin_u_r),

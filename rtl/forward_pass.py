@@ -6,7 +6,8 @@ readout, group after group (``P`` neurons a group): ``START`` (a layer's first g
 for the scan's snapshot of its mask), ``ACC`` (all the layer's groups back to back, one
 weight word per active input, from the bit scan of the previous layer's spikes; a group
 fires in FIN's stage 1 while the next one accumulates) and ``FIN`` (the wait for the
-layer's last firing); ``done`` is high in the readout's last firing.  The unit owns the
+layer's last firing and, in a hidden layer, its spikes' write a cycle later); ``done`` is
+high in the readout's last firing.  The unit owns the
 network's bit vectors (input spikes, spikes, noise signs, the hidden layers'
 nonzero-trace flags), the readout and the sample's totals.  The twin of the forward half
 of :meth:`golden.core.FixedCore._step`.
@@ -19,12 +20,13 @@ last weight has been added and the next group's start value is about to replace 
 Timing: every block-RAM output goes into a register with at most a multiplexer before it,
 and between registers there is at most one carry chain:
 
-* the accumulator sums only weights (the weight word read is registered first,
-  ``w_word`` / ``data_valid2``); the start value ``reset_leak(u, s)`` is made beside the
+* the accumulator sums only weights (each weight memory's word read is registered first,
+  beside its block RAM, ``w_word_<l>``, and the layer's is picked after the registers by
+  the one-hot ``w_take``); the start value ``reset_leak(u, s)`` is made beside the
   scan, one carry chain per cycle (membrane word read ahead and registered in START or at the switch,
   soft reset, then decay) and taken in ACC's second cycle, before the first weight arrives;
-* FIN in three stages: fire; membrane write, ``|u - V_th|``, trace decay; surrogate and
-  trace writes.
+* FIN in three stages: fire; spike and membrane writes, ``|u - V_th|``, trace decay;
+  surrogate and trace writes.
 """
 
 from amaranth.hdl import Cat, Const, Module, Mux, signed
@@ -165,16 +167,20 @@ class ForwardPass(wiring.Component):
         cfg, ps, P, L = self.cfg, self.passes, self.cfg.lanes, self.cfg.n_hidden_layers
         mb, wb = cfg.membrane_bits, cfg.weight_bits
         is_out = ps.lsel == L
-        w_rd = ps.layer_pick([w.data for w in self.weights])
         # the weight words' addresses are unconditional (ACC's read enables them)
         col_bits = [address_bits(n) for n in cfg.sizes]
         m.d.comb += [w.req.addr.eq((ps.group << col_bits[l]) | ps.cand) for l, w in enumerate(self.weights)]
-        m.d.sync += [ps.w_word.eq(w_rd), ps.data_valid2.eq(ps.data_valid)]
+        m.d.sync += [w_word.eq(w.data) for w_word, w in zip(ps.w_words, self.weights)]
+        m.d.sync += ps.w_take.eq(Cat(ps.data_valid & (ps.lsel == l) for l in range(L + 1)))
+        # the weight added: an AND-OR of the registered words (no block RAM output before it)
+        addend = [0] * P
+        for l in range(L + 1):
+            for p in range(P):
+                addend[p] = addend[p] | Mux(ps.w_take[l], lane(ps.w_words[l], wb, p, signed_=False), 0)
         for p in range(P):
             m.d.sync += ps.reset_value[p].eq(soft_reset(cfg, lane(ps.u_word, mb, p), ps.s_prev[p]))
             start = Mux(is_out, 0, reset_leak_decay(cfg, ps.reset_value[p]))
-            m.d.comb += ps.acc_next[p].eq(Mux(ps.second, start,
-                                              ps.acc[p] + Mux(ps.data_valid2, lane(ps.w_word, wb, p), 0)))
+            m.d.comb += ps.acc_next[p].eq(Mux(ps.second, start, ps.acc[p] + addend[p][:wb].as_signed()))
 
     def states(self, m):
         """The states of the pass: ``FWD<l>_START/ACC/FIN`` per hidden layer, then
@@ -186,7 +192,8 @@ class ForwardPass(wiring.Component):
         weight; its firing (``fin``, FIN's stage 1) comes two cycles after the switch, in
         the next group's second cycle, when the accumulator still holds the finished sum
         and is about to take the next group's start value.  ``FIN`` waits for the layer's
-        last firing (its spikes are the next layer's scan mask)."""
+        last firing and, in a hidden layer, for its spikes' write (FIN's stage 2, the next
+        cycle: they are the next layer's scan mask)."""
         cfg, ps, regs = self.cfg, self.passes, self.regs
         P, L, groups = cfg.lanes, cfg.n_hidden_layers, self.groups
         a_rd = ps.trace_pick([Const(0, P * cfg.trace_bits)] + [a.data for a in self.trace[1:]])
@@ -251,15 +258,20 @@ class ForwardPass(wiring.Component):
                     with m.Else():
                         m.d.sync += ps.group.eq(ps.gnext)
                         start_group(ps.gnext)
-            # the layer's last firing: its spikes complete the next layer's mask
+            # the layer's last firing; a hidden layer's spikes (the next layer's mask) are
+            # written the cycle after it (FIN's stage 2), and the next START follows that write
             with m.State(f"{name}_FIN"):
                 m.d.sync += [ps.acc[p].eq(ps.acc_next[p]) for p in range(P)]   # the last weight
-                with m.If(ps.fin[l]):
-                    m.d.sync += [ps.group.eq(0), ps.scan_layer.eq(0 if out_layer else l + 1)]
-                    if out_layer:
+                if out_layer:
+                    with m.If(ps.fin[l]):
+                        m.d.sync += [ps.group.eq(0), ps.scan_layer.eq(0)]
                         m.d.comb += self.done.eq(1)
                         m.next = "IDLE"
-                    else:
+                else:
+                    with m.If(ps.fin[l]):
+                        m.d.sync += ps.fin_seen.eq(1)
+                    with m.If(ps.fin_seen):
+                        m.d.sync += [ps.fin_seen.eq(0), ps.group.eq(0), ps.scan_layer.eq(l + 1)]
                         if l + 1 < L:               # read ahead for the next layer's START
                             self.membrane[l + 1].read(m, 0)
                         m.next = nxt

@@ -45,6 +45,9 @@ class PassControl:
         self.switch = Signal(name="switch")
         self.fin_pre = Signal(name="fin_pre")         # the cycle between the switch and FIN
         self.fin = Signal(L + 1, name="fin")          # FIN of a group of layer l (one-hot)
+        # a hidden layer's last FIN has been: its spikes are written the cycle after it
+        # (FIN's stage 2), and FIN hands over to the next layer's START then
+        self.fin_seen = Signal(name="fin_seen")
         m.d.sync += [self.fin_pre.eq(self.switch)]
         with m.If(self.switch):
             m.d.comb += self.fwd_scan.load.eq(1)
@@ -75,8 +78,12 @@ class PassControl:
         self.trace_word = Signal(P * tb, name="trace_word", reset_less=True)
         self.fin_trace_word = Signal(P * tb, name="fin_trace_word", reset_less=True)   # the firing group's
         self.u_word = Signal(P * mb, name="u_word", reset_less=True)
-        self.w_word = Signal(P * wb, name="w_word", reset_less=True)
-        self.data_valid2 = Signal(name="data_valid2")          # w_word holds a weight word
+        # one registered word per weight memory (``weights_0 .. weights_{L-1}``, ``readout``):
+        # each block RAM's output (5.8 ns clock-to-output, unregistered) runs into a flip-flop
+        # of its own that can sit beside it, and the layer is picked after the registers, by
+        # ``w_take`` (one-hot: ``w_take[l]``: ``w_words[l]`` holds a weight of this pass)
+        self.w_words = [Signal(P * wb, name=f"w_word_{l}", reset_less=True) for l in range(L + 1)]
+        self.w_take = Signal(L + 1, name="w_take")
         self.reset_value = [Signal(signed(mb + 1), name=f"reset_{p}", reset_less=True) for p in range(P)]
         self.second = Signal(name="second")            # ACC's second cycle
         self.acc_next = [Signal(signed(accw), name=f"acc_next_{p}") for p in range(P)]
@@ -94,10 +101,6 @@ class PassControl:
         # the sample's totals add the outputs of a readout group the cycle after its FIN
         # (saturating the accumulator and adding are two carry chains)
         self.total_add = Signal(groups[L + 1], name="tot_add")
-
-    def layer_pick(self, words):
-        """The word of the current pass's layer (``lsel``) of one word per layer."""
-        return Array(words)[self.lsel]
 
     def trace_pick(self, words):
         """The word of the trace memory the current pass reads (``asel``)."""

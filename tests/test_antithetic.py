@@ -8,7 +8,7 @@ from golden.core import FixedCore
 from golden.float_reference import FloatNetwork
 from golden.noise import LfsrBank
 
-CFG = preset("digits", hidden=(7, 5), lanes=4, n_inputs=12, n_outputs=3, timesteps=6)
+CFG = preset("digits", hidden=(7, 5), lanes=4, n_inputs=12, n_outputs=3, timesteps=6, antithetic=False)
 
 
 def _spikes(cfg, seed=0):
@@ -130,11 +130,15 @@ def test_set_rejects_other_words():
 
 
 def test_fingerprint_keeps_old_builds():
-    cfg = preset("digits")
+    # the digits gateware before its constants moved to the full-length search's choice
+    cfg = preset("digits").with_(noise_shift=2, feedback_decay_shift=10, antithetic=False)
     assert gateware_fingerprint(cfg) == 0xD77D9EBC      # main's value before the field existed
-    # the Yin-Yang preset has antithetic noise on: its gateware differs from the builds
-    # before (0x3EF314B0), which the fingerprint says
+    assert gateware_fingerprint(preset("digits")) != 0xD77D9EBC
+    # the Yin-Yang gateware before antithetic noise, the 64-level code and its second
+    # search (0x3EF314B0); today's preset differs, and the fingerprint says so
     yinyang = preset("yinyang")
-    assert gateware_fingerprint(yinyang.with_(antithetic=False)) == 0x3EF314B0
+    old = yinyang.with_(n_inputs=64, encoding_levels=16, noise_shift=1, feedback_decay_shift=10,
+                        antithetic=False)
+    assert gateware_fingerprint(old) == 0x3EF314B0
     assert gateware_fingerprint(yinyang) != 0x3EF314B0
     assert gateware_fingerprint(cfg) != gateware_fingerprint(cfg.with_(antithetic=True))

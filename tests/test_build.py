@@ -271,3 +271,23 @@ def test_mark_no_rw_check_marks_only_the_attributed_memories():
         elif line.startswith("parameter \\COLLISION_X_MASK"):
             masks[memid] = line.split()[-1]
     assert masks == {"\\\\marked": "2'11", "\\\\plain": "2'00"}
+
+
+def test_keep_per_lane_script_marks_each_lanes_firing_level(tmp_path):
+    """The yosys commands run after read_rtlil mark exactly one flip-flop cell per lane and
+    per kept register ``keep`` (a renamed signal would select nothing, silently), and
+    opt_merge then leaves them apart."""
+    from amaranth.back import rtlil
+
+    from rtl.core import Core
+    from rtl.toolchain import PER_LANE_REGISTERS, find_tools, keep_per_lane_script
+
+    cfg = preset("digits")
+    (tmp_path / "core.il").write_text(rtlil.convert(Core(cfg)))
+    n = cfg.lanes * len(PER_LANE_REGISTERS)
+    script = "; ".join(["read_rtlil core.il", *keep_per_lane_script().splitlines(),
+                        f"select -assert-count {n} t:$dff a:keep %i", "opt_merge",
+                        f"select -assert-count {n} t:$dff a:keep %i"])
+    proc = subprocess.run([find_tools()["YOSYS"], "-q", "-p", script], cwd=tmp_path,
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]

@@ -7,7 +7,7 @@ def test_init_presets():
     d = preset("digits")
     assert d.sizes == (64, 128, 10) and d.timesteps <= 16 and d.weight_bits <= 16
     y = preset("yinyang")
-    assert y.sizes == (64, 64, 64, 3)
+    assert y.sizes == (256, 64, 64, 3) and y.n_inputs == 4 * y.encoding_levels
     assert set(PRESETS) >= {"digits", "yinyang"}
 
 

@@ -86,7 +86,7 @@ def test_error_and_info_words():
     assert parse_error_word(w) == (LinkError.BAD_CRC, 1, 3)
     cfg = preset("yinyang")
     info = parse_info(info_words(cfg))
-    assert info["hidden"] == [64, 64] and info["n_inputs"] == 64 and info["n_outputs"] == 3
+    assert info["hidden"] == [64, 64] and info["n_inputs"] == 256 and info["n_outputs"] == 3
 
 
 def test_link_model_rules():

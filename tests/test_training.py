@@ -10,9 +10,9 @@ from tools.train import main, train
 
 
 def test_fixed_opzo_short_run_improves():
-    # 400 digits samples, 2 epochs: the chip's model must go from chance to clearly learning
+    # 400 digits samples, 3 epochs: the chip's model must go from chance to clearly learning
     # (a smoke test: whether the hidden layer learns is tests/test_learning_signal.py's job)
-    r = train("digits", "opzo", "fixed", epochs=2, limit_train=400, limit_val=180, progress=False)
+    r = train("digits", "opzo", "fixed", epochs=3, limit_train=400, limit_val=180, progress=False)
     accs = [h["val_accuracy"] for h in r["history"]]
     assert accs[-1] >= 0.75, accs
     assert r["samples_per_second"] > 0 and "test_accuracy" not in r

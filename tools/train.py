@@ -92,6 +92,10 @@ def train(data="digits", method="opzo", model="fixed", *, config=None, epochs=20
     cfg = preset(config or data, seed=seed, **fields)
     ds = dataset or load_dataset(data)
     width = ds.n_features * (cfg.encoding_levels if cfg.encoding == "thermometer" else 1)
+    if cfg.encoding == "thermometer" and "encoding_levels" in fields and "n_inputs" not in fields:
+        # a thermometer code's resolution is a searched choice (tools.tune --grid
+        # encoding_levels=...): the input layer is as wide as the code it is given
+        cfg = cfg.with_(n_inputs=width)
     if width != cfg.n_inputs:
         raise ValueError(f"config {cfg.name!r} has n_inputs = {cfg.n_inputs} but data {data!r} "
                          f"encodes to {width} inputs")
