@@ -62,7 +62,7 @@ ANSWER_BOUNDS = {"STEP": 36, "other": 7}
 def small_core_config():
     """The smallest configuration :meth:`CoreConfig.validate` and the RTL accept, with the
     narrowest fixed-point widths (the core stays bit-exact with the golden model on it)."""
-    return preset("digits", n_inputs=1, hidden=(1,), n_outputs=2, lanes=1, timesteps=1,
+    return preset("digits", n_inputs=1, hidden=(1,), n_outputs=2, lanes=1, timesteps=1, antithetic=False,
                   weight_bits=4, frac_bits=2, membrane_bits=5, output_bits=5, trace_frac_bits=1,
                   leak_shift=1, trace_bits=2, surrogate_frac_bits=1, error_frac_bits=1, feedback_bits=4,
                   signal_bits=4, signal_frac_bits=1, noise_shift=1, feedback_decay_shift=1,

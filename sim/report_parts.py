@@ -41,7 +41,8 @@ def _rtl_config(name):
     from golden.config import preset
     if name == "tiny":
         return preset("digits").with_(name="tiny", n_inputs=8, hidden=(6,), n_outputs=3, lanes=2,
-                      timesteps=3, feedback_init="random", hidden_lr_shift=3)
+                      timesteps=3, feedback_init="random", hidden_lr_shift=3,
+                      antithetic=False)
     if name == "awkward":
         return preset("yinyang").with_(name="awkward", n_inputs=21, hidden=(13, 7), n_outputs=3,
                       lanes=4, timesteps=4, feedback_init="random", hidden_lr_shift=3)

@@ -54,7 +54,7 @@ def test_yinyang_two_layers_every_step(build_base):
 def test_awkward_sizes_errors_and_stalls(build_base):
     """Sizes that are not multiples of P, malformed commands between samples, heavy stalls."""
     cfg = preset("digits", n_inputs=21, hidden=(13,), n_outputs=3, lanes=4, timesteps=3,
-                 feedback_init="random", hidden_lr_shift=3)
+                 feedback_init="random", hidden_lr_shift=3, antithetic=False)
     _check(compare(cfg, samples=5, source="random", check="sample", errors=True, reads=True,
                    idle=0.5, stall=0.5, build_base=build_base))
 

@@ -426,7 +426,7 @@ def test_export_of_a_board_dump_needs_the_bitstream_configuration(trained, tmp_p
 
 
 def test_two_hidden_layers_thermometer_round_trip_and_interpreter(tmp_path):
-    """Yin-Yang: 64 thermometer inputs -> 64 -> 64 -> 3, briefly trained."""
+    """Yin-Yang: 256 thermometer inputs -> 64 -> 64 -> 3, briefly trained."""
     from tools.train import train
     last = {}
     train("yinyang", "opzo", "fixed", epochs=1, limit_train=500, progress=False,

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 CORE_TB = "cocotb_reset_tb"
 CORE_CFG = dict(n_inputs=21, hidden=(13, 7), n_outputs=3, lanes=4, timesteps=3,
-                feedback_init="random", hidden_lr_shift=3)
+                feedback_init="random", hidden_lr_shift=3, antithetic=False)
 
 
 def run_core_resets(build_dir, cfg, cases, seed=0):

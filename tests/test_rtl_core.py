@@ -26,7 +26,9 @@ SMALL = {
 
 def _cfg(name, **extra):
     # random M start and a large hidden rate, so that the hidden update path is exercised
-    return preset("digits", feedback_init="random", hidden_lr_shift=3, **dict(SMALL[name], **extra))
+    # antithetic noise (on in the preset) needs an even T: off unless a case sets it
+    return preset("digits", feedback_init="random", hidden_lr_shift=3,
+                  **{"antithetic": False, **SMALL[name], **extra})
 
 
 def test_init():

@@ -11,7 +11,7 @@ import pytest
 
 from golden.config import preset
 from golden.core import FixedCore
-from boards.ulx3s.protocol import PacketType, encode_packet
+from boards.ulx3s.protocol import PacketType, encode_packet, pack_commands
 from golden.data import load_dataset
 from sim.bench import link_bytes, main
 from sim.bench_resident import resident_sdram
@@ -33,17 +33,28 @@ KEYS = ("config", "lanes", "cycles_per_timestep", "bound_cycles_per_timestep",
 
 def expected_link_bytes(cfg):
     """Bytes each way counted from the packet format by hand (docs/host_protocol.md): a packet
-    is SYNC, TYPE, LEN, 4 bytes per word, 2 CRC bytes; one CMD packet carries START, the T
-    STEPs (header + ceil(n_inputs / 32) spike words) and END; every command is answered by
-    its own RESP packet: a header word, and for END also the class and m totals."""
-    words_in = 1 + cfg.timesteps * (1 + -(-cfg.n_inputs // 32)) + 1
-    assert words_in <= 64, "the count below assumes one CMD packet"
-    up = 5 + 4 * words_in
+    is SYNC, TYPE, LEN, 4 bytes per word, 2 CRC bytes; the CMD packets carry START, the T
+    STEPs (header + ceil(n_inputs / 32) spike words) and END, whole commands of at most 64
+    words a packet; every command is answered by its own RESP packet: a header word, and
+    for END also the class and m totals."""
+    step = 1 + -(-cfg.n_inputs // 32)
+    assert 64 // step >= 2, "the count below assumes a packet holds two STEPs"
+    # the first packet: START and as many STEPs as fit; then full packets of STEPs; END
+    # joins the last packet when it fits
+    first = min(cfg.timesteps, (64 - 1) // step)
+    rest = cfg.timesteps - first
+    per = 64 // step
+    packets = 1 + -(-rest // per)
+    last_words = (1 + first * step) if rest == 0 else (rest - (packets - 2) * per) * step
+    packets += last_words + 1 > 64
+    words_in = 1 + cfg.timesteps * step + 1
+    up = 5 * packets + 4 * words_in
     down = (1 + cfg.timesteps) * (5 + 4) + 5 + 4 * (1 + 1 + cfg.n_outputs)
     # The same through the encoder, with the verification suite's command builder.
     spikes = np.ones((cfg.timesteps, cfg.n_inputs), dtype=np.int64)
-    words = [w for cmd in sample_commands(spikes, 0, True) for w in cmd]
-    assert len(encode_packet(PacketType.CMD, words)) == up
+    commands = sample_commands(spikes, 0, True)
+    assert [len(c) for c in commands] == [1] + [step] * cfg.timesteps + [1]
+    assert sum(len(pkt) for pkt, _ in pack_commands(commands)) == up
     answers = [[0]] * (1 + cfg.timesteps) + [[0] * (2 + cfg.n_outputs)]
     assert sum(len(encode_packet(PacketType.RESP, a)) for a in answers) == down
     return up, down
@@ -176,8 +187,8 @@ def test_resident_sdram_runs_at_the_resident_build_clock(config, mhz):
     assert sdram["clk_freq"] == mhz * 1e6 and sdram["cas_latency"] == 2
 
 
-def test_link_bytes_match_the_packet_format():
-    cfg = preset("yinyang")
+@pytest.mark.parametrize("cfg", [preset("yinyang"), preset("digits")], ids=["yinyang", "digits"])
+def test_link_bytes_match_the_packet_format(cfg):
     zero = np.zeros((cfg.timesteps, cfg.n_inputs), dtype=np.int64)
     up, down = expected_link_bytes(cfg)
     assert link_bytes(cfg, zero, 1) == {"host_to_device": up, "device_to_host": down}
