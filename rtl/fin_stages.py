@@ -5,8 +5,8 @@ Functions of the :class:`rtl.forward_pass.ForwardPass` being elaborated (``fp``:
 memories, registers and :class:`rtl.pass_control.PassControl`), split from the pass's
 schedule so that each file holds one idea.  Stage 1 (``fin``, the firing) comes two cycles
 after a group's switch; stage 2 writes the spikes and the membrane and starts the
-surrogate's distance and the trace's decay; stage 3 writes the surrogate and the trace.  The twins in
-``golden/``: ``neuron.py`` (fire, the surrogate) and ``trace.py``.
+surrogate's distance and the trace's decay; stage 3 writes the surrogate and the trace.
+The twins in ``golden/``: ``neuron.py`` (fire, the surrogate) and ``trace.py``.
 """
 
 from amaranth.hdl import Cat, Signal, signed
@@ -21,10 +21,11 @@ __all__ = ["finish_stages", "fire_group", "totals", "write_back"]
 
 def finish_stages(fp, m):
     """FIN: saturate the membrane and fire.  Stage 2, the cycle after FIN: the spikes (the
-    next layer's scan mask: a layer's FIN state waits for this write) and the membrane write, and the first halves of the
-    surrogate (``|u - V_th|``) and of the trace (its decay).  Stage 3: their second halves
-    and the surrogate and trace writes.  Those two cycles (the next group's, or the next
-    layer's START) only read later groups' words, so no cycle is added."""
+    next layer's scan mask: a layer's FIN state waits for this write) and the membrane
+    write, and the first halves of the surrogate (``|u - V_th|``) and of the trace (its
+    decay).  Stage 3: their second halves and the surrogate and trace writes.  Those two
+    cycles (the next group's, or the next layer's START) only read later groups' words, so
+    they add no cycle beyond the one a hidden layer's FIN state waits for its last spikes."""
     cfg, ps, P, mb, tb = fp.cfg, fp.passes, fp.cfg.lanes, fp.cfg.membrane_bits, fp.cfg.trace_bits
     # the firing levels V_th - noise, registered in every cycle beside the accumulators:
     # the noise bits hold still from the step at the end of the previous FIN (at least
@@ -90,7 +91,7 @@ def write_back(fp, m):
             gs = group_select(ps.fin_g[0], groups[l + 1])
             m.d.sync += fp.regs.spikes[l].word_select(gs, P).eq(ps.fin_s_r[0])
         stage3 = ps.fin_v[1] & (ps.fin_l[1] == l)
-        m.d.comb += [u.valid.eq(ps.fin_v[0] & (ps.fin_l[0] == l)), u.addr.eq(ps.fin_g[0]),
+        m.d.comb += [u.valid.eq(stage2), u.addr.eq(ps.fin_g[0]),
                      u.en.eq(1), u.data.eq(ps.fin_u_r),
                      s.valid.eq(stage3), s.addr.eq(ps.fin_g[1]), s.en.eq(1), s.data.eq(fp.fin_psi),
                      a.valid.eq(stage3), a.addr.eq(ps.fin_g[1]), a.en.eq(1), a.data.eq(fp.fin_trace)]
