@@ -68,8 +68,8 @@ class HostAccess(wiring.Component):
         The class unit's baselines; ``base_we`` (Out(n_outputs), one-hot) and ``base_data``
         (Out(signed(output_bits))) write one.
     lfsr_sel, lfsr_we, lfsr_wdata, lfsr_rdata
-        The LFSR bank's host port (:class:`rtl.noise.LfsrBank`: ``sel``, ``we``, ``wdata``,
-        ``rdata``).
+        The LFSR bank's host port (:class:`rtl.noise.LfsrBank`: ``sel``, one-hot, ``we``,
+        ``wdata``, ``rdata``, a register one cycle behind ``sel``).
     hidden_we, readout_we, rate_data, hidden_rate, readout_rate
         The PARAM registers' port (:class:`rtl.learning_rates.LearningRates`: ``hidden_we``,
         ``readout_we``, ``wdata``, ``hidden_rate``, ``readout_rate``).
@@ -94,7 +94,7 @@ class HostAccess(wiring.Component):
             "spikes": In(sum(self.spike_bits)),
             "baseline": In(signed(cfg.output_bits)).array(nout),
             "base_we": Out(nout), "base_data": Out(signed(cfg.output_bits)),
-            "lfsr_sel": Out(range(P)) if P > 1 else Out(1), "lfsr_we": Out(1),
+            "lfsr_sel": Out(P), "lfsr_we": Out(1),
             "lfsr_wdata": Out(cfg.lfsr_bits), "lfsr_rdata": In(cfg.lfsr_bits),
             "hidden_we": Out(1), "readout_we": Out(1), "rate_data": Out(RATE_BITS),
             "hidden_rate": In(RATE_BITS), "readout_rate": In(RATE_BITS),
@@ -183,12 +183,13 @@ class HostAccess(wiring.Component):
                      self.count.eq(stage[4] & ~is_write)]
 
         # ---- register entries: write pulses registered in stage 1 (high exactly in stage 2,
-        # so no decode sits before the enables); register copies of the row for the LFSR
-        # bank and the baseline pick, so that ``addr_row`` fans out less
-        row_lfsr = Signal.like(self.lfsr_sel, name="row_lfsr")
+        # so no decode sits before the enables); one-hot register copies of the row for the
+        # LFSR bank and the baseline pick, so that ``addr_row`` fans out less (the bank's
+        # state read is registered behind its select: valid from stage 2)
+        row_lfsr = Signal(P, name="row_lfsr")          # one-hot: each bit selects one LFSR
         row_is0 = Signal(name="row_is0")
         row_k_1h = Signal(nout, name="row_k_1h")       # one-hot: each bit picks one baseline
-        m.d.sync += [row_lfsr.eq(addr_row), row_is0.eq(addr_row == 0),
+        m.d.sync += [row_lfsr.eq(Cat(*(addr_row == p for p in range(P)))), row_is0.eq(addr_row == 0),
                      row_k_1h.eq(Cat(*(addr_row == k for k in range(nout))))]
         m.d.sync += [self.lfsr_we.eq(0), self.hidden_we.eq(0), self.readout_we.eq(0), self.base_we.eq(0)]
         with m.If(stage[1] & ~fail):
@@ -202,11 +203,9 @@ class HostAccess(wiring.Component):
                      self.base_data.eq(data_word)]
         # the values of register entries, picked by the row (for a read's answer)
         host_base = Signal(signed(ob), name="host_base")
-        host_lfsr = Signal(cfg.lfsr_bits, name="host_lfsr")
         host_param = Signal(RATE_BITS, name="host_param")
         with m.If(stage[1]):
             m.d.sync += [host_base.eq(one_hot_pick((row_k_1h[k], self.baseline[k]) for k in range(nout))),
-                         host_lfsr.eq(self.lfsr_rdata),
                          host_param.eq(Mux(row_is0, self.hidden_rate, self.readout_rate))]
 
         # ---- memories: every memory's word holding the entry is read in stages 1 and 2
@@ -232,8 +231,14 @@ class HostAccess(wiring.Component):
                                  + [(f"feedback_{l}", Mem.M1 + l, fbb) for l in range(L)]
                                  + [("readout", Mem.W_OUT, wb)]):
             w = getattr(self.writes, name)
+            # each memory has its own copy of the value (taken with ``data_word``): one shared
+            # register fanned out to every lane of every write port and was the slowest path
+            # at 16 lanes
+            data = Signal(bits, name=f"host_wdata_{name}", reset_less=True)
+            with m.If(self.load_data):
+                m.d.sync += data.eq(self.word[:bits])
             m.d.comb += [w.valid.eq(1), w.addr.eq(getattr(self.reads, name).addr),
-                         w.data.eq(data_word[:bits].replicate(P)),
+                         w.data.eq(data.replicate(P)),
                          w.en.eq(Mux(stage[4] & is_write & msel[kind], row_lane, 0))]
 
         # READ: the addressed word, registered every cycle (stage 3 takes the one that stage
@@ -272,16 +277,16 @@ class HostAccess(wiring.Component):
         m.d.sync += acc_word.eq(one_hot_pick((host_src[i], extended(word, lane_kind[i]))
                                              for i, (_, word) in enumerate(sources)))
 
-        # ---- the answer: stage 2 a register entry's value; stage 4 the lane of the memory
+        # ---- the answer: stage 3 a register entry's value; stage 4 the lane of the memory
         # word (no lane multiplexer hangs on a BRAM output, and none over the memory kinds:
         # the lanes are extended already).  The selects are registers (``msel``, ``row_lane``,
         # ``mem_word``).
         mem_word = Signal(name="mem_word")          # the access reads a memory word (not a register entry)
         m.d.sync += mem_word.eq(Cat(*(msel[k] for k in (*(Mem.W1 + l for l in range(L)), *(Mem.M1 + l for l in range(L)),
                                                         Mem.W_OUT, Mem.MEMBRANE, Mem.TRACE, Mem.SPIKE))).any())
-        with m.If(stage[2]):
+        with m.If(stage[3]):
             m.d.sync += self.value.eq(one_hot_pick([(msel[Mem.BASELINE], widen(host_base, 32)),
-                                                    (msel[Mem.LFSR], widen(host_lfsr, 32)),
+                                                    (msel[Mem.LFSR], widen(self.lfsr_rdata, 32)),
                                                     (msel[Mem.PARAM], widen(host_param, 32))]))
         with m.If(stage[4] & mem_word):
             lane = one_hot_pick((row_lane[p], acc_word[p * lw:(p + 1) * lw]) for p in range(P))
@@ -291,5 +296,6 @@ class HostAccess(wiring.Component):
         # what the formal checks (sim/formal_core.py) look at: the registers that must hold
         # at most one high bit (a one-hot code, or 0 when idle)
         self.observed = {"one_hot": {"acc_stage": stage, "msel": msel, "row_lane": row_lane,
-                                     "row_k_1h": row_k_1h, "host_src": host_src, "base_we": self.base_we}}
+                                     "row_k_1h": row_k_1h, "row_lfsr": row_lfsr, "host_src": host_src,
+                                     "base_we": self.base_we}}
         return m

@@ -2,7 +2,9 @@
 
 All lanes step together when ``step`` is high; ``bits[p]`` is lane ``p``'s current output
 (bit 0 of its state), which becomes neuron ``c * P + p``'s noise sign (1: ``+sigma``).
-The host can read and overwrite each lane's state.
+The host can read and overwrite each lane's state.  Its lane select is one-hot and the state
+it reads is registered: with 32 lanes a binary select decoded into every lane's enable and a
+32-way multiplexer of 32-bit states were the longest paths of the core.
 
 With ``cfg.antithetic`` the bank is the noise source of both steps of a pair: while
 ``anti`` is high (the second step of a pair) ``bits`` is ``~held``, the signs the same word
@@ -11,12 +13,14 @@ got on the step before, negated, and ``step`` is ignored (the LFSRs hold).  ``z`
 and the gateware is the plain bank.
 """
 
-from amaranth.hdl import Array, Cat, Module, Mux, Signal, unsigned
+from amaranth.hdl import Cat, Module, Mux, Signal, unsigned
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from golden.config import LFSR_TAPS
 from golden.noise import lane_seeds
+
+from .arith import one_hot_pick
 
 __all__ = ["LfsrBank"]
 
@@ -30,10 +34,12 @@ class LfsrBank(wiring.Component):
         Advance every lane by one step.
     bits : Out(P)
         Current output bit of each lane.
-    sel, rdata : In(range(P)), Out(W)
-        Read the state of lane ``sel``.
+    sel : In(P)
+        One-hot lane select of the host port (0: no lane).
+    rdata : Out(W)
+        A register: the state of the lane ``sel`` selected on the cycle before.
     we, wdata : In(1), In(W)
-        Overwrite the state of lane ``sel`` (takes precedence over ``step``).
+        Overwrite the state of the lane ``sel`` selects (takes precedence over ``step``).
     anti, held : In(1), In(P)
         ``cfg.antithetic`` only: the second step of a pair; the word's signs on the step
         before (1: ``+sigma``).
@@ -45,7 +51,7 @@ class LfsrBank(wiring.Component):
         super().__init__({
             "step": In(1),
             "bits": Out(cfg.lanes),
-            "sel": In(range(cfg.lanes)) if cfg.lanes > 1 else In(1),
+            "sel": In(cfg.lanes),
             "rdata": Out(self.width),
             "we": In(1),
             "wdata": In(self.width),
@@ -65,12 +71,12 @@ class LfsrBank(wiring.Component):
             step = self.step & ~self.anti          # a pair's second step draws nothing
         else:
             m.d.comb += self.bits.eq(fresh)
-        m.d.comb += self.rdata.eq(Array(states)[self.sel])
+        m.d.sync += self.rdata.eq(one_hot_pick((self.sel[p], s) for p, s in enumerate(states)))
         for p, s in enumerate(states):
             fb = 0
             for t in LFSR_TAPS[W]:
                 fb = fb ^ s[t]
-            with m.If(self.we & (self.sel == p)):
+            with m.If(self.we & self.sel[p]):
                 m.d.sync += s.eq(self.wdata)
             with m.Elif(step):
                 m.d.sync += s.eq(Cat(s[1:], fb))

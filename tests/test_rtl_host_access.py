@@ -88,7 +88,7 @@ def test_init():
     assert unit.read_names == ("weights_0", "weights_1", "feedback_0", "feedback_1", "readout",
                                "membrane_0", "membrane_1", "trace_0", "trace_1", "trace_2")
     assert unit.write_names == ("weights_0", "weights_1", "feedback_0", "feedback_1", "readout")
-    assert len(unit.spikes) == 4 + 4 and len(unit.baseline) == 3 and len(unit.lfsr_sel) == 1
+    assert len(unit.spikes) == 4 + 4 and len(unit.baseline) == 3 and len(unit.lfsr_sel) == 2
     assert len(unit.reads.weights_0.addr) == 1 + 3 and len(unit.reads.weights_0.data) == 2 * cfg.weight_bits
     assert len(unit.writes.feedback_1.en) == 2 and len(unit.reads.trace_0.addr) == 2
     Fragment.get(unit, None)                                           # elaborates

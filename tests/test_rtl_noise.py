@@ -31,8 +31,8 @@ def test_every_bit_matches_golden():
         ctx.set(dut.step, 0)
         # states of every lane after the run
         for p in range(cfg.lanes):
-            ctx.set(dut.sel, p)
-            await ctx.delay(1e-9)
+            ctx.set(dut.sel, 1 << p)
+            await ctx.tick()                        # the read is a register behind the select
             assert ctx.get(dut.rdata) == int(ref_states[p])
 
     expected = []
@@ -53,15 +53,18 @@ def test_host_write_overrides_step():
     dut = LfsrBank(cfg)
 
     async def tb(ctx):
-        ctx.set(dut.sel, 1)
+        ctx.set(dut.sel, 0b10)
         ctx.set(dut.wdata, 0xABCD1234)
         ctx.set(dut.we, 1)
         ctx.set(dut.step, 1)
         await ctx.tick()
         ctx.set(dut.we, 0)
-        ctx.set(dut.step, 0)
-        await ctx.delay(1e-9)
+        await ctx.tick()                            # lane 0 stepped, lane 1 took the write
         assert ctx.get(dut.rdata) == 0xABCD1234
+        ctx.set(dut.step, 0)
+        ctx.set(dut.sel, 0)
+        await ctx.tick()
+        assert ctx.get(dut.rdata) == 0              # no lane selected
 
     sim = Simulator(dut)
     sim.add_clock(1e-8)
@@ -93,8 +96,8 @@ def _run_training_steps(cfg, samples, idle_rng=None):
                     await ctx.tick()
                     ctx.set(dut.step, 0)
         for p in range(cfg.lanes):
-            ctx.set(dut.sel, p)
-            await ctx.delay(1e-9)
+            ctx.set(dut.sel, 1 << p)
+            await ctx.tick()
             states.append(ctx.get(dut.rdata))
 
     sim = Simulator(dut)
