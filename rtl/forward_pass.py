@@ -171,16 +171,16 @@ class ForwardPass(wiring.Component):
         col_bits = [address_bits(n) for n in cfg.sizes]
         m.d.comb += [w.req.addr.eq((ps.group << col_bits[l]) | ps.cand) for l, w in enumerate(self.weights)]
         m.d.sync += [w_word.eq(w.data) for w_word, w in zip(ps.w_words, self.weights)]
-        m.d.sync += ps.w_take.eq(Cat(ps.data_valid & (ps.lsel == l) for l in range(L + 1)))
+        m.d.sync += [t.eq(Cat(ps.data_valid & (ps.lsel == l) for l in range(L + 1))) for t in ps.w_take]
         # the weight added: an AND-OR of the registered words (no block RAM output before it)
         addend = [0] * P
         for l in range(L + 1):
             for p in range(P):
-                addend[p] = addend[p] | Mux(ps.w_take[l], lane(ps.w_words[l], wb, p, signed_=False), 0)
+                addend[p] = addend[p] | Mux(ps.w_take[p][l], lane(ps.w_words[l], wb, p, signed_=False), 0)
         for p in range(P):
             m.d.sync += ps.reset_value[p].eq(soft_reset(cfg, lane(ps.u_word, mb, p), ps.s_prev[p]))
             start = Mux(is_out, 0, reset_leak_decay(cfg, ps.reset_value[p]))
-            m.d.comb += ps.acc_next[p].eq(Mux(ps.second, start, ps.acc[p] + addend[p][:wb].as_signed()))
+            m.d.comb += ps.acc_next[p].eq(Mux(ps.second[p], start, ps.acc[p] + addend[p][:wb].as_signed()))
 
     def states(self, m):
         """The states of the pass: ``FWD<l>_START/ACC/FIN`` per hidden layer, then
@@ -238,7 +238,7 @@ class ForwardPass(wiring.Component):
                     # to a word FIN's stage 2 may be writing)
                     with m.If(~ps.last_grp):
                         self.membrane[l].read(m, ps.gnext)
-                m.d.sync += [ps.data_valid.eq(ps.cand_v), ps.first.eq(0), ps.second.eq(ps.first),
+                m.d.sync += [ps.data_valid.eq(ps.cand_v), ps.first.eq(0), *(c.eq(ps.first) for c in ps.second),
                              ps.last_grp.eq(ps.group == groups[l + 1] - 1)]
                 m.d.sync += [ps.acc[p].eq(ps.acc_next[p]) for p in range(P)]
                 m.d.sync += ps.switch.eq(~ps.switch & ~ps.first & (~ps.cand_v | ps.fwd_scan.last))

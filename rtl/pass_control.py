@@ -81,11 +81,14 @@ class PassControl:
         # one registered word per weight memory (``weights_0 .. weights_{L-1}``, ``readout``):
         # each block RAM's output (5.8 ns clock-to-output, unregistered) runs into a flip-flop
         # of its own that can sit beside it, and the layer is picked after the registers, by
-        # ``w_take`` (one-hot: ``w_take[l]``: ``w_words[l]`` holds a weight of this pass)
+        # ``w_take`` (one-hot: ``w_take[p][l]``: ``w_words[l]`` holds a weight of this pass).
+        # ``w_take`` and ``second`` are registers of one copy per lane, equal in every lane: one
+        # shared flip-flop fanned out to every lane's adder across the die (7.7 ns of routing
+        # on the critical path at P = 16); rtl/toolchain.py keeps yosys from merging them
         self.w_words = [Signal(P * wb, name=f"w_word_{l}", reset_less=True) for l in range(L + 1)]
-        self.w_take = Signal(L + 1, name="w_take")
+        self.w_take = [Signal(L + 1, name=f"w_take_{p}") for p in range(P)]
         self.reset_value = [Signal(signed(mb + 1), name=f"reset_{p}", reset_less=True) for p in range(P)]
-        self.second = Signal(name="second")            # ACC's second cycle
+        self.second = [Signal(name=f"acc_second_{p}") for p in range(P)]   # ACC's second cycle
         self.acc_next = [Signal(signed(accw), name=f"acc_next_{p}") for p in range(P)]
         # FIN's stages (rtl/forward_pass.py: ForwardPass.finish_stages)
         self.fin_u = Signal(P * mb, name="fin_u")

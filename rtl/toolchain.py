@@ -63,7 +63,9 @@ def stage_commands(out, tools):
 # the lanes' compare chains across the die (3.1 ns of routing on the critical path of an
 # 85F digits build at noise 1 / feedback decay 11, seed 1: 98.68 MHz).  A ``keep`` attribute
 # on those cells, set after read_rtlil, stops the merge; constant bits are still removed.
-PER_LANE_REGISTERS = ("fire_level_*",)
+# The forward pass's weight pick (``w_take_<p>``) and accumulator start select
+# (``acc_second_<p>``) are copied per lane for the same reason (rtl/pass_control.py).
+PER_LANE_REGISTERS = ("fire_level_*", "w_take_*", "acc_second_*")
 
 
 def keep_per_lane_script(names=PER_LANE_REGISTERS):
