@@ -230,8 +230,12 @@ class CoreMemories:
                                     writers=WRITERS["membrane"], readers=READERS["membrane"],
                                     registered_addr=groups[l + 1] <= LUT_RAM_WORDS)
                          for l in range(L)]
+        # the surrogates likewise: written in FIN's stage 3, read by the feedback pass after
+        # the forward pass has ended (its read address is a multiplexer of the pass's state and
+        # group counters, which ran 9 ns of routing into a LUT-RAM read at P = 16)
         self.surrogate = [LaneMemory(m, f"surrogate_{l}", cfg.surrogate_frac_bits + 1, P, groups[l + 1],
-                                     writers=WRITERS["surrogate"], readers=READERS["surrogate"])
+                                     writers=WRITERS["surrogate"], readers=READERS["surrogate"],
+                                     registered_addr=groups[l + 1] <= LUT_RAM_WORDS)
                           for l in range(L)]
         # the traces likewise: a group's trace word is read before its FIN and written two
         # cycles after it, the engines read them after the forward pass, the input trace

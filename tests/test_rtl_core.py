@@ -102,9 +102,10 @@ def test_no_memory_is_read_and_written_at_one_address_in_one_cycle(name):
     assert not board.mismatches, board.report()
     blocks = {name for name, mem in core.memories.items() if mem.no_rw_check}
     assert blocks == {"readout", *(f"{k}_{l}" for k in ("weights", "feedback") for l in range(cfg.n_hidden_layers))}
-    # and the memories that read from a registered address (LUT RAMs: the membranes, traces)
+    # and the memories that read from a registered address (LUT RAMs: the membranes,
+    # surrogates, traces)
     registered = {name for name, mem in core.memories.items() if mem.registered_addr}
-    assert registered == {*(f"membrane_{l}" for l in range(cfg.n_hidden_layers)),
+    assert registered == {*(f"{k}_{l}" for k in ("membrane", "surrogate") for l in range(cfg.n_hidden_layers)),
                           *(f"trace_{l}" for l in range(cfg.n_hidden_layers + 1))}
     assert collisions == []
 
