@@ -23,7 +23,9 @@ issue  weight word ``(c << col_bits) | i`` and trace word ``i // P`` addressed
 4      ``that >> (shift & ~3)`` registered (the shifter's coarse half)
 5      ``step = that >> (shift & 3)`` registered (its fine half)
 6      ``W - step`` registered (exact)
-7      ``W = sat_w(W - step)`` written back
+7      ``sat_w(W - step)`` registered (the saturation's compares and the write port's
+       multiplexer in one cycle ended 4 LUTs deep at the block RAM: 97.54 MHz, seed 3)
+8      ``W = sat_w(W - step)`` written back
 ====== ==================================================================================
 
 The jobs follow each other with no idle cycle: the next job is accepted in the cycle that
@@ -101,7 +103,7 @@ class UpdateEngine(wiring.Component):
         The ``engine`` write request of each served layer's weight memory.
     """
 
-    STAGES = 6                       # registered stages between the read data and the write
+    STAGES = 7                       # registered stages between the read data and the write
 
     def __init__(self, *, cfg, layers, shift_bits=SHIFT_BITS, multipliers="inferred"):
         check_config(cfg)
@@ -187,7 +189,7 @@ class UpdateEngine(wiring.Component):
         coarse = [data(signed(prod_w + 1), f"coarse_{p}") for p in range(P)]
         step = [data(signed(prod_w + 1), f"step_{p}") for p in range(P)]
         diff = [data(signed(prod_w + 2), f"diff_{p}") for p in range(P)]
-        new_word = Signal(P * wb, name="new_word")
+        new_word = data(P * wb, "new_word")
         m.d.comb += self.idle.eq(~run & ~Cat(v1, *v).any())
 
         w_reads = [getattr(self.reads, name) for name in self.weight_names]
@@ -222,9 +224,9 @@ class UpdateEngine(wiring.Component):
         fine = min(2, shift_bits)
         m.d.sync += [coarse[p].eq(step_shift(rnd[p], Cat(Const(0, fine), sh[1][fine:]))) for p in range(P)] + [sh[2].eq(sh[1])]
         m.d.sync += [step[p].eq(step_shift(coarse[p], sh[2][:fine])) for p in range(P)]
-        m.d.sync += [diff[p].eq(subtract_step(lane(pw_[S - 2], wb, p), step[p])) for p in range(P)]
+        m.d.sync += [diff[p].eq(subtract_step(lane(pw_[S - 3], wb, p), step[p])) for p in range(P)]
         for p in range(P):
-            m.d.comb += lane(new_word, wb, p, signed_=False).eq(saturate_weight(cfg, diff[p]))
+            m.d.sync += lane(new_word, wb, p, signed_=False).eq(saturate_weight(cfg, diff[p]))
 
         # the read and write requests (``engine`` in rtl.memories.READERS and WRITERS)
         for i, (wr, tr, cb) in enumerate(zip(w_reads, t_reads, self.col_bits)):
