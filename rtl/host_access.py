@@ -231,9 +231,8 @@ class HostAccess(wiring.Component):
                                  + [(f"feedback_{l}", Mem.M1 + l, fbb) for l in range(L)]
                                  + [("readout", Mem.W_OUT, wb)]):
             w = getattr(self.writes, name)
-            # each memory has its own copy of the value (taken with ``data_word``): one shared
-            # register fanned out to every lane of every write port and was the slowest path
-            # at 16 lanes
+            # each memory's own copy of the value (one shared register fanned out to every
+            # lane of every write port: the slowest path at 16 lanes)
             data = Signal(bits, name=f"host_wdata_{name}", reset_less=True)
             with m.If(self.load_data):
                 m.d.sync += data.eq(self.word[:bits])
@@ -295,7 +294,6 @@ class HostAccess(wiring.Component):
             m.d.sync += self.value.eq(widen(lane.as_signed(), 32) if lw <= 32 else lane[:32])
         # what the formal checks (sim/formal_core.py) look at: the registers that must hold
         # at most one high bit (a one-hot code, or 0 when idle)
-        self.observed = {"one_hot": {"acc_stage": stage, "msel": msel, "row_lane": row_lane,
-                                     "row_k_1h": row_k_1h, "row_lfsr": row_lfsr, "host_src": host_src,
-                                     "base_we": self.base_we}}
+        self.observed = {"one_hot": {"acc_stage": stage, "msel": msel, "row_lane": row_lane, "row_k_1h": row_k_1h,
+                                     "row_lfsr": row_lfsr, "host_src": host_src, "base_we": self.base_we}}
         return m
