@@ -231,8 +231,8 @@ class HostAccess(wiring.Component):
                                  + [(f"feedback_{l}", Mem.M1 + l, fbb) for l in range(L)]
                                  + [("readout", Mem.W_OUT, wb)]):
             w = getattr(self.writes, name)
-            # each memory's own copy of the value (one shared register fanned out to every
-            # lane of every write port: the slowest path at 16 lanes)
+            # a copy of the value per memory (not marked ``keep``: yosys's opt_merge folds
+            # copies with the same input, so the 16-bit ones are one register in the netlist)
             data = Signal(bits, name=f"host_wdata_{name}", reset_less=True)
             with m.If(self.load_data):
                 m.d.sync += data.eq(self.word[:bits])

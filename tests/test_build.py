@@ -224,8 +224,8 @@ def test_seeds_summary_line():
 
 def test_build_default_config(tmp_path):
     """The README's build command (default configuration, 85F, 100 MHz, router1): it places,
-    routes, meets 100 MHz (111.71 MHz measured with nextpnr's default seed; seeds 0-3 give
-    106.8 to 111.5 MHz, results/fpga/) and says so.  About twelve minutes: the one bitstream
+    routes, meets 100 MHz (111.66 MHz measured with nextpnr's default seed; seeds 0-3 give
+    105.3 to 111.7 MHz, results/fpga/) and says so.  About twelve minutes: the one bitstream
     CI builds."""
     out = tmp_path / "b"
     proc = subprocess.run([sys.executable, "-m", "rtl.build", "--board", "ulx3s", "--out", str(out)],
