@@ -6,7 +6,7 @@ Example::
     python -m rtl.build --board ulx3s --config mnist       # 85F, 40 MHz, router2
     python -m rtl.build --board ulx3s --device 25F --freq 40 --out build/small
     python -m rtl.build --board ulx3s --freq 100 --seeds 0-3   # four placements, keep the best
-    python -m rtl.build --board ulx3s --lanes max               # as many lanes as the device has multipliers for (32 on the 85F)
+    python -m rtl.build --board ulx3s --lanes max               # the most lanes that route (16 on the 85F, at 65 MHz)
     python -m rtl.build --board ulx3s --resident digits       # with the data set store on board
 
 Stages (one progress line each): elaborate (Amaranth -> RTLIL, LPF and scripts), yosys
@@ -95,16 +95,15 @@ def build(board="ulx3s", device="85F", config="digits", freq_mhz=None, out=None,
 
     ``lanes`` overrides the preset's lane count P (neurons per memory word, one arithmetic
     lane each: cycles per time step fall about as 1/P, lanes cost LUTs and multipliers);
-    ``"max"`` takes the largest P the device's multipliers and block RAMs allow
-    (:func:`rtl.device_fit.max_lanes`).
+    ``"max"`` takes the largest P the device's multipliers and block RAMs allow and that is
+    measured to route there (:func:`rtl.device_fit.max_lanes`); without ``freq_mhz`` and
+    ``router`` the target is the one measured for that P (:func:`default_target`).
     ``seeds`` (a list) places and routes once per nextpnr seed, ``jobs`` at a time (default:
     the machine's cores, at most 2), and keeps the best placement; ``seed`` is one seed.
     Raises :class:`ToolMissing` when a YoWASP tool is not installed.
     """
     board_obj = find_board(board)
-    default_mhz, default_router = default_target(device, config, resident)
-    freq_mhz, router = freq_mhz or default_mhz, router or default_router
-    if router not in ROUTERS:
+    if router is not None and router not in ROUTERS:
         raise ValueError(f"router must be one of {ROUTERS}, got {router!r}")
     if seed is not None and seeds is not None:
         raise ValueError("give seed or seeds, not both")
@@ -118,6 +117,8 @@ def build(board="ulx3s", device="85F", config="digits", freq_mhz=None, out=None,
         lanes = max_lanes(board_obj, device, cfg or preset(config), rows,
                           where(cfg or preset(config)) or "bram")
     cfg = cfg or preset(config, **({"lanes": lanes} if lanes is not None else {}))
+    default_mhz, default_router = default_target(device, config, resident, cfg.lanes)
+    freq_mhz, router = freq_mhz or default_mhz, router or default_router
     tools = find_tools()
     store = where(cfg)
     check_fit(board_obj, device, cfg, rows, store or "bram")
@@ -237,11 +238,13 @@ def main(argv=None):
     p.add_argument("--freq", type=float, default=None, metavar="MHZ",
                    help="core clock target in MHz; the PLL makes the closest reachable "
                         "frequency and timing is checked against it (default 100 on the 85F, "
-                        "50 on the others and with --resident, 40 for config mnist)")
+                        "65 there at 16 lanes, 50 on the others and with --resident, 40 for "
+                        "config mnist)")
     p.add_argument("--lanes", type=_lanes_arg, default=None, metavar="P",
                    help="lane count P, a power of two up to 32, or 'max': the largest the "
-                        "device's multipliers and block RAMs allow (32 on the 85F, 8 on the "
-                        "25F); default the preset's, 8; the build folder gets a -p<P> suffix")
+                        "device's multipliers and block RAMs allow and that is measured to "
+                        "route there (16 on the 85F, 8 on the 25F); default the preset's, 8; "
+                        "the build folder gets a -p<P> suffix")
     p.add_argument("--baud", type=int, default=None,
                    help="UART baud rate of the host link (default 1000000)")
     p.add_argument("--seed", type=int, default=None, help="nextpnr placement seed")

@@ -5,6 +5,8 @@ and the data set fits it."""
 
 from golden.config import ebr_estimate
 
+from .build_defaults import ROUTED_LANES
+
 from .dataset_store import _ebr, store_geometry
 from .dataset_store import ebr_estimate as store_ebr
 
@@ -111,11 +113,14 @@ def choose_store(board_obj, device, cfg, resident):
 
 def max_lanes(board_obj, device, cfg, resident=None, store="bram"):
     """The largest lane count P (a power of two, at most 32) at which ``cfg`` fits ``device``
-    by :func:`check_fit`: its multipliers (3 per lane) and block RAMs.  On the ULX3S the
-    multipliers decide: 8 on the 12F/25F (28), 16 on the 45F (72), 32 on the 85F (156).
-    Logic cells are not estimated: the build's report says how many P takes."""
+    by :func:`check_fit` (its multipliers, 3 per lane, and block RAMs) and which is not above
+    the device's measured routing limit (:data:`rtl.build_defaults.ROUTED_LANES`).  On the
+    ULX3S the multipliers allow 8 on the 12F/25F (28), 16 on the 45F (72) and 32 on the 85F
+    (156), but P = 32 does not route on the 85F, so it gets 16.  Logic cells are not
+    estimated: the build's report says how many P takes."""
     best = None
-    for p in (1, 2, 4, 8, 16, 32):
+    routed = ROUTED_LANES.get(device, 32)
+    for p in (p for p in (1, 2, 4, 8, 16, 32) if p <= routed):
         try:
             check_fit(board_obj, device, cfg.with_(lanes=p), resident, store)
         except ValueError:

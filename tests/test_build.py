@@ -88,6 +88,31 @@ def test_default_target(device, config, resident, expected):
     assert rb.default_target(device, config, resident) == expected
 
 
+@pytest.mark.parametrize("device, config, resident, lanes, expected", [
+    ("85F", "digits", None, 8, (100.0, "router1")),
+    ("85F", "digits", None, 16, (65.0, "router2")),
+    ("25F", "digits", None, 16, (50.0, "router1")),     # no measured P = 16 target there
+    # the lowest clock that applies, the configuration's router first
+    ("85F", "digits", "digits", 16, (50.0, "router2")),
+    ("85F", "mnist", None, 16, (40.0, "router2")),
+])
+def test_default_target_at_a_lane_count(device, config, resident, lanes, expected):
+    assert rb.default_target(device, config, resident, lanes) == expected
+
+
+def test_lane_default_matches_the_recorded_p16_build():
+    """The 85F's P = 16 default is the target and router of results/fpga's P = 16 build, which
+    met it; the same netlist at 100 MHz (router2) did not."""
+    from pathlib import Path
+    fpga = Path(__file__).parents[1] / "results" / "fpga"
+    met = json.loads((fpga / "ulx3s-85F-digits-p16.json").read_text())
+    assert met["lanes"] == 16
+    assert (met["target_mhz"], met["nextpnr"]["router"]) == rb.default_target("85F", "digits", None, 16)
+    assert met["timing_met"] and met["fmax_mhz"] >= met["target_mhz"]
+    missed = json.loads((fpga / "ulx3s-85F-digits-p16-router2.json").read_text())
+    assert missed["lanes"] == 16 and not missed["timing_met"]
+
+
 @pytest.mark.parametrize("recorded, resident", [
     ("ulx3s-85F-mnist.json", None),
     ("ulx3s-85F-mnist-seed1.json", None),
@@ -291,3 +316,24 @@ def test_keep_per_lane_script_marks_each_lanes_firing_level(tmp_path):
     proc = subprocess.run([find_tools()["YOSYS"], "-q", "-p", script], cwd=tmp_path,
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+
+
+def test_build_lanes_max_takes_the_target_of_its_lane_count(monkeypatch):
+    """``--lanes max`` on the 85F builds P = 16 (P = 32 does not route) at P = 16's measured
+    target, not the P = 8 default of 100 MHz: the lane count is settled before the target."""
+    seen = {}
+    real = rb.default_target
+
+    def spy(device, config, resident=None, lanes=None):
+        seen["target"] = real(device, config, resident, lanes)
+        seen["lanes"] = lanes
+        return seen["target"]
+
+    def no_tools():
+        raise rb.ToolMissing("stopped before the tools run")
+
+    monkeypatch.setattr(rb, "default_target", spy)
+    monkeypatch.setattr(rb, "find_tools", no_tools)
+    with pytest.raises(rb.ToolMissing):
+        rb.build("ulx3s", "85F", "digits", None, "build/never", lanes="max", quiet=True)
+    assert seen == {"lanes": 16, "target": (65.0, "router2")}

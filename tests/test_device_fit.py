@@ -4,6 +4,7 @@ import pytest
 
 from golden.config import preset
 from rtl.build import find_board, main
+from rtl.build_defaults import ROUTED_LANES
 from rtl.device_fit import check_fit, choose_store, max_lanes, resident_rows, sdram_store_words
 
 
@@ -49,14 +50,23 @@ def test_build_refuses_a_bad_lane_count_before_synthesis(capsys, tmp_path):
     assert not (tmp_path / "b" / "top.il").exists()
 
 
-@pytest.mark.parametrize("device, lanes", [("12F", 8), ("25F", 8), ("45F", 16), ("85F", 32)])
+@pytest.mark.parametrize("device, lanes", [("12F", 8), ("25F", 8), ("45F", 16)])
 def test_max_lanes_is_what_the_multipliers_allow(device, lanes):
     board = find_board("ulx3s")
     assert max_lanes(board, device, preset("digits")) == lanes
     check_fit(board, device, preset("digits", lanes=lanes))
-    if lanes < 32:
-        with pytest.raises(ValueError, match="multipliers"):
-            check_fit(board, device, preset("digits", lanes=2 * lanes))
+    with pytest.raises(ValueError, match="multipliers"):
+        check_fit(board, device, preset("digits", lanes=2 * lanes))
+
+
+def test_max_lanes_stops_at_what_routes():
+    """The 85F's multipliers and block RAMs take P = 32, which does not route there: max is 16."""
+    board = find_board("ulx3s")
+    check_fit(board, "85F", preset("digits", lanes=32))
+    assert ROUTED_LANES["85F"] == 16
+    assert max_lanes(board, "85F", preset("digits")) == 16
+    # a device without a measured limit is capped by its multipliers alone
+    assert "45F" not in ROUTED_LANES
 
 
 def test_max_lanes_of_a_design_that_never_fits_names_the_block_rams():
