@@ -27,7 +27,8 @@ CONFIG_DEFAULTS = {"mnist": {"mhz": 40.0, "router": "router2"}}
 # the largest lane count P measured to place and route, per device (``--lanes max`` takes no
 # more): on the 85F, P = 32 (54,591 LUT4, 33,379 FF) does not route, router2 at a 100 MHz
 # target with 4,400 wires still overused at iteration 23 and router1 at 50 MHz with about
-# 146,000 arcs unrouted after 24 minutes, both no longer falling; P = 16 routes (README,
+# 146,000 arcs unrouted after 24 minutes, both no longer falling, and router2 at 50 MHz gave no
+# result in 102 minutes; P = 16 routes (README,
 # "Lanes per device").  Devices not listed are capped by their multipliers and block RAMs only.
 ROUTED_LANES = {"85F": 16}
 # the target of a build at a lane count other than P = 8, per (device, P): P = 16 on the 85F
