@@ -39,7 +39,7 @@ from golden.config import PRESETS, preset
 from golden.core import FixedCore, sample_noise
 from golden.data import load_dataset
 from golden.encoding import TRAIN, encode
-from sim.bounds import step_bound
+from sim.bounds import busy_groups, step_words
 
 __all__ = ["traffic", "main"]
 
@@ -60,6 +60,7 @@ def traffic(cfg, spikes, labels, lanes):
     """
     core = FixedCore(cfg)
     T = cfg.timesteps
+    at = {P: cfg.with_(lanes=P) for P in lanes}
     sums = {P: np.zeros(4) for P in lanes}
     for x, label in zip(spikes, labels):
         core.reset_sample()
@@ -68,7 +69,7 @@ def traffic(cfg, spikes, labels, lanes):
             core._step(x[t].astype(np.int64), int(label), True, noise[t])
             nxt = x[t + 1] if t + 1 < T else None
             for P in lanes:
-                sums[P] += _step_costs(cfg.with_(lanes=P), x[t], nxt, core, first=t == 0)
+                sums[P] += _step_costs(at[P], x[t], nxt, core, first=t == 0)
     n = len(spikes)
     return {P: {"bound_cycles_per_sample": s[0] / n, "fused_cycles_per_sample": s[1] / n,
                 "w1_words": s[2] / (n * T), "w1_fused_words": s[3] / (n * T)}
@@ -77,32 +78,22 @@ def traffic(cfg, spikes, labels, lanes):
 
 def _step_costs(cfg, x, nxt, core, first):
     """``(bound, fused bound, W_1 words, fused W_1 words)`` of the step ``core`` has just run."""
-    P, L = cfg.lanes, cfg.n_hidden_layers
-    G = cfg.groups(cfg.sizes[1])
-    bound = step_bound(cfg, x, core, True)
-    d, a0 = core.factors[0], core.traces[0] != 0
-    busy = sum(1 for c in range(G) if np.any(d[c * P:(c + 1) * P]))
-    forward_w1 = G * int(np.count_nonzero(x))
-    update_w1 = busy * int(np.count_nonzero(a0))
+    L = cfg.n_hidden_layers
+    words_in, forward, learning = step_words(cfg, x, core, True)
+    bound = words_in + sum(forward) + max(learning)
+    # W_1's update is learning[L] (after the M_l words): busy groups x nonzero input traces
+    G, update_w1 = cfg.groups(cfg.sizes[1]), learning[L]
+    busy = busy_groups(cfg, core.factors[0])
     if nxt is None:
         fused_w1 = update_w1
     else:
         nxt = np.asarray(nxt, dtype=bool)
-        fused_w1 = busy * int(np.count_nonzero(a0 | nxt)) + (G - busy) * int(np.count_nonzero(nxt))
-    # the learning words of the other memories (M_l, later layers, the readout)
-    m = cfg.n_outputs
-    groups = [cfg.groups(n) for n in cfg.sizes]
-    others = [groups[l + 1] * m for l in range(L)] + [groups[L + 1] * int(np.count_nonzero(core.traces[L]))]
-    for l in range(1, L):
-        dl = core.factors[l]
-        busy_l = sum(1 for c in range(groups[l + 1]) if np.any(dl[c * P:(c + 1) * P]))
-        others.append(busy_l * int(np.count_nonzero(core.traces[l])))
-    # the scheduled bound's W_1 learning term is replaced by the fused one; the forward pass
-    # loses its W_1 reads except on the sample's first step
-    fused = (bound - max([update_w1, *others]) + max([fused_w1, *others])
-             - (0 if first else forward_w1))
-    return np.array([bound, fused, forward_w1 + update_w1,
-                     fused_w1 + (forward_w1 if first else 0)], dtype=float)
+        fused_w1 = (busy * int(np.count_nonzero((core.traces[0] != 0) | nxt))
+                    + (G - busy) * int(np.count_nonzero(nxt)))
+    # the forward pass loses its W_1 reads except on the sample's first step
+    own_forward = forward[0] if first else 0
+    fused = words_in + sum(forward[1:]) + own_forward + max(fused_w1, *learning[:L], *learning[L + 1:])
+    return np.array([bound, fused, forward[0] + update_w1, fused_w1 + own_forward], dtype=float)
 
 
 def main(argv=None):
@@ -126,11 +117,15 @@ def main(argv=None):
             cfg.with_(lanes=P)
         except ValueError as exc:
             p.error(str(exc))
-    ds = load_dataset({"yinyang": "yinyang", "mnist": "mnist"}.get(cfg.name, "digits"))
+    ds = load_dataset(cfg.name)             # a preset is named after its data set
     n = min(args.samples, len(ds.x_train))
     spikes = encode(cfg.encoding, ds.x_train[:n], cfg.timesteps, seed=cfg.seed, split=TRAIN,
                     levels=cfg.encoding_levels)
     result = traffic(cfg, spikes, ds.y_train[:n], lanes)
+    if args.rate:
+        for r in result.values():
+            r["mhz_for_rate"] = args.rate * r["bound_cycles_per_sample"] / 1e6
+            r["fused_mhz_for_rate"] = args.rate * r["fused_cycles_per_sample"] / 1e6
     print(f"{cfg.name}, {n} training samples, T = {cfg.timesteps}: memory-port bound per sample")
     print(f"{'P':>3} {'W_1 words/step':>15} {'fused':>7} {'bound/sample':>13} {'fused':>7}"
           + (f" {'MHz for rate':>13} {'fused':>7}" if args.rate else ""))
@@ -138,8 +133,6 @@ def main(argv=None):
         line = (f"{P:>3} {r['w1_words']:>15.1f} {r['w1_fused_words']:>7.1f} "
                 f"{r['bound_cycles_per_sample']:>13.1f} {r['fused_cycles_per_sample']:>7.1f}")
         if args.rate:
-            r["mhz_for_rate"] = args.rate * r["bound_cycles_per_sample"] / 1e6
-            r["fused_mhz_for_rate"] = args.rate * r["fused_cycles_per_sample"] / 1e6
             line += f" {r['mhz_for_rate']:>13.1f} {r['fused_mhz_for_rate']:>7.1f}"
         print(line)
     if args.json:
